@@ -1,0 +1,92 @@
+// Parties and offers: who can receive a share, and what is sold.
+import { asc, eq, inArray } from "drizzle-orm";
+import type { Db } from "../client";
+import { offerContributors, offerPrices, offers, parties, type OfferKind, type PartyKind } from "../schema";
+
+export interface Party {
+  id: string;
+  kind: PartyKind;
+  name: string;
+}
+
+export interface Contributor {
+  party_id: string;
+  weight: number;
+}
+
+export interface Offer {
+  id: string;
+  kind: OfferKind;
+  name: string;
+  stripe_price_ids: string[];
+  contributors: Contributor[];
+}
+
+const MAX_LIST = 1000;
+
+export async function listParties(db: Db): Promise<Party[]> {
+  return db.select({ id: parties.id, kind: parties.kind, name: parties.name }).from(parties).orderBy(asc(parties.id)).limit(MAX_LIST);
+}
+
+export async function getParty(db: Db, id: string): Promise<Party | undefined> {
+  return db.query.parties.findFirst({ where: eq(parties.id, id), columns: { id: true, kind: true, name: true } });
+}
+
+export async function partiesByIds(db: Db, ids: string[]): Promise<Map<string, Party>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: parties.id, kind: parties.kind, name: parties.name }).from(parties).where(inArray(parties.id, ids));
+  return new Map(rows.map((p) => [p.id, p]));
+}
+
+export function insertPartyStatement(db: Db, party: Party, nowMs: number) {
+  return db.insert(parties).values({ ...party, createdAtMs: nowMs });
+}
+
+async function assembleOffers(db: Db, rows: { id: string; kind: OfferKind; name: string }[]): Promise<Offer[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const [prices, contributors] = await Promise.all([
+    db.select().from(offerPrices).where(inArray(offerPrices.offerId, ids)).orderBy(asc(offerPrices.priceId)),
+    db.select().from(offerContributors).where(inArray(offerContributors.offerId, ids)).orderBy(asc(offerContributors.position)),
+  ]);
+  return rows.map((r) => ({
+    ...r,
+    stripe_price_ids: prices.filter((p) => p.offerId === r.id).map((p) => p.priceId),
+    contributors: contributors.filter((c) => c.offerId === r.id).map((c) => ({ party_id: c.partyId, weight: c.weight })),
+  }));
+}
+
+const offerColumns = { id: offers.id, kind: offers.kind, name: offers.name };
+
+export async function listOffers(db: Db): Promise<Offer[]> {
+  return assembleOffers(db, await db.select(offerColumns).from(offers).orderBy(asc(offers.id)).limit(MAX_LIST));
+}
+
+export async function getOffer(db: Db, id: string): Promise<Offer | undefined> {
+  const [offer] = await assembleOffers(db, await db.select(offerColumns).from(offers).where(eq(offers.id, id)));
+  return offer;
+}
+
+export async function offersByIds(db: Db, ids: string[]): Promise<Map<string, Offer>> {
+  if (ids.length === 0) return new Map();
+  const found = await assembleOffers(db, await db.select(offerColumns).from(offers).where(inArray(offers.id, ids)));
+  return new Map(found.map((o) => [o.id, o]));
+}
+
+/** Which offer sells each of these Stripe prices (prices no offer lists are absent). */
+export async function offerIdsByPrice(db: Db, priceIds: string[]): Promise<Map<string, string>> {
+  if (priceIds.length === 0) return new Map();
+  const rows = await db.select().from(offerPrices).where(inArray(offerPrices.priceId, priceIds));
+  return new Map(rows.map((r) => [r.priceId, r.offerId]));
+}
+
+/** The statements that create an offer, for one atomic batch. */
+export function insertOfferStatements(db: Db, offer: Offer, nowMs: number) {
+  return [
+    db.insert(offers).values({ id: offer.id, kind: offer.kind, name: offer.name, createdAtMs: nowMs }),
+    ...offer.stripe_price_ids.map((priceId) => db.insert(offerPrices).values({ priceId, offerId: offer.id })),
+    ...offer.contributors.map((c, position) =>
+      db.insert(offerContributors).values({ offerId: offer.id, partyId: c.party_id, weight: c.weight, position }),
+    ),
+  ] as const;
+}

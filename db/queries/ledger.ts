@@ -1,0 +1,174 @@
+// The ledger: payments, their lines, transactions and postings. Append-only.
+import { asc, eq, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { isUniqueViolation } from "../client";
+import { ledgerTransactions, parties, paymentLines, payments, postings } from "../schema";
+
+export interface PostingInput {
+  account: string;
+  amount_minor: number;
+  currency: string;
+}
+
+export interface PaymentRecord {
+  id: string;
+  source_type: "checkout.session" | "invoice";
+  source_id: string;
+  event_id: string;
+  currency: string;
+  gross_minor: number;
+  fee_minor: number;
+  net_minor: number;
+  presentment_currency: string;
+  presentment_amount_minor: number;
+  paid_at_s: number;
+  lines: {
+    offer_id: string;
+    price_id: string | null;
+    rule_id: string;
+    rule_version: number;
+    basis: "gross" | "net";
+    gross_minor: number;
+    fee_minor: number;
+    basis_minor: number;
+  }[];
+}
+
+export type PostOutcome = { posted: true; transaction_id: string } | { posted: false; transaction_id: string };
+
+export const paymentTransactionId = (paymentIntentId: string) => `txn_pay_${paymentIntentId}`;
+
+/**
+ * Writes a payment, its lines, its transaction and its postings in one D1 batch (atomic).
+ * The transaction's idempotency key is the payment intent: if it was posted already the
+ * unique index rejects the whole batch and nothing is written twice.
+ */
+export async function postPayment(db: Db, payment: PaymentRecord, entries: PostingInput[], nowMs: number): Promise<PostOutcome> {
+  const transaction_id = paymentTransactionId(payment.id);
+  const statements = [
+    db.insert(ledgerTransactions).values({
+      id: transaction_id,
+      kind: "payment",
+      idempotencyKey: `payment:${payment.id}`,
+      eventId: payment.event_id,
+      description: `${payment.source_type} ${payment.source_id}`,
+      createdAtMs: nowMs,
+    }),
+    db.insert(payments).values({
+      id: payment.id,
+      sourceType: payment.source_type,
+      sourceId: payment.source_id,
+      eventId: payment.event_id,
+      transactionId: transaction_id,
+      currency: payment.currency,
+      grossMinor: payment.gross_minor,
+      feeMinor: payment.fee_minor,
+      netMinor: payment.net_minor,
+      presentmentCurrency: payment.presentment_currency,
+      presentmentAmountMinor: payment.presentment_amount_minor,
+      paidAtS: payment.paid_at_s,
+      createdAtMs: nowMs,
+    }),
+    ...payment.lines.map((l, lineNo) =>
+      db.insert(paymentLines).values({
+        paymentId: payment.id,
+        lineNo,
+        offerId: l.offer_id,
+        priceId: l.price_id,
+        ruleId: l.rule_id,
+        ruleVersion: l.rule_version,
+        basis: l.basis,
+        grossMinor: l.gross_minor,
+        feeMinor: l.fee_minor,
+        basisMinor: l.basis_minor,
+      }),
+    ),
+    // Postings go in one multi-row insert per chunk: D1 binds at most 100 parameters.
+    ...chunks(entries, 25).map((chunk) =>
+      db.insert(postings).values(chunk.map((p) => ({ transactionId: transaction_id, account: p.account, amountMinor: p.amount_minor, currency: p.currency }))),
+    ),
+  ];
+  try {
+    await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
+    return { posted: true, transaction_id };
+  } catch (error) {
+    if (isUniqueViolation(error)) return { posted: false, transaction_id };
+    throw error;
+  }
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export async function getPayment(db: Db, id: string) {
+  const payment = await db.query.payments.findFirst({ where: eq(payments.id, id) });
+  if (!payment) return undefined;
+  const [lines, entries] = await Promise.all([
+    db.select().from(paymentLines).where(eq(paymentLines.paymentId, id)).orderBy(asc(paymentLines.lineNo)),
+    db.select().from(postings).where(eq(postings.transactionId, payment.transactionId)).orderBy(asc(postings.id)),
+  ]);
+  return { payment, lines, postings: entries };
+}
+
+/** Every party's balance per currency, derived from postings on `party:<id>` accounts. */
+export async function partyBalances(db: Db) {
+  return db
+    .select({
+      party_id: parties.id,
+      kind: parties.kind,
+      currency: postings.currency,
+      balance_minor: sql<number>`sum(${postings.amountMinor})`.mapWith(Number),
+    })
+    .from(postings)
+    .innerJoin(parties, eq(postings.account, sql`'party:' || ${parties.id}`))
+    .groupBy(parties.id, parties.kind, postings.currency)
+    .orderBy(asc(parties.id), asc(postings.currency));
+}
+
+export interface LedgerCheck {
+  ok: boolean;
+  transactions: number;
+  postings: number;
+  imbalances: { transaction_id: string; currency: string; invariant: "sums_to_zero" | "shares_equal_basis"; sum_minor: number; expected_minor: number }[];
+}
+
+/**
+ * Recomputes the ledger's invariants over every transaction, in SQL so that the whole
+ * ledger never has to fit in the worker's memory: each transaction sums to zero per
+ * currency, and each payment's party postings sum to the bases of its lines.
+ */
+export async function checkLedger(db: Db, maxReported = 100): Promise<LedgerCheck> {
+  const [[totals], unbalanced, misallocated] = await Promise.all([
+    db.select({
+      transactions: sql<number>`(select count(*) from ${ledgerTransactions})`.mapWith(Number),
+      postings: sql<number>`(select count(*) from ${postings})`.mapWith(Number),
+    }).from(sql`(select 1)`),
+    db
+      .select({ transaction_id: postings.transactionId, currency: postings.currency, sum_minor: sql<number>`sum(${postings.amountMinor})`.mapWith(Number) })
+      .from(postings)
+      .groupBy(postings.transactionId, postings.currency)
+      .having(sql`sum(${postings.amountMinor}) <> 0`)
+      .limit(maxReported),
+    db
+      .select({
+        transaction_id: payments.transactionId,
+        currency: payments.currency,
+        sum_minor: sql<number>`coalesce((select sum(${postings.amountMinor}) from ${postings} where ${postings.transactionId} = ${payments.transactionId} and ${postings.account} like 'party:%'), 0)`.mapWith(Number),
+        expected_minor: sql<number>`coalesce((select sum(${paymentLines.basisMinor}) from ${paymentLines} where ${paymentLines.paymentId} = ${payments.id}), 0)`.mapWith(Number),
+      })
+      .from(payments)
+      .where(
+        sql`coalesce((select sum(${postings.amountMinor}) from ${postings} where ${postings.transactionId} = ${payments.transactionId} and ${postings.account} like 'party:%'), 0)
+          <> coalesce((select sum(${paymentLines.basisMinor}) from ${paymentLines} where ${paymentLines.paymentId} = ${payments.id}), 0)`,
+      )
+      .limit(maxReported),
+  ]);
+  const imbalances = [
+    ...unbalanced.map((u) => ({ ...u, invariant: "sums_to_zero" as const, expected_minor: 0 })),
+    ...misallocated.map((m) => ({ ...m, invariant: "shares_equal_basis" as const })),
+  ];
+  return { ok: imbalances.length === 0, transactions: totals?.transactions ?? 0, postings: totals?.postings ?? 0, imbalances };
+}

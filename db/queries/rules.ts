@@ -1,0 +1,134 @@
+// Split rules: a scope and a chain of immutable versions.
+import { and, asc, desc, eq, lte, or, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { rules, ruleVersions, type OfferKind, type RuleScopeKind } from "../schema";
+
+export type RuleScope = { default: true } | { offer_kind: OfferKind } | { offer_id: string };
+
+export interface RuleVersionRow {
+  rule_id: string;
+  version: number;
+  effective_from_ms: number;
+  body: unknown;
+  content_hash: string;
+  author: string;
+  reason: string;
+  created_at_ms: number;
+}
+
+export interface RuleRow {
+  id: string;
+  scope: RuleScope;
+  created_at_ms: number;
+}
+
+export function scopeColumns(scope: RuleScope): { scopeKind: RuleScopeKind; scopeValue: string } {
+  if ("offer_id" in scope) return { scopeKind: "offer", scopeValue: scope.offer_id };
+  if ("offer_kind" in scope) return { scopeKind: "offer_kind", scopeValue: scope.offer_kind };
+  return { scopeKind: "default", scopeValue: "" };
+}
+
+export function scopeOf(kind: RuleScopeKind, value: string): RuleScope {
+  if (kind === "offer") return { offer_id: value };
+  if (kind === "offer_kind") return { offer_kind: value as OfferKind };
+  return { default: true };
+}
+
+const versionColumns = {
+  rule_id: ruleVersions.ruleId,
+  version: ruleVersions.version,
+  effective_from_ms: ruleVersions.effectiveFromMs,
+  body: ruleVersions.body,
+  content_hash: ruleVersions.contentHash,
+  author: ruleVersions.author,
+  reason: ruleVersions.reason,
+  created_at_ms: ruleVersions.createdAtMs,
+};
+
+function parsed<T extends { body: string }>(row: T): Omit<T, "body"> & { body: unknown } {
+  return { ...row, body: JSON.parse(row.body) as unknown };
+}
+
+export async function listRules(db: Db, limit = 500): Promise<RuleRow[]> {
+  const rows = await db.select().from(rules).orderBy(asc(rules.id)).limit(limit);
+  return rows.map((r) => ({ id: r.id, scope: scopeOf(r.scopeKind, r.scopeValue), created_at_ms: r.createdAtMs }));
+}
+
+export async function getRule(db: Db, id: string): Promise<RuleRow | undefined> {
+  const r = await db.query.rules.findFirst({ where: eq(rules.id, id) });
+  return r && { id: r.id, scope: scopeOf(r.scopeKind, r.scopeValue), created_at_ms: r.createdAtMs };
+}
+
+export async function ruleIdForScope(db: Db, scope: RuleScope): Promise<string | undefined> {
+  const { scopeKind, scopeValue } = scopeColumns(scope);
+  const r = await db.query.rules.findFirst({ where: and(eq(rules.scopeKind, scopeKind), eq(rules.scopeValue, scopeValue)), columns: { id: true } });
+  return r?.id;
+}
+
+export async function listRuleVersions(db: Db, ruleId: string, limit = 1000): Promise<RuleVersionRow[]> {
+  const rows = await db.select(versionColumns).from(ruleVersions).where(eq(ruleVersions.ruleId, ruleId)).orderBy(asc(ruleVersions.version)).limit(limit);
+  return rows.map(parsed);
+}
+
+export async function getRuleVersion(db: Db, ruleId: string, version: number): Promise<RuleVersionRow | undefined> {
+  const [row] = await db.select(versionColumns).from(ruleVersions).where(and(eq(ruleVersions.ruleId, ruleId), eq(ruleVersions.version, version)));
+  return row && parsed(row);
+}
+
+export async function latestRuleVersion(db: Db, ruleId: string): Promise<RuleVersionRow | undefined> {
+  const [row] = await db.select(versionColumns).from(ruleVersions).where(eq(ruleVersions.ruleId, ruleId)).orderBy(desc(ruleVersions.version)).limit(1);
+  return row && parsed(row);
+}
+
+/**
+ * The rule version that splits a payment of this offer made at `atMs`: the most specific
+ * scope (offer, then offer kind, then default) that had a version in force then, and in
+ * it the last version whose `effective_from` had come. Later versions never apply.
+ */
+export async function resolveRuleVersion(db: Db, offer: { id: string; kind: OfferKind }, atMs: number): Promise<RuleVersionRow | undefined> {
+  const specificity = sql<number>`case ${rules.scopeKind} when 'offer' then 3 when 'offer_kind' then 2 else 1 end`;
+  const [row] = await db
+    .select(versionColumns)
+    .from(ruleVersions)
+    .innerJoin(rules, eq(rules.id, ruleVersions.ruleId))
+    .where(
+      and(
+        lte(ruleVersions.effectiveFromMs, atMs),
+        or(
+          and(eq(rules.scopeKind, "offer"), eq(rules.scopeValue, offer.id)),
+          and(eq(rules.scopeKind, "offer_kind"), eq(rules.scopeValue, offer.kind)),
+          eq(rules.scopeKind, "default"),
+        ),
+      ),
+    )
+    .orderBy(desc(specificity), desc(ruleVersions.effectiveFromMs), desc(ruleVersions.version))
+    .limit(1);
+  return row && parsed(row);
+}
+
+export interface NewRuleVersion {
+  version: number;
+  effective_from_ms: number;
+  body: unknown;
+  content_hash: string;
+  author: string;
+  reason: string;
+}
+
+export function insertRuleStatement(db: Db, id: string, scope: RuleScope, nowMs: number) {
+  return db.insert(rules).values({ id, ...scopeColumns(scope), createdAtMs: nowMs });
+}
+
+/** (rule_id, version) is the primary key: two admins racing for the same number cannot both win. */
+export function insertRuleVersionStatement(db: Db, ruleId: string, v: NewRuleVersion, nowMs: number) {
+  return db.insert(ruleVersions).values({
+    ruleId,
+    version: v.version,
+    effectiveFromMs: v.effective_from_ms,
+    body: JSON.stringify(v.body),
+    contentHash: v.content_hash,
+    author: v.author,
+    reason: v.reason,
+    createdAtMs: nowMs,
+  });
+}

@@ -1,0 +1,212 @@
+// The D1 schema. Money columns are integer minor units (`*_minor`); times are Unix
+// milliseconds (`*_ms`) unless they come from Stripe, which counts seconds (`*_s`).
+// Ledger rows are append-only: nothing here is updated in place except event status.
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const EVENT_STATUSES = ["received", "processing", "processed", "ignored", "parked", "failed"] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+export const PARTY_KINDS = ["commons", "reserve", "contributor"] as const;
+export type PartyKind = (typeof PARTY_KINDS)[number];
+
+export const OFFER_KINDS = ["training", "hosting"] as const;
+export type OfferKind = (typeof OFFER_KINDS)[number];
+
+/** Every verified Stripe event, stored raw before it is acknowledged. */
+export const stripeEvents = sqliteTable(
+  "stripe_events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    /** The Stripe object the event is about (cs_…, in_…): what the split is keyed by. */
+    objectId: text("object_id"),
+    status: text("status", { enum: EVENT_STATUSES }).notNull(),
+    reason: text("reason"),
+    payload: text("payload").notNull(),
+    stripeCreatedS: integer("stripe_created_s").notNull(),
+    receivedAtMs: integer("received_at_ms").notNull(),
+    workflowStartedAtMs: integer("workflow_started_at_ms"),
+    workflowRuns: integer("workflow_runs").notNull().default(0),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [index("stripe_events_status").on(t.status, t.receivedAtMs)],
+);
+
+export const parties = sqliteTable("parties", {
+  id: text("id").primaryKey(),
+  kind: text("kind", { enum: PARTY_KINDS }).notNull(),
+  name: text("name").notNull(),
+  createdAtMs: integer("created_at_ms").notNull(),
+});
+
+export const offers = sqliteTable("offers", {
+  id: text("id").primaryKey(),
+  kind: text("kind", { enum: OFFER_KINDS }).notNull(),
+  name: text("name").notNull(),
+  createdAtMs: integer("created_at_ms").notNull(),
+});
+
+/** A Stripe price belongs to one offer at most: that is how a line item finds its offer. */
+export const offerPrices = sqliteTable("offer_prices", {
+  priceId: text("price_id").primaryKey(),
+  offerId: text("offer_id")
+    .notNull()
+    .references(() => offers.id),
+});
+
+export const offerContributors = sqliteTable(
+  "offer_contributors",
+  {
+    offerId: text("offer_id")
+      .notNull()
+      .references(() => offers.id),
+    partyId: text("party_id")
+      .notNull()
+      .references(() => parties.id),
+    weight: integer("weight").notNull(),
+    position: integer("position").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.offerId, t.partyId] })],
+);
+
+export const RULE_SCOPES = ["default", "offer_kind", "offer"] as const;
+export type RuleScopeKind = (typeof RULE_SCOPES)[number];
+
+/** A split rule: a scope and a chain of immutable versions. */
+export const rules = sqliteTable(
+  "rules",
+  {
+    id: text("id").primaryKey(),
+    scopeKind: text("scope_kind", { enum: RULE_SCOPES }).notNull(),
+    /** '' for the default scope, the offer kind, or the offer id. */
+    scopeValue: text("scope_value").notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [uniqueIndex("rules_scope").on(t.scopeKind, t.scopeValue)],
+);
+
+export const ruleVersions = sqliteTable(
+  "rule_versions",
+  {
+    ruleId: text("rule_id")
+      .notNull()
+      .references(() => rules.id),
+    version: integer("version").notNull(),
+    effectiveFromMs: integer("effective_from_ms").notNull(),
+    body: text("body").notNull(),
+    contentHash: text("content_hash").notNull(),
+    author: text("author").notNull(),
+    reason: text("reason").notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.version] })],
+);
+
+/** One row per Stripe payment (payment intent) that reached the ledger. */
+export const payments = sqliteTable(
+  "payments",
+  {
+    id: text("id").primaryKey(),
+    sourceType: text("source_type", { enum: ["checkout.session", "invoice"] }).notNull(),
+    sourceId: text("source_id").notNull(),
+    eventId: text("event_id").notNull(),
+    transactionId: text("transaction_id").notNull(),
+    /** Settlement currency: the one the fee, the net and the ledger are in. */
+    currency: text("currency").notNull(),
+    grossMinor: integer("gross_minor").notNull(),
+    feeMinor: integer("fee_minor").notNull(),
+    netMinor: integer("net_minor").notNull(),
+    /** What the customer was charged, in their currency. */
+    presentmentCurrency: text("presentment_currency").notNull(),
+    presentmentAmountMinor: integer("presentment_amount_minor").notNull(),
+    paidAtS: integer("paid_at_s").notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [uniqueIndex("payments_source").on(t.sourceId)],
+);
+
+/** How each line of a payment was split: its offer, the rule version used, its basis. */
+export const paymentLines = sqliteTable(
+  "payment_lines",
+  {
+    paymentId: text("payment_id")
+      .notNull()
+      .references(() => payments.id),
+    lineNo: integer("line_no").notNull(),
+    offerId: text("offer_id").notNull(),
+    priceId: text("price_id"),
+    ruleId: text("rule_id").notNull(),
+    ruleVersion: integer("rule_version").notNull(),
+    basis: text("basis", { enum: ["gross", "net"] }).notNull(),
+    grossMinor: integer("gross_minor").notNull(),
+    feeMinor: integer("fee_minor").notNull(),
+    basisMinor: integer("basis_minor").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.paymentId, t.lineNo] })],
+);
+
+/**
+ * A ledger transaction. `idempotencyKey` is the Stripe object that caused it
+ * (`payment:pi_…`): the unique index is what makes a replay unable to post twice.
+ */
+export const ledgerTransactions = sqliteTable(
+  "ledger_transactions",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["payment"] }).notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    eventId: text("event_id").notNull(),
+    description: text("description").notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [uniqueIndex("ledger_transactions_idempotency").on(t.idempotencyKey)],
+);
+
+export const postings = sqliteTable(
+  "postings",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    transactionId: text("transaction_id")
+      .notNull()
+      .references(() => ledgerTransactions.id),
+    account: text("account").notNull(),
+    amountMinor: integer("amount_minor").notNull(),
+    currency: text("currency").notNull(),
+  },
+  (t) => [index("postings_account").on(t.account, t.currency), index("postings_transaction").on(t.transactionId)],
+);
+
+export const TOKEN_ROLES = ["admin", "viewer"] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+/** API tokens, stored only as SHA-256 hashes. */
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    role: text("role", { enum: TOKEN_ROLES }).notNull(),
+    tokenHash: text("token_hash").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+    revokedAtMs: integer("revoked_at_ms"),
+  },
+  (t) => [uniqueIndex("api_tokens_hash").on(t.tokenHash)],
+);
+
+/** Every change to rules, parties, offers and tokens: who, when, what, before, after. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    atMs: integer("at_ms").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    entityType: text("entity_type").notNull(),
+    entityId: text("entity_id").notNull(),
+    before: text("before"),
+    after: text("after"),
+  },
+  (t) => [index("audit_log_entity").on(t.entityType, t.entityId)],
+);
+

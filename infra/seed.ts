@@ -1,0 +1,57 @@
+// Demo data for `npm start`: written through the admin API, like an admin would, so the
+// audit log shows it and nothing bypasses validation. Safe to run again: what exists is kept.
+
+export const DEMO_RULE = {
+  basis: "net",
+  lines: [
+    { to: "commons", share: "10%" },
+    { to: "reserve", share: "15%" },
+    { to: "contributors", share: "remaining" },
+  ],
+} as const;
+
+const parties = [
+  { id: "commons", kind: "commons", name: "Le commun (logiciel libre et contenus CC-BY-SA)" },
+  { id: "reserve", kind: "reserve", name: "Réserve impartageable" },
+  { id: "camille", kind: "contributor", name: "Camille, facilitatrice" },
+  { id: "dominique", kind: "contributor", name: "Dominique, auteur" },
+  { id: "sacha", kind: "contributor", name: "Sacha, hébergement" },
+];
+
+const offers = [
+  {
+    id: "training-intro",
+    kind: "training",
+    name: "Formation : animer une communauté apprenante",
+    stripe_price_ids: ["price_training_intro"],
+    contributors: [
+      { party_id: "camille", weight: 2 },
+      { party_id: "dominique", weight: 1 },
+    ],
+  },
+  {
+    id: "hosting-basic",
+    kind: "hosting",
+    name: "Hébergement : plateforme de formation",
+    stripe_price_ids: ["price_hosting_basic"],
+    contributors: [{ party_id: "sacha", weight: 1 }],
+  },
+];
+
+const rules = [{ id: "default", scope: { default: true }, version: { reason: "Demo seed: 10% commons, 15% reserve, the rest to the offer's contributors", body: DEMO_RULE } }];
+
+export async function seed(apiBase: string, adminToken: string, log: (line: string) => void): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${apiBase}/api/v1${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (res.status === 409) return "kept";
+    if (!res.ok) throw new Error(`seeding ${path} failed: ${res.status} ${await res.text()}`);
+    return "created";
+  };
+  for (const p of parties) log(`party ${p.id}: ${await post("/parties", p)}`);
+  for (const o of offers) log(`offer ${o.id}: ${await post("/offers", o)}`);
+  for (const r of rules) log(`rule ${r.id}: ${await post("/rules", r)}`);
+}

@@ -1,0 +1,72 @@
+// What the integration tests share: calling the worker, signing Stripe events, feeding the
+// emulator, and a catalog written straight to D1 with rule versions in force since 1970
+// (the API refuses past dates, rightly; tests of the payment path need a rule in force).
+import { introspectWorkflowInstance } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import Stripe from "stripe";
+import { emulatorObjects, type HostingPayment, type SubscriptionCheckout, type TrainingPayment } from "../../infra/stripe-emulator/objects";
+
+export const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
+const stripe = new Stripe("sk_test_local");
+
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`http://pot-commun.test${path}`, init));
+}
+
+export function api(path: string, init: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${init.token ?? env.ADMIN_TOKEN}`, ...init.headers };
+  if (init.body !== undefined) headers["content-type"] = "application/json";
+  return call(`/api/v1${path}`, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+}
+
+export async function signed(payload: string, opts: { secret?: string; timestamp?: number } = {}): Promise<string> {
+  return stripe.webhooks.generateTestHeaderStringAsync({ payload, secret: opts.secret ?? env.STRIPE_WEBHOOK_SECRET, timestamp: opts.timestamp });
+}
+
+export async function deliver(event: unknown, opts: { secret?: string; timestamp?: number } = {}): Promise<Response> {
+  const payload = JSON.stringify(event);
+  return call("/webhooks/stripe", { method: "POST", headers: { "stripe-signature": await signed(payload, opts), "content-type": "application/json" }, body: payload });
+}
+
+export async function putStripeObjects(built: TrainingPayment | HostingPayment | SubscriptionCheckout): Promise<void> {
+  const res = await env.STRIPE_API.fetch("http://stripe.emulator/_emulator/objects", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(emulatorObjects(built)) });
+  if (!res.ok) throw new Error(`emulator refused objects: ${res.status} ${await res.text()}`);
+}
+
+/** Delivers an event and waits for its workflow to finish; returns the workflow's output. */
+export async function deliverAndSettle(event: { id: string }, configure?: Parameters<Awaited<ReturnType<typeof introspectWorkflowInstance>>["modify"]>[0]): Promise<unknown> {
+  await using instance = await introspectWorkflowInstance(env.SPLIT_PAYMENT, event.id);
+  if (configure) await instance.modify(configure);
+  const res = await deliver(event);
+  if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+  await instance.waitForStatus("complete");
+  return instance.getOutput();
+}
+
+export async function eventStatus(id: string): Promise<{ status: string; reason: string | null }> {
+  return (await (await api(`/events/${id}`)).json()) as { status: string; reason: string | null };
+}
+
+export const DEFAULT_RULE = {
+  basis: "net",
+  lines: [
+    { to: "commons", share: "10%" },
+    { to: "reserve", share: "15%" },
+    { to: "contributors", share: "remaining" },
+  ],
+};
+
+/** Parties, two offers and a default rule, in force since the epoch. Idempotent. */
+export async function seedCatalog(rule: unknown = DEFAULT_RULE): Promise<void> {
+  const sql = [
+    `INSERT OR IGNORE INTO parties (id, kind, name, created_at_ms) VALUES ('commons','commons','Commons',0), ('reserve','reserve','Reserve',0), ('camille','contributor','Camille',0), ('dominique','contributor','Dominique',0), ('sacha','contributor','Sacha',0)`,
+    `INSERT OR IGNORE INTO offers (id, kind, name, created_at_ms) VALUES ('training-intro','training','Training',0), ('hosting-basic','hosting','Hosting',0)`,
+    `INSERT OR IGNORE INTO offer_prices (price_id, offer_id) VALUES ('price_training_intro','training-intro'), ('price_hosting_basic','hosting-basic')`,
+    `INSERT OR IGNORE INTO offer_contributors (offer_id, party_id, weight, position) VALUES ('training-intro','camille',2,0), ('training-intro','dominique',1,1), ('hosting-basic','sacha',1,0)`,
+    `INSERT OR IGNORE INTO rules (id, scope_kind, scope_value, created_at_ms) VALUES ('default','default','',0)`,
+  ];
+  await env.DB.batch([
+    ...sql.map((s) => env.DB.prepare(s)),
+    env.DB.prepare(`INSERT OR IGNORE INTO rule_versions (rule_id, version, effective_from_ms, body, content_hash, author, reason, created_at_ms) VALUES ('default', 1, 0, ?, 'sha256:test', 'test', 'test seed', 0)`).bind(JSON.stringify(rule)),
+  ]);
+}

@@ -1,0 +1,162 @@
+// Reading what happened: events, payments and their shares, balances, the ledger check.
+import { createRoute, z } from "@hono/zod-openapi";
+import { database } from "../../db/client";
+import { partiesByIds } from "../../db/queries/catalog";
+import { getEvent, listEventsByStatus, setEventStatus } from "../../db/queries/events";
+import { checkLedger, getPayment, partyBalances } from "../../db/queries/ledger";
+import { EVENT_STATUSES, PARTY_KINDS } from "../../db/schema";
+import { ApiError } from "../errors";
+import { splitStart, startSplits } from "../webhooks";
+import { bearer, jsonBody, newRouter, problems } from "./openapi";
+
+const EventSchema = z
+  .object({ id: z.string(), type: z.string(), status: z.enum(EVENT_STATUSES), reason: z.string().nullable() })
+  .openapi("Event", { description: "A Stripe event as received; `reason` says why it was ignored, parked or failed." });
+
+const ShareSchema = z.object({ party_id: z.string(), kind: z.enum(PARTY_KINDS), amount_minor: z.number().int() });
+
+const PaymentSchema = z
+  .object({
+    id: z.string().openapi({ description: "The Stripe payment intent id" }),
+    source: z.object({ type: z.enum(["checkout.session", "invoice"]), id: z.string() }),
+    currency: z.string().openapi({ description: "Settlement currency: the fee, the net and the shares are in it" }),
+    gross_minor: z.number().int(),
+    fee_minor: z.number().int(),
+    net_minor: z.number().int(),
+    presentment: z.object({ currency: z.string(), amount_minor: z.number().int() }),
+    paid_at: z.string(),
+    rule_version: z.string().openapi({ description: "`rule_id@version` used to split; several, comma-separated, when a cart's lines used different rules", example: "default@1" }),
+    transaction_id: z.string(),
+    lines: z.array(
+      z.object({
+        offer_id: z.string(),
+        price_id: z.string().nullable(),
+        rule_id: z.string(),
+        rule_version: z.number().int(),
+        basis: z.enum(["gross", "net"]),
+        gross_minor: z.number().int(),
+        fee_minor: z.number().int(),
+        basis_minor: z.number().int(),
+      }),
+    ),
+    shares: z.array(ShareSchema),
+  })
+  .openapi("Payment");
+
+const BalancesSchema = z
+  .object({ balances: z.array(z.object({ party_id: z.string(), kind: z.enum(PARTY_KINDS), currency: z.string(), balance_minor: z.number().int() })) })
+  .openapi("Balances");
+
+const LedgerCheckSchema = z
+  .object({
+    ok: z.boolean(),
+    transactions: z.number().int(),
+    postings: z.number().int(),
+    imbalances: z.array(
+      z.object({
+        transaction_id: z.string(),
+        currency: z.string(),
+        invariant: z.enum(["sums_to_zero", "shares_equal_basis"]),
+        sum_minor: z.number().int(),
+        expected_minor: z.number().int(),
+      }),
+    ),
+  })
+  .openapi("LedgerCheck");
+
+const EventIdParam = z.object({ id: z.string().regex(/^evt_[A-Za-z0-9_]{1,200}$/, "a Stripe event id (evt_…)").openapi({ param: { name: "id", in: "path" } }) });
+
+export const ledger = newRouter();
+
+ledger.openapi(
+  createRoute({ method: "get", path: "/events/{id}", tags: ["ledger"], security: bearer, request: { params: EventIdParam }, responses: { 200: jsonBody(EventSchema, "The event's processing status"), ...problems(400, 401, 404) } }),
+  async (c) => {
+    const event = await getEvent(database(c.env.DB), c.req.valid("param").id);
+    if (!event) throw new ApiError("not_found", `no event ${c.req.valid("param").id} was received`);
+    return c.json({ id: event.id, type: event.type, status: event.status, reason: event.reason }, 200);
+  },
+);
+
+ledger.openapi(
+  createRoute({
+    method: "get",
+    path: "/events",
+    tags: ["ledger"],
+    security: bearer,
+    request: { query: z.object({ status: z.enum(EVENT_STATUSES).default("parked"), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+    responses: { 200: jsonBody(z.object({ events: z.array(EventSchema) }), "Events in one status, oldest first (parked by default)"), ...problems(400, 401) },
+  }),
+  async (c) => {
+    const { status, limit } = c.req.valid("query");
+    return c.json({ events: await listEventsByStatus(database(c.env.DB), status, limit) }, 200);
+  },
+);
+
+ledger.openapi(
+  createRoute({
+    method: "post",
+    path: "/events/{id}/retry",
+    tags: ["ledger"],
+    security: bearer,
+    description: "Runs the split again for a parked or failed event, after the cause was fixed (an offer added, say).",
+    request: { params: EventIdParam },
+    responses: { 202: jsonBody(EventSchema, "Started again"), ...problems(400, 401, 403, 404, 409) },
+  }),
+  async (c) => {
+    const db = database(c.env.DB);
+    const event = await getEvent(db, c.req.valid("param").id);
+    if (!event) throw new ApiError("not_found", `no event ${c.req.valid("param").id} was received`);
+    if (event.status !== "parked" && event.status !== "failed") throw new ApiError("conflict", `event ${event.id} is ${event.status}; only parked or failed events are retried`);
+    await setEventStatus(db, event.id, "received", null, Date.now());
+    await startSplits(c.env, db, [splitStart(event)]);
+    return c.json({ id: event.id, type: event.type, status: "received" as const, reason: null }, 202);
+  },
+);
+
+ledger.openapi(
+  createRoute({
+    method: "get",
+    path: "/payments/{id}",
+    tags: ["ledger"],
+    security: bearer,
+    request: { params: z.object({ id: z.string().regex(/^pi_[A-Za-z0-9_]{1,200}$/, "a Stripe payment intent id (pi_…)").openapi({ param: { name: "id", in: "path" } }) }) },
+    responses: { 200: jsonBody(PaymentSchema, "A payment and the shares it gave"), ...problems(400, 401, 404) },
+  }),
+  async (c) => {
+    const db = database(c.env.DB);
+    const found = await getPayment(db, c.req.valid("param").id);
+    if (!found) throw new ApiError("not_found", `payment ${c.req.valid("param").id} is not on the ledger`);
+    const { payment, lines, postings } = found;
+    const partyPostings = postings.filter((p) => p.account.startsWith("party:"));
+    const kinds = await partiesByIds(db, partyPostings.map((p) => p.account.slice("party:".length)));
+    const shares = new Map<string, number>();
+    for (const p of partyPostings) shares.set(p.account.slice(6), (shares.get(p.account.slice(6)) ?? 0) + p.amountMinor);
+    return c.json(
+      {
+        id: payment.id,
+        source: { type: payment.sourceType, id: payment.sourceId },
+        currency: payment.currency,
+        gross_minor: payment.grossMinor,
+        fee_minor: payment.feeMinor,
+        net_minor: payment.netMinor,
+        presentment: { currency: payment.presentmentCurrency, amount_minor: payment.presentmentAmountMinor },
+        paid_at: new Date(payment.paidAtS * 1000).toISOString(),
+        rule_version: [...new Set(lines.map((l) => `${l.ruleId}@${l.ruleVersion}`))].join(","),
+        transaction_id: payment.transactionId,
+        lines: lines.map((l) => ({ offer_id: l.offerId, price_id: l.priceId, rule_id: l.ruleId, rule_version: l.ruleVersion, basis: l.basis, gross_minor: l.grossMinor, fee_minor: l.feeMinor, basis_minor: l.basisMinor })),
+        shares: [...shares].map(([party_id, amount_minor]) => ({ party_id, kind: kinds.get(party_id)?.kind ?? "contributor", amount_minor })),
+      },
+      200,
+    );
+  },
+);
+
+ledger.openapi(
+  createRoute({ method: "get", path: "/balances", tags: ["ledger"], security: bearer, responses: { 200: jsonBody(BalancesSchema, "Each party's balance per currency, from the postings"), ...problems(401) } }),
+  async (c) => c.json({ balances: await partyBalances(database(c.env.DB)) }, 200),
+);
+
+ledger.openapi(
+  createRoute({ method: "get", path: "/ledger/check", tags: ["ledger"], security: bearer, responses: { 200: jsonBody(LedgerCheckSchema, "The ledger's invariants, recomputed over every transaction"), ...problems(401) } }),
+  async (c) => c.json(await checkLedger(database(c.env.DB)), 200),
+);

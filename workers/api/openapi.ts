@@ -1,0 +1,69 @@
+// Shared pieces of the documented API: the router factory whose validation failures
+// become problem+json 400s naming the field, and response helpers for route definitions.
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Env } from "../env";
+import type { AuthVariables } from "../auth";
+import { ApiError, type FieldError } from "../errors";
+
+export type AppEnv = { Bindings: Env; Variables: AuthVariables };
+
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.slice(0, 20).map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)",
+    message: issue.message,
+    code: issue.code,
+  }));
+}
+
+export function newRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const errors = fieldErrors(result.error);
+        const where = result.target === "json" ? "body" : result.target;
+        throw new ApiError("invalid_request", `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);
+      }
+    },
+  });
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().openapi({ example: "invalid_request" }),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() })).optional(),
+  })
+  .openapi("Problem", { description: "An RFC 9457 problem; `code` is stable, `detail` is for people." });
+
+const problemDescriptions: Record<number, string> = {
+  400: "Invalid input: the problem names the field",
+  401: "Missing or unknown bearer token",
+  403: "The token's role may not do this",
+  404: "Not found",
+  409: "Conflicts with what exists",
+  412: "If-Match does not match the current version",
+  422: "A rule that cannot be applied",
+  428: "If-Match is required",
+};
+
+export function problems(...statuses: (keyof typeof problemDescriptions)[]) {
+  return Object.fromEntries(
+    statuses.map((s) => [s, { description: problemDescriptions[s] ?? "Error", content: { "application/problem+json": { schema: ProblemSchema } } }]),
+  );
+}
+
+export function jsonBody<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+export const bearer = [{ bearerAuth: [] as string[] }];
+
+/** Ids of parties, offers, rules: short, readable, safe in URLs and account names. */
+export const Slug = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case letters, digits, '-' and '_', starting with a letter or digit");

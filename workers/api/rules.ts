@@ -1,0 +1,366 @@
+// Split rules that admins govern: create, propose versions (If-Match), read history,
+// diff, preview, and replay a proposal over recent payments. Versions are immutable and
+// never retroactive: a version takes effect now or later, never in the past.
+import { createRoute, z } from "@hono/zod-openapi";
+import { applyRule, checkRule, diffRules, parseRule, sumByParty, type Rule, type RuleError, type RuleJson } from "../../core";
+import { database, isUniqueViolation, type Db } from "../../db/client";
+import { insertAuditStatement } from "../../db/queries/audit";
+import { getOffer, listOffers, listParties } from "../../db/queries/catalog";
+import {
+  getRule,
+  getRuleVersion,
+  insertRuleStatement,
+  insertRuleVersionStatement,
+  latestRuleVersion,
+  listRules,
+  listRuleVersions,
+  ruleIdForScope,
+  type RuleRow,
+  type RuleScope,
+  type RuleVersionRow,
+} from "../../db/queries/rules";
+import { OFFER_KINDS } from "../../db/schema";
+import type { Env } from "../env";
+import { ApiError } from "../errors";
+import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
+import { replayOverRecentPayments } from "./what-if";
+
+/** Clocks differ a little between an admin's machine and the edge: "now" allows this much. */
+const PAST_TOLERANCE_MS = 60_000;
+
+const RuleBodySchema = z
+  .record(z.string(), z.unknown())
+  .openapi("RuleBody", {
+    description:
+      "A split rule in the rule language (README, Split rules): `basis` (`gross` | `net`), ordered `lines` of `{ to, share, max?, fallback?, label? }`, optional `residual_to`. Checked when saved; errors name the line.",
+    example: { basis: "net", lines: [{ to: "commons", share: "10%" }, { to: "reserve", share: "15%" }, { to: "contributors", share: "remaining" }] },
+  });
+
+const ScopeSchema = z
+  .union([z.object({ default: z.literal(true) }).strict(), z.object({ offer_kind: z.enum(OFFER_KINDS) }).strict(), z.object({ offer_id: Slug }).strict()])
+  .openapi("RuleScope", { description: "Which payments the rule splits; the most specific one in force applies (offer, then offer kind, then default)." });
+
+const NewVersionSchema = z
+  .object({
+    effective_from: z.iso.datetime({ offset: true }).optional().openapi({ description: "When it takes effect (ISO 8601); now if omitted; never in the past" }),
+    reason: z.string().trim().min(1).max(2000),
+    body: RuleBodySchema,
+  })
+  .openapi("NewRuleVersion");
+
+const VersionSchema = z
+  .object({
+    version: z.number().int(),
+    effective_from: z.string(),
+    status: z.enum(["superseded", "in_force", "scheduled"]),
+    reason: z.string(),
+    author: z.string(),
+    content_hash: z.string(),
+    created_at: z.string(),
+    body: RuleBodySchema,
+  })
+  .openapi("RuleVersion");
+
+const RuleViewSchema = z
+  .object({
+    id: z.string(),
+    scope: ScopeSchema,
+    etag: z.string().openapi({ description: "Send it as If-Match to propose the next version" }),
+    current: VersionSchema.nullable().openapi({ description: "The version in force now (null while the first is scheduled)" }),
+    latest: VersionSchema,
+    versions: z.array(VersionSchema),
+  })
+  .openapi("Rule");
+
+const RuleIdParam = z.object({ id: Slug.openapi({ param: { name: "id", in: "path" } }) });
+
+const SharesSchema = z.array(z.object({ party_id: z.string(), amount_minor: z.number().int() }));
+const Minor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Currency = z.string().regex(/^[a-z]{3}$/, "a lower-case ISO 4217 code, as Stripe writes it");
+
+// ---------------------------------------------------------------------------------------
+
+function ruleProblem(errors: readonly RuleError[], what = "the rule"): ApiError {
+  const first = errors[0];
+  return new ApiError(
+    "invalid_rule",
+    `${what} cannot be applied: ${first ? `${first.path}: ${first.message}` : "invalid"}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}`,
+    errors.map((e) => ({ path: e.path, message: e.message, code: e.code })),
+  );
+}
+
+function parsed(body: unknown): Rule {
+  const result = parseRule(body);
+  if (!result.ok) throw ruleProblem(result.errors);
+  return result.rule;
+}
+
+export function settlementCurrencies(env: Env): string[] {
+  return (env.CURRENCIES ?? "eur").split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);
+}
+
+/** Parses and checks a rule body against what exists: parties, the scope's offers, currencies. */
+async function validRule(db: Db, env: Env, body: unknown, scope: RuleScope): Promise<Rule> {
+  const rule = parsed(body);
+  const [parties, offers] = await Promise.all([listParties(db), listOffers(db)]);
+  const inScope = offers.filter((o) => ("offer_id" in scope ? o.id === scope.offer_id : "offer_kind" in scope ? o.kind === scope.offer_kind : true));
+  const checked = checkRule(rule, {
+    parties: new Set(parties.map((p) => p.id)),
+    contributorPools: inScope.map((o) => ({ offer_id: o.id, contributors: o.contributors })),
+    currencies: settlementCurrencies(env),
+  });
+  if (!checked.ok) throw ruleProblem(checked.errors);
+  return rule;
+}
+
+async function contentHash(body: unknown): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(body)));
+  return `sha256:${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** JSON with sorted keys, so the same rule always hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const etagOf = (v: Pick<RuleVersionRow, "version" | "content_hash">) => `"v${v.version}-${v.content_hash.slice(7, 23)}"`;
+
+function effectiveFrom(requested: string | undefined, nowMs: number, notBeforeMs: number, path: string): number {
+  if (requested === undefined) return Math.max(nowMs, notBeforeMs);
+  const at = Date.parse(requested);
+  if (at < nowMs - PAST_TOLERANCE_MS) {
+    throw new ApiError("invalid_request", `${path} is in the past: a rule never applies retroactively`, [{ path, message: "must be now or later" }]);
+  }
+  if (at < notBeforeMs) {
+    throw new ApiError("invalid_request", `effective_from is before the previous version takes effect (${new Date(notBeforeMs).toISOString()})`, [{ path, message: "must not precede the previous version" }]);
+  }
+  return Math.max(at, nowMs);
+}
+
+function versionView(v: RuleVersionRow, inForce: number | null) {
+  return {
+    version: v.version,
+    effective_from: new Date(v.effective_from_ms).toISOString(),
+    status: v.version === inForce ? ("in_force" as const) : inForce !== null && v.version < inForce ? ("superseded" as const) : ("scheduled" as const),
+    reason: v.reason,
+    author: v.author,
+    content_hash: v.content_hash,
+    created_at: new Date(v.created_at_ms).toISOString(),
+    body: v.body as Record<string, unknown>,
+  };
+}
+
+async function ruleView(db: Db, rule: RuleRow, nowMs: number) {
+  const versions = await listRuleVersions(db, rule.id);
+  const latest = versions.at(-1);
+  if (!latest) throw new Error(`rule ${rule.id} has no version`);
+  const inForce = versions.filter((v) => v.effective_from_ms <= nowMs).at(-1)?.version ?? null;
+  const views = versions.map((v) => versionView(v, inForce));
+  return { id: rule.id, scope: rule.scope, etag: etagOf(latest), current: views.find((v) => v.version === inForce) ?? null, latest: views.at(-1) as (typeof views)[number], versions: views };
+}
+
+async function existingRule(db: Db, id: string): Promise<RuleRow> {
+  const rule = await getRule(db, id);
+  if (!rule) throw new ApiError("not_found", `no rule ${id}`);
+  return rule;
+}
+
+// ---------------------------------------------------------------------------------------
+
+export const rulesApi = newRouter();
+
+rulesApi.openapi(
+  createRoute({ method: "get", path: "/rules", tags: ["rules"], security: bearer, responses: { 200: jsonBody(z.object({ rules: z.array(RuleViewSchema) }), "Every rule with its current version and history"), ...problems(401) } }),
+  async (c) => {
+    const db = database(c.env.DB);
+    const now = Date.now();
+    const rules = await Promise.all((await listRules(db)).map((r) => ruleView(db, r, now)));
+    return c.json({ rules }, 200);
+  },
+);
+
+rulesApi.openapi(
+  createRoute({
+    method: "post",
+    path: "/rules",
+    tags: ["rules"],
+    security: bearer,
+    request: { body: { required: true, content: { "application/json": { schema: z.object({ id: Slug, scope: ScopeSchema, version: NewVersionSchema }).openapi("NewRule") } } } },
+    responses: { 201: jsonBody(RuleViewSchema, "Created, with version 1"), ...problems(400, 401, 403, 409, 422) },
+  }),
+  async (c) => {
+    const { id, scope, version } = c.req.valid("json");
+    const db = database(c.env.DB);
+    if ("offer_id" in scope && !(await getOffer(db, scope.offer_id))) {
+      throw new ApiError("invalid_request", `scope.offer_id: no offer ${scope.offer_id}`, [{ path: "scope.offer_id", message: `no offer ${scope.offer_id}` }]);
+    }
+    const holder = await ruleIdForScope(db, scope);
+    if (holder) throw new ApiError("conflict", `rule ${holder} already governs this scope: propose a new version of it`);
+    await validRule(db, c.env, version.body, scope);
+    const now = Date.now();
+    const first = { version: 1, effective_from_ms: effectiveFrom(version.effective_from, now, now, "version.effective_from"), body: version.body, content_hash: await contentHash(version.body), author: c.get("principal").actor, reason: version.reason };
+    try {
+      await db.batch([
+        insertRuleStatement(db, id, scope, now),
+        insertRuleVersionStatement(db, id, first, now),
+        insertAuditStatement(db, { actor: first.author, action: "rule.create", entity_type: "rule", entity_id: id, before: null, after: { scope, ...first } }, now),
+      ]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ApiError("conflict", `rule ${id} exists already, or its scope is taken`);
+      throw error;
+    }
+    const view = await ruleView(db, await existingRule(db, id), now);
+    return c.json(view, 201, { etag: view.etag });
+  },
+);
+
+rulesApi.openapi(
+  createRoute({ method: "get", path: "/rules/{id}", tags: ["rules"], security: bearer, request: { params: RuleIdParam }, responses: { 200: jsonBody(RuleViewSchema, "The rule: current version, latest, history; ETag header"), ...problems(401, 404) } }),
+  async (c) => {
+    const db = database(c.env.DB);
+    const view = await ruleView(db, await existingRule(db, c.req.valid("param").id), Date.now());
+    return c.json(view, 200, { etag: view.etag });
+  },
+);
+
+rulesApi.openapi(
+  createRoute({
+    method: "post",
+    path: "/rules/{id}/versions",
+    tags: ["rules"],
+    security: bearer,
+    description: "Proposes the next version. Needs `If-Match` with the rule's ETag: a stale one gets 412, so two admins cannot overwrite each other.",
+    request: { params: RuleIdParam, headers: z.object({ "if-match": z.string().max(200).optional() }), body: { required: true, content: { "application/json": { schema: NewVersionSchema } } } },
+    responses: { 201: jsonBody(RuleViewSchema, "Created"), ...problems(400, 401, 403, 404, 412, 422, 428) },
+  }),
+  async (c) => {
+    const db = database(c.env.DB);
+    const rule = await existingRule(db, c.req.valid("param").id);
+    const ifMatch = c.req.valid("header")["if-match"];
+    if (!ifMatch) throw new ApiError("precondition_required", "send If-Match with the rule's ETag (GET /api/v1/rules/{id})");
+    const latest = await latestRuleVersion(db, rule.id);
+    if (!latest) throw new Error(`rule ${rule.id} has no version`);
+    if (ifMatch.trim() !== etagOf(latest)) throw new ApiError("precondition_failed", `the rule changed since you read it: its ETag is now ${etagOf(latest)}`);
+    const input = c.req.valid("json");
+    await validRule(db, c.env, input.body, rule.scope);
+    const now = Date.now();
+    const next = { version: latest.version + 1, effective_from_ms: effectiveFrom(input.effective_from, now, latest.effective_from_ms, "effective_from"), body: input.body, content_hash: await contentHash(input.body), author: c.get("principal").actor, reason: input.reason };
+    try {
+      await db.batch([
+        insertRuleVersionStatement(db, rule.id, next, now),
+        insertAuditStatement(db, { actor: next.author, action: "rule.version", entity_type: "rule", entity_id: rule.id, before: latest, after: next }, now),
+      ]);
+    } catch (error) {
+      // Another admin's version took this number between our read and our write.
+      if (isUniqueViolation(error)) throw new ApiError("precondition_failed", `version ${next.version} of rule ${rule.id} was just created by someone else`);
+      throw error;
+    }
+    const view = await ruleView(db, rule, now);
+    return c.json(view, 201, { etag: view.etag });
+  },
+);
+
+rulesApi.openapi(
+  createRoute({
+    method: "get",
+    path: "/rules/{id}/diff",
+    tags: ["rules"],
+    security: bearer,
+    request: { params: RuleIdParam, query: z.object({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) }) },
+    responses: {
+      200: jsonBody(
+        z.object({ rule_id: z.string(), from: z.number().int(), to: z.number().int(), changes: z.array(z.object({ change: z.enum(["added", "removed", "changed", "moved"]), path: z.string(), from: z.unknown().optional(), to: z.unknown().optional() })) }),
+        "What changed, line by line",
+      ),
+      ...problems(400, 401, 404),
+    },
+  }),
+  async (c) => {
+    const db = database(c.env.DB);
+    const { id } = c.req.valid("param");
+    const { from, to } = c.req.valid("query");
+    const [a, b] = await Promise.all([getRuleVersion(db, id, from), getRuleVersion(db, id, to)]);
+    if (!a || !b) throw new ApiError("not_found", `rule ${id} has no version ${!a ? from : to}`);
+    return c.json({ rule_id: id, from, to, changes: diffRules(a.body as RuleJson, b.body as RuleJson) }, 200);
+  },
+);
+
+const PreviewSchema = z
+  .object({
+    rule: RuleBodySchema,
+    amount_minor: Minor.openapi({ description: "What the customer paid, in minor units", example: 10001 }),
+    currency: Currency.openapi({ example: "eur" }),
+    fee_minor: Minor.default(0),
+    offer_id: Slug.optional().openapi({ description: "Whose contributors a `contributors` line splits among" }),
+  })
+  .openapi("Preview");
+
+rulesApi.openapi(
+  createRoute({
+    method: "post",
+    path: "/rules/preview",
+    tags: ["rules"],
+    security: bearer,
+    description: "Applies a rule to an amount; nothing is stored.",
+    request: { body: { required: true, content: { "application/json": { schema: PreviewSchema } } } },
+    responses: {
+      200: jsonBody(z.object({ basis_minor: z.number().int(), shares: SharesSchema, lines: z.array(z.object({ path: z.string(), amount_minor: z.number().int(), label: z.string().optional() })) }), "The parts"),
+      ...problems(400, 401, 403, 404, 422),
+    },
+  }),
+  async (c) => {
+    const input = c.req.valid("json");
+    if (input.fee_minor > input.amount_minor) throw new ApiError("invalid_request", "fee_minor is larger than amount_minor", [{ path: "fee_minor", message: "must not exceed amount_minor" }]);
+    const db = database(c.env.DB);
+    const offer = input.offer_id ? await getOffer(db, input.offer_id) : undefined;
+    if (input.offer_id && !offer) throw new ApiError("not_found", `no offer ${input.offer_id}`);
+    const rule = parsed(input.rule);
+    const checked = checkRule(rule, { parties: new Set((await listParties(db)).map((p) => p.id)) });
+    if (!checked.ok) throw ruleProblem(checked.errors);
+    const basis_minor = rule.basis === "gross" ? input.amount_minor : input.amount_minor - input.fee_minor;
+    const applied = applyRule(rule, { amount_minor: basis_minor, currency: input.currency, contributors: offer?.contributors ?? [] });
+    if (!applied.ok) throw ruleProblem([applied.error], offer ? "the rule" : "the rule (without offer_id, there are no contributors)");
+    return c.json({ basis_minor, shares: sumByParty(applied.parts), lines: applied.lines.map((l) => ({ ...l })) }, 200);
+  },
+);
+
+rulesApi.openapi(
+  createRoute({
+    method: "post",
+    path: "/rules/{id}/what-if",
+    tags: ["rules"],
+    security: bearer,
+    description: "Replays a proposed body over the last N payments of the rule's scope: each party's total under the version in force now and under the proposal. Nothing is stored.",
+    request: { params: RuleIdParam, body: { required: true, content: { "application/json": { schema: z.object({ body: RuleBodySchema, last: z.number().int().min(1).max(500).default(50) }).openapi("WhatIf") } } } },
+    responses: {
+      200: jsonBody(
+        z.object({
+          rule_id: z.string(),
+          current_version: z.number().int().nullable(),
+          payments: z.number().int(),
+          totals: z.array(z.object({ party_id: z.string(), currency: z.string(), now_minor: z.number().int(), proposed_minor: z.number().int(), delta_minor: z.number().int() })),
+          unsplittable: z.array(z.object({ payment_id: z.string(), reason: z.string() })),
+        }),
+        "Totals now and under the proposal",
+      ),
+      ...problems(400, 401, 403, 404, 422),
+    },
+  }),
+  async (c) => {
+    const db = database(c.env.DB);
+    const rule = await existingRule(db, c.req.valid("param").id);
+    const { body, last } = c.req.valid("json");
+    const proposed = await validRule(db, c.env, body, rule.scope);
+    const now = Date.now();
+    const versions = await listRuleVersions(db, rule.id);
+    const current = versions.filter((v) => v.effective_from_ms <= now).at(-1);
+    const currentRule = current ? parseRule(current.body) : null;
+    const result = await replayOverRecentPayments(db, rule.scope, last, currentRule?.ok ? currentRule.rule : null, proposed);
+    return c.json({ rule_id: rule.id, current_version: current?.version ?? null, ...result }, 200);
+  },
+);

@@ -1,0 +1,62 @@
+// The HTTP surface: health, the Stripe webhook, the admin API under /api/v1, its OpenAPI
+// document and interactive docs. Errors of every route become problem+json in `onError`.
+import { Scalar } from "@scalar/hono-api-reference";
+import { HTTPException } from "hono/http-exception";
+import { authenticate, authorize } from "./auth";
+import { access } from "./api/access";
+import { catalog } from "./api/catalog";
+import { ledger } from "./api/ledger";
+import { newRouter } from "./api/openapi";
+import { rulesApi } from "./api/rules";
+import { missingSecrets } from "./env";
+import { ApiError, problemResponse, type ErrorCode } from "./errors";
+import { webhooks } from "./webhooks";
+
+export const API_VERSION = "1.0.0";
+
+const app = newRouter();
+
+// The worker refuses to serve without its secrets, and says which one is missing.
+app.use("*", async (c, next) => {
+  const missing = missingSecrets(c.env);
+  if (missing.length > 0) throw new ApiError("misconfigured", `the worker is missing secret(s): ${missing.join(", ")} (wrangler secret put NAME)`);
+  return next();
+});
+
+app.get("/health", (c) => c.json({ ok: true }));
+app.route("/webhooks", webhooks);
+
+app.use("/api/v1/*", authenticate, authorize);
+app.route("/api/v1", catalog);
+app.route("/api/v1", ledger);
+app.route("/api/v1", rulesApi);
+app.route("/api/v1", access);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "An API token: ADMIN_TOKEN, or one made with POST /api/v1/tokens" });
+app.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: {
+    title: "Pot Commun",
+    version: API_VERSION,
+    description: "Split every Stripe payment between the commons, the reserve and the contributors, on a double-entry ledger. Errors are RFC 9457 problem+json with a stable `code`.",
+  },
+});
+app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Pot Commun API" }));
+
+app.notFound(() => problemResponse(new ApiError("not_found", "no such route")));
+
+app.onError((error, c) => {
+  if (error instanceof ApiError) return problemResponse(error, c.req.path);
+  if (error instanceof HTTPException) return problemResponse(fromHttpException(error), c.req.path);
+  console.error("unexpected error", c.req.method, c.req.path, error instanceof Error ? error.stack : String(error));
+  return problemResponse(new ApiError("internal_error", "an unexpected error; it is logged"), c.req.path);
+});
+
+/** Hono's own validators throw HTTPException (malformed JSON, wrong content type). */
+function fromHttpException(error: HTTPException): ApiError {
+  const byStatus: Record<number, ErrorCode> = { 400: "malformed_json", 401: "unauthorized", 404: "not_found", 413: "payload_too_large", 415: "unsupported_media_type" };
+  const code = byStatus[error.status] ?? "invalid_request";
+  return new ApiError(code, error.message || code.replaceAll("_", " "));
+}
+
+export default app;

@@ -1,0 +1,53 @@
+// Bearer tokens. ADMIN_TOKEN is the bootstrap admin; other tokens are stored only as
+// SHA-256 hashes in D1, each with a role. Comparisons go through digests, so the time
+// they take does not depend on how much of a guess was right.
+import { createMiddleware } from "hono/factory";
+import { database } from "../db/client";
+import { findActiveToken } from "../db/queries/tokens";
+import type { TokenRole } from "../db/schema";
+import type { Env } from "./env";
+import { ApiError } from "./errors";
+
+export interface Principal {
+  /** Who acts, as written in the audit log: `bootstrap` or `token:<id>`. */
+  actor: string;
+  role: TokenRole;
+}
+
+export type AuthVariables = { principal: Principal };
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function sameDigest(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+export const authenticate = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+(\S{1,512})$/i.exec(header);
+  if (!match?.[1]) throw new ApiError("unauthorized", "send Authorization: Bearer <token>");
+  const hash = await sha256Hex(match[1]);
+  if (sameDigest(hash, await sha256Hex(c.env.ADMIN_TOKEN))) {
+    c.set("principal", { actor: "bootstrap", role: "admin" });
+    return next();
+  }
+  const token = await findActiveToken(database(c.env.DB), hash);
+  if (!token) throw new ApiError("unauthorized", "the bearer token is unknown or revoked");
+  c.set("principal", { actor: `token:${token.id}`, role: token.role });
+  return next();
+});
+
+/** Reads are open to every role; any other method needs an admin. */
+export const authorize = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
+  const readOnly = c.req.method === "GET" || c.req.method === "HEAD";
+  if (!readOnly && c.get("principal").role !== "admin") {
+    throw new ApiError("forbidden", `role ${c.get("principal").role} may read but not change anything`);
+  }
+  return next();
+});
