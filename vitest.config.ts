@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { createStripeEmulator } from "./infra/stripe-emulator/app";
+import { createStripeEmulator } from "./infra/stripe-emulator/app.ts";
 
 /** Local-only values, the same as .dev.vars.example. */
 export const TEST_SECRETS = {

@@ -1,14 +1,38 @@
+import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { buildTrainingPayment } from "../../infra/stripe-emulator/objects";
-import { api, deliverAndSettle, eventStatus, putStripeObjects, seedCatalog } from "./helpers";
+import { buildAsyncPaymentSucceeded, buildEvent, buildHostingPayment, buildSubscriptionCheckout, buildTrainingPayment } from "../../infra/stripe-emulator/objects";
+import { api, deliver, deliverAndSettle, eventStatus, putStripeObjects, seedCatalog } from "./helpers";
+
+interface PaymentView {
+  id: string;
+  currency: string;
+  gross_minor: number;
+  fee_minor: number;
+  net_minor: number;
+  rule_version: string;
+  lines: { offer_id: string; basis_minor: number; gross_minor: number; fee_minor: number }[];
+  shares: { party_id: string; kind: string; amount_minor: number }[];
+}
+
+async function payment(id: string): Promise<PaymentView> {
+  const res = await api(`/payments/${id}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as PaymentView;
+}
+
+const byParty = (p: PaymentView) => Object.fromEntries(p.shares.map((s) => [s.party_id, s.amount_minor]));
+
+async function postingCount(): Promise<number> {
+  return (await env.DB.prepare("SELECT count(*) AS n FROM postings").first<{ n: number }>())?.n ?? 0;
+}
 
 beforeEach(async () => {
   await seedCatalog();
 });
 
 describe("a paid training checkout", () => {
-  it("is split onto the ledger: shares sum to the net and every transaction sums to zero", async () => {
+  it("is split onto the ledger: shares sum to the net and the transaction sums to zero", async () => {
     const built = buildTrainingPayment({ amount_minor: 10001, currency: "eur", price_id: "price_training_intro", fee_minor: 0 });
     await putStripeObjects(built);
 
@@ -16,15 +40,197 @@ describe("a paid training checkout", () => {
     expect(output).toMatchObject({ status: "processed", posted: true, payment_intent_id: built.payment_intent.id });
     expect(await eventStatus(built.event.id)).toMatchObject({ status: "processed", reason: null });
 
-    const payment = (await (await api(`/payments/${built.payment_intent.id}`)).json()) as { shares: { party_id: string; amount_minor: number }[]; net_minor: number; rule_version: string };
-    expect(payment.rule_version).toBe("default@1");
-    expect(Object.fromEntries(payment.shares.map((s) => [s.party_id, s.amount_minor]))).toEqual({ commons: 1000, reserve: 1500, camille: 5001, dominique: 2500 });
-    expect(payment.shares.reduce((a, s) => a + s.amount_minor, 0)).toBe(payment.net_minor);
+    const p = await payment(built.payment_intent.id);
+    expect(p.rule_version).toBe("default@1");
+    // 10% / 15% / remaining of 10001: 1000 / 1500 / 7501, then 7501 split 2:1 → 5001 / 2500.
+    expect(byParty(p)).toEqual({ commons: 1000, reserve: 1500, camille: 5001, dominique: 2500 });
+    expect(p.shares.find((s) => s.party_id === "commons")?.kind).toBe("commons");
 
     const check = (await (await api("/ledger/check")).json()) as { ok: boolean; transactions: number };
-    expect(check.ok).toBe(true);
-    expect(check.transactions).toBeGreaterThan(0);
-    const rows = await env.DB.prepare("SELECT sum(amount_minor) AS s FROM postings").first<{ s: number }>();
-    expect(rows?.s).toBe(0);
+    expect(check).toMatchObject({ ok: true });
+    const sum = await env.DB.prepare("SELECT sum(amount_minor) AS s FROM postings").first<{ s: number }>();
+    expect(sum?.s).toBe(0);
+  });
+
+  it("splits the net after Stripe's fee, which is its own posting", async () => {
+    const built = buildTrainingPayment({ amount_minor: 20000, currency: "eur", price_id: "price_training_intro", fee_minor: 325 });
+    await putStripeObjects(built);
+    await deliverAndSettle(built.event);
+
+    const p = await payment(built.payment_intent.id);
+    expect(p).toMatchObject({ gross_minor: 20000, fee_minor: 325, net_minor: 19675 });
+    expect(p.shares.reduce((a, s) => a + s.amount_minor, 0)).toBe(19675);
+    const fee = await env.DB.prepare("SELECT amount_minor FROM postings WHERE account = 'stripe:fees' AND transaction_id = ?").bind(`txn_pay_${p.id}`).first<{ amount_minor: number }>();
+    expect(fee?.amount_minor).toBe(325);
+  });
+
+  it("is recorded in the settlement currency of its balance transaction", async () => {
+    const built = buildTrainingPayment({ amount_minor: 10000, currency: "usd", settlement_currency: "eur", settlement_amount_minor: 9200, fee_minor: 300, price_id: "price_training_intro" });
+    await putStripeObjects(built);
+    await deliverAndSettle(built.event);
+    const p = await payment(built.payment_intent.id);
+    expect(p).toMatchObject({ currency: "eur", gross_minor: 9200, fee_minor: 300, net_minor: 8900 });
+  });
+
+  it("delivered twice is acknowledged twice and posted once", async () => {
+    const built = buildTrainingPayment({ amount_minor: 5000, currency: "eur", price_id: "price_training_intro" });
+    await putStripeObjects(built);
+    await deliverAndSettle(built.event);
+    const before = await postingCount();
+
+    const again = await deliver(built.event);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ duplicate: true });
+    expect(await postingCount()).toBe(before);
+  });
+
+  it("sent again as a different event for the same payment is processed without posting twice", async () => {
+    const built = buildTrainingPayment({ amount_minor: 5000, currency: "eur", price_id: "price_training_intro" });
+    await putStripeObjects(built);
+    await deliverAndSettle(built.event);
+    const before = await postingCount();
+
+    const twin = buildEvent("checkout.session.completed", built.session);
+    const output = await deliverAndSettle(twin);
+    expect(output).toMatchObject({ status: "processed", posted: false });
+    expect(await postingCount()).toBe(before);
+    expect((await eventStatus(twin.id)).reason).toMatch(/already on the ledger/);
+  });
+
+  it("paid later by a delayed method is split on async_payment_succeeded, not on completion", async () => {
+    const pending = buildTrainingPayment({ amount_minor: 4000, currency: "eur", price_id: "price_training_intro", payment_status: "unpaid" });
+    await putStripeObjects(pending);
+    const first = await deliver(pending.event);
+    expect(await first.json()).toMatchObject({ status: "ignored" });
+    expect((await eventStatus(pending.event.id)).reason).toMatch(/async_payment_succeeded/);
+
+    const cleared = buildAsyncPaymentSucceeded(pending);
+    await putStripeObjects(cleared);
+    await deliverAndSettle(cleared.event);
+    expect((await payment(cleared.payment_intent.id)).gross_minor).toBe(4000);
+  });
+
+  it("with two offers in the cart splits each line by its own offer's rule, the fee shared pro rata", async () => {
+    const built = buildTrainingPayment({
+      amount_minor: 30000,
+      currency: "eur",
+      price_id: "price_training_intro",
+      fee_minor: 300,
+      lines: [
+        { price_id: "price_training_intro", amount_minor: 20000 },
+        { price_id: "price_hosting_basic", amount_minor: 10000 },
+      ],
+    });
+    await putStripeObjects(built);
+    await deliverAndSettle(built.event);
+
+    const p = await payment(built.payment_intent.id);
+    expect(p.lines.map((l) => [l.offer_id, l.gross_minor, l.fee_minor, l.basis_minor])).toEqual([
+      ["training-intro", 20000, 200, 19800],
+      ["hosting-basic", 10000, 100, 9900],
+    ]);
+    // training: 1980 / 2970 / 14850 → camille 9900, dominique 4950; hosting: 990 / 1485 / 7425 → sacha.
+    expect(byParty(p)).toEqual({ commons: 2970, reserve: 4455, camille: 9900, dominique: 4950, sacha: 7425 });
+    expect(p.shares.reduce((a, s) => a + s.amount_minor, 0)).toBe(p.net_minor);
+  });
+});
+
+describe("a hosting subscription", () => {
+  it("is split on invoice.paid, found through its invoice payment", async () => {
+    const built = buildHostingPayment({ amount_minor: 2900, currency: "eur", price_id: "price_hosting_basic", fee_minor: 69 });
+    await putStripeObjects(built);
+    await deliverAndSettle(built.event);
+    const p = await payment(built.payment_intent.id);
+    // net 2831: 283.1 / 424.65 / 2123.25 → 283 / 425 / 2123 (largest remainder), all of it to sacha.
+    expect(byParty(p)).toEqual({ commons: 283, reserve: 425, sacha: 2123 });
+  });
+
+  it("started through Checkout is counted once: the subscription-mode checkout is ignored, its invoice split", async () => {
+    const built = buildSubscriptionCheckout({ amount_minor: 2900, currency: "eur", price_id: "price_hosting_basic" });
+    await putStripeObjects(built);
+    const checkout = await deliver(built.checkout_event);
+    expect(await checkout.json()).toMatchObject({ status: "ignored" });
+    expect((await eventStatus(built.checkout_event.id)).reason).toMatch(/subscription mode/);
+
+    await deliverAndSettle(built.event);
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM payments WHERE id = ?").bind(built.payment_intent.id).first<{ n: number }>();
+    expect(rows?.n).toBe(1);
+  });
+
+  it("for a zero invoice is acknowledged and ignored", async () => {
+    const built = buildHostingPayment({ amount_minor: 2900, currency: "eur", price_id: "price_hosting_basic" });
+    const free = buildEvent("invoice.paid", { ...built.invoice, amount_paid: 0 });
+    const res = await deliver(free);
+    expect(await res.json()).toMatchObject({ status: "ignored" });
+  });
+});
+
+describe("a payment that cannot be split yet", () => {
+  it("whose offer is unknown is parked with a reason the API shows, and split once the offer exists", async () => {
+    const built = buildTrainingPayment({ amount_minor: 7000, currency: "eur", price_id: "price_unknown_workshop" });
+    await putStripeObjects(built);
+    const output = await deliverAndSettle(built.event);
+    expect(output).toMatchObject({ status: "parked" });
+    const status = await eventStatus(built.event.id);
+    expect(status.status).toBe("parked");
+    expect(status.reason).toMatch(/unknown offer.*price_unknown_workshop/);
+    const parked = (await (await api("/events?status=parked")).json()) as { events: { id: string }[] };
+    expect(parked.events.map((e) => e.id)).toContain(built.event.id);
+    expect((await api(`/payments/${built.payment_intent.id}`)).status).toBe(404);
+
+    const created = await api("/offers", { method: "POST", body: { id: "workshop", kind: "training", name: "Workshop", stripe_price_ids: ["price_unknown_workshop"], contributors: [{ party_id: "camille", weight: 1 }] } });
+    expect(created.status).toBe(201);
+    await using rerun = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run2`);
+    const retry = await api(`/events/${built.event.id}/retry`, { method: "POST" });
+    expect(retry.status).toBe(202);
+    await rerun.waitForStatus("complete");
+    expect(await eventStatus(built.event.id)).toMatchObject({ status: "processed" });
+    expect(byParty(await payment(built.payment_intent.id))).toMatchObject({ camille: expect.any(Number) });
+  });
+
+  it("is found by metadata.offer_id when its price is not listed", async () => {
+    const built = buildTrainingPayment({ amount_minor: 3000, currency: "eur", price_id: "price_adhoc", offer_id: "training-intro", fee_minor: 0 });
+    await putStripeObjects(built);
+    await deliverAndSettle(built.event);
+    expect((await payment(built.payment_intent.id)).lines[0]?.offer_id).toBe("training-intro");
+  });
+
+  it("is retried when Stripe fails, then posted once", async () => {
+    const built = buildTrainingPayment({ amount_minor: 8000, currency: "eur", price_id: "price_training_intro" });
+    await putStripeObjects(built);
+    const output = await deliverAndSettle(built.event, async (m) => {
+      await m.disableRetryDelays();
+      await m.mockStepError({ name: "fetch the payment from Stripe" }, new Error("Stripe answered 500"), 2);
+    });
+    expect(output).toMatchObject({ status: "processed", posted: true });
+  });
+
+  it("is retried when the emulator itself answers 500, through the real Stripe client", async () => {
+    const built = buildTrainingPayment({ amount_minor: 8100, currency: "eur", price_id: "price_training_intro" });
+    await putStripeObjects(built);
+    const fault = await env.STRIPE_API.fetch("http://stripe.emulator/_emulator/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ path_prefix: `/v1/checkout/sessions/${built.session.id}`, status: 500, times: 2 }) });
+    expect(fault.ok).toBe(true);
+    const output = await deliverAndSettle(built.event, async (m) => m.disableRetryDelays());
+    expect(output).toMatchObject({ status: "processed", posted: true });
+  });
+
+  it("whose Stripe objects are missing is parked, not retried for ever", async () => {
+    const built = buildTrainingPayment({ amount_minor: 8000, currency: "eur", price_id: "price_training_intro" });
+    const output = await deliverAndSettle(built.event, async (m) => m.disableRetryDelays());
+    expect(output).toMatchObject({ status: "parked" });
+    expect((await eventStatus(built.event.id)).reason).toMatch(/No such|resource_missing|not found/i);
+  });
+
+  it("marks the event failed when Stripe stays down past every retry", async () => {
+    const built = buildTrainingPayment({ amount_minor: 8000, currency: "eur", price_id: "price_training_intro" });
+    await putStripeObjects(built);
+    await using instance = await introspectWorkflowInstance(env.SPLIT_PAYMENT, built.event.id);
+    await instance.modify(async (m) => {
+      await m.disableRetryDelays();
+      await m.mockStepError({ name: "fetch the payment from Stripe" }, new Error("Stripe is down"));
+    });
+    await deliver(built.event);
+    await instance.waitForStatus("errored");
+    expect(await eventStatus(built.event.id)).toMatchObject({ status: "failed", reason: expect.stringMatching(/Stripe is down/) });
   });
 });

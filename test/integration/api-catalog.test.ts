@@ -1,0 +1,121 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import app from "../../workers/app";
+import { api, call } from "./helpers";
+
+describe("authentication", () => {
+  it("answers 401 without a bearer token", async () => {
+    const res = await call("/api/v1/parties");
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: "unauthorized" });
+  });
+
+  it("answers 401 with a wrong token", async () => {
+    expect((await api("/parties", { token: "nope" })).status).toBe(401);
+    expect((await api("/balances", { token: `${env.ADMIN_TOKEN}x` })).status).toBe(401);
+  });
+
+  it("refuses to serve when a secret is missing, naming it", async () => {
+    const res = await app.request("/health", {}, { ...env, STRIPE_WEBHOOK_SECRET: "" });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/STRIPE_WEBHOOK_SECRET/);
+  });
+});
+
+describe("/api/v1/parties", () => {
+  it("creates a party and lists it", async () => {
+    const res = await api("/parties", { method: "POST", body: { id: "ateliers-libres", kind: "contributor", name: "Ateliers libres" } });
+    expect(res.status).toBe(201);
+    const list = (await (await api("/parties")).json()) as { parties: { id: string }[] };
+    expect(list.parties.map((p) => p.id)).toContain("ateliers-libres");
+    expect(await (await api("/parties/ateliers-libres")).json()).toEqual({ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres" });
+  });
+
+  it("answers 409 for an id that exists", async () => {
+    await api("/parties", { method: "POST", body: { id: "twice", kind: "reserve", name: "Twice" } });
+    const res = await api("/parties", { method: "POST", body: { id: "twice", kind: "reserve", name: "Twice" } });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ code: "conflict" });
+  });
+
+  it("answers 400 naming the field for a bad kind", async () => {
+    const res = await api("/parties", { method: "POST", body: { id: "x", kind: "banker", name: "X" } });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { code: string; errors: { path: string }[] };
+    expect(body.code).toBe("invalid_request");
+    expect(body.errors.map((e) => e.path)).toContain("kind");
+  });
+
+  it("answers 400 for malformed JSON and 415 without a JSON content type", async () => {
+    const bad = await call("/api/v1/parties", { method: "POST", headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" }, body: "{" });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: "malformed_json" });
+    const plain = await call("/api/v1/parties", { method: "POST", headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` }, body: "id=x" });
+    expect(plain.status).toBe(415);
+  });
+
+  it("answers 404 for a party that does not exist", async () => {
+    expect((await api("/parties/nobody")).status).toBe(404);
+  });
+});
+
+describe("/api/v1/offers", () => {
+  it("creates an offer with prices and weighted contributors", async () => {
+    await api("/parties", { method: "POST", body: { id: "lou", kind: "contributor", name: "Lou" } });
+    const offer = { id: "mooc-commons", kind: "training", name: "MOOC", stripe_price_ids: ["price_mooc"], contributors: [{ party_id: "lou", weight: 3 }] };
+    const res = await api("/offers", { method: "POST", body: offer });
+    expect(res.status).toBe(201);
+    expect(await (await api("/offers/mooc-commons")).json()).toEqual(offer);
+  });
+
+  it("answers 400 naming the contributor that is not a party", async () => {
+    const res = await api("/offers", { method: "POST", body: { id: "ghost-offer", kind: "hosting", name: "Ghost", contributors: [{ party_id: "ghost", weight: 1 }] } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: { path: string }[] }).errors[0]?.path).toBe("contributors.0.party_id");
+  });
+
+  it("answers 400 for a weight that is not a positive integer", async () => {
+    const res = await api("/offers", { method: "POST", body: { id: "w", kind: "hosting", name: "W", contributors: [{ party_id: "x", weight: 0.5 }] } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toContain("contributors.0.weight");
+  });
+
+  it("answers 409 when a price already belongs to another offer", async () => {
+    await api("/offers", { method: "POST", body: { id: "first-owner", kind: "hosting", name: "A", stripe_price_ids: ["price_shared"] } });
+    const res = await api("/offers", { method: "POST", body: { id: "second-owner", kind: "hosting", name: "B", stripe_price_ids: ["price_shared"] } });
+    expect(res.status).toBe(409);
+  });
+});
+
+describe("reads of the ledger", () => {
+  it("answer 404 with a problem for an unknown event or payment, 400 for a malformed id", async () => {
+    expect((await api("/events/evt_unknown")).status).toBe(404);
+    expect((await api("/payments/pi_unknown")).status).toBe(404);
+    const bad = await api("/payments/not-a-payment");
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: "invalid_request" });
+  });
+
+  it("answer balances and a ledger check on an empty ledger", async () => {
+    expect(await (await api("/balances")).json()).toMatchObject({ balances: expect.any(Array) });
+    expect(await (await api("/ledger/check")).json()).toMatchObject({ ok: true });
+  });
+
+  it("report a transaction that does not sum to zero", async () => {
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO ledger_transactions (id, kind, idempotency_key, event_id, description, created_at_ms) VALUES ('txn_broken', 'payment', 'payment:broken', 'evt_x', 'broken on purpose', 0)"),
+      env.DB.prepare("INSERT INTO postings (transaction_id, account, amount_minor, currency) VALUES ('txn_broken', 'party:commons', 5, 'eur')"),
+    ]);
+    const check = (await (await api("/ledger/check")).json()) as { ok: boolean; imbalances: unknown[] };
+    expect(check.ok).toBe(false);
+    expect(check.imbalances).toContainEqual(expect.objectContaining({ transaction_id: "txn_broken", sum_minor: 5, invariant: "sums_to_zero" }));
+  });
+});
+
+describe("unknown routes", () => {
+  it("answer a 404 problem", async () => {
+    const res = await call("/nowhere");
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toMatch(/problem\+json/);
+  });
+});
