@@ -1,0 +1,546 @@
+/**
+ * A local emulator of the part of Stripe's REST API that Pot Commun calls.
+ *
+ * Web-standard only (no node: imports): runs under Node (infra/stripe-emulator/main.ts) and
+ * inside workerd / miniflare tests (`createStripeEmulator().fetch(request)`).
+ *
+ *   GET /v1/checkout/sessions/:id[/line_items]   GET /v1/payment_intents/:id   GET /v1/charges/:id
+ *   GET /v1/balance_transactions/:id   GET /v1/invoices/:id[/lines]   GET /v1/invoice_payments[/:id]
+ *   GET /v1/refunds/:id   GET /v1/disputes/:id   GET /v1/events/:id   (+ prices, products,
+ *   customers, subscriptions, transfers), with `expand[]` and Stripe-shaped errors.
+ *
+ *   Test control (no auth): POST/GET/DELETE /_emulator/objects[/:id], POST/GET/DELETE
+ *   /_emulator/faults, GET/DELETE /_emulator/requests, POST /_emulator/reset, GET /_emulator/health.
+ */
+import { Hono } from "hono";
+
+// No relative imports here on purpose: vitest.config.ts loads this file in the test host, and
+// Vite's future native config loader cannot follow extensionless or JSON imports.
+
+/** The API version the installed stripe SDK pins (also STRIPE_API_VERSION in objects.ts). */
+export const EMULATOR_STRIPE_VERSION = "2026-10-28.endive";
+
+/** Any Stripe API object: what the emulator stores. */
+export type StripeObject = { id: string; object: string } & Record<string, unknown>;
+
+function randomId(prefix: string, length: number): string {
+  const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  let out = prefix;
+  for (const b of bytes) out += alphabet[b % 62];
+  return out;
+}
+
+/** The next `times` requests matching it (method and path prefix) fail with `status`. */
+export interface EmulatorFault {
+  /** Matched against the request path, e.g. "/v1/checkout/sessions" (default: every /v1 path). */
+  path_prefix?: string;
+  /** e.g. "GET" (default: any method). */
+  method?: string;
+  status: number;
+  times: number;
+  /** Overrides of the Stripe error body (`type`, `code`, `message`). */
+  error?: { type?: string; code?: string; message?: string };
+  /** Sends `Stripe-Should-Retry: true|false`, which the stripe SDK obeys. */
+  should_retry?: boolean;
+}
+
+export interface EmulatorRequestRecord {
+  method: string;
+  path: string;
+  status: number;
+  fault: boolean;
+}
+
+/** In-memory state of one emulator. Pass your own to share it between apps or to seed it. */
+export class EmulatorStore {
+  readonly objects = new Map<string, StripeObject>();
+  /** Line items of checkout sessions (an includable property, not part of the session). */
+  readonly checkoutLineItems = new Map<string, StripeObject[]>();
+  faults: EmulatorFault[] = [];
+  requests: EmulatorRequestRecord[] = [];
+  maxRequests = 500;
+
+  /** Upsert. A checkout.session may embed `line_items` (a list object or an array). */
+  put(input: StripeObject): StripeObject {
+    const obj = structuredClone(input);
+    if (obj.object === "checkout.session" && "line_items" in obj) {
+      const li = obj.line_items as unknown;
+      const data = Array.isArray(li) ? li : (li as { data?: unknown } | null)?.data;
+      if (Array.isArray(data)) this.checkoutLineItems.set(obj.id, data as StripeObject[]);
+      delete obj.line_items;
+    }
+    this.objects.set(obj.id, obj);
+    return obj;
+  }
+
+  get(id: string): StripeObject | undefined {
+    return this.objects.get(id);
+  }
+
+  /** Stored objects of a type, in insertion order. */
+  ofType(type: string): StripeObject[] {
+    return [...this.objects.values()].filter((o) => o.object === type);
+  }
+
+  delete(id: string): boolean {
+    this.checkoutLineItems.delete(id);
+    return this.objects.delete(id);
+  }
+
+  clear(): void {
+    this.objects.clear();
+    this.checkoutLineItems.clear();
+  }
+
+  reset(): void {
+    this.clear();
+    this.faults = [];
+    this.requests = [];
+  }
+
+  record(entry: EmulatorRequestRecord): void {
+    this.requests.push(entry);
+    if (this.requests.length > this.maxRequests) this.requests.splice(0, this.requests.length - this.maxRequests);
+  }
+
+  /** Consumes one use of the first fault matching the request, if any. */
+  takeFault(method: string, path: string): EmulatorFault | undefined {
+    const i = this.faults.findIndex(
+      (f) => f.times > 0 && (!f.method || f.method.toUpperCase() === method) && path.startsWith(f.path_prefix ?? "/v1/"),
+    );
+    if (i < 0) return undefined;
+    const fault = this.faults[i]!;
+    fault.times -= 1;
+    if (fault.times <= 0) this.faults.splice(i, 1);
+    return fault;
+  }
+}
+
+export interface StripeEmulatorOptions {
+  store?: EmulatorStore;
+}
+
+export type StripeEmulator = Hono & { store: EmulatorStore };
+
+// ---------------------------------------------------------------------------------------------
+// Errors and responses
+// ---------------------------------------------------------------------------------------------
+
+interface StripeErrorBody {
+  type: string;
+  message: string;
+  code?: string;
+  param?: string;
+  doc_url?: string;
+}
+
+class StripeHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: StripeErrorBody,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(body.message);
+  }
+}
+
+function invalid(message: string, param?: string, code?: string): StripeHttpError {
+  return new StripeHttpError(400, { type: "invalid_request_error", message, ...(code ? { code } : {}), ...(param ? { param } : {}) });
+}
+
+function missing(type: string, id: string, param = "id"): StripeHttpError {
+  return new StripeHttpError(404, {
+    type: "invalid_request_error",
+    code: "resource_missing",
+    doc_url: "https://stripe.com/docs/error-codes/resource-missing",
+    message: `No such ${type}: '${id}'`,
+    param,
+  });
+}
+
+function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body, null, 2), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+}
+
+function errorResponse(err: StripeHttpError): Response {
+  return json({ error: err.body }, err.status, err.headers);
+}
+
+function faultError(fault: EmulatorFault): StripeHttpError {
+  const s = fault.status;
+  const base: StripeErrorBody =
+    s === 429
+      ? {
+          type: "invalid_request_error",
+          code: "rate_limit",
+          doc_url: "https://stripe.com/docs/error-codes/rate-limit",
+          message: "Request rate limit exceeded. (emulated fault)",
+        }
+      : s === 409
+        ? { type: "invalid_request_error", code: "lock_timeout", message: "This object cannot be accessed right now because another API request or Stripe process is currently accessing it. (emulated fault)" }
+        : s === 401
+          ? { type: "invalid_request_error", message: "Invalid API Key provided. (emulated fault)" }
+          : s >= 500
+            ? { type: "api_error", message: "An unknown error occurred. (emulated fault)" }
+            : { type: "invalid_request_error", message: `Emulated fault (HTTP ${s}).` };
+  const headers: Record<string, string> = {};
+  if (fault.should_retry !== undefined) headers["Stripe-Should-Retry"] = String(fault.should_retry);
+  return new StripeHttpError(s, { ...base, ...fault.error }, headers);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expansion
+// ---------------------------------------------------------------------------------------------
+
+const MAX_EXPAND_DEPTH = 4;
+
+/** expand[]=a.b and expand[0]=a.b, as the stripe SDK sends them on GET. */
+function expandParams(url: URL): string[] {
+  const out: string[] = [];
+  for (const [key, value] of url.searchParams) {
+    if (/^expand\[\d*\]$/.test(key) || key === "expand") out.push(value);
+  }
+  for (const path of out) {
+    if (!path || path.split(".").some((s) => s === "")) throw invalid(`Invalid expand path: '${path}'`, "expand");
+    if (path.split(".").length > MAX_EXPAND_DEPTH) {
+      throw invalid(`You cannot expand more than ${MAX_EXPAND_DEPTH} levels of a property. Property: ${path}`, "expand");
+    }
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+class Expander {
+  constructor(
+    private readonly store: EmulatorStore,
+    private readonly includables: Record<string, Record<string, (obj: StripeObject) => unknown>>,
+  ) {}
+
+  /** Returns a deep copy of `root` with every path expanded. */
+  apply(root: unknown, paths: string[]): unknown {
+    let out = structuredClone(root);
+    for (const path of paths) out = this.walk(out, path.split("."), path);
+    return out;
+  }
+
+  private walk(value: unknown, segs: string[], path: string): unknown {
+    if (segs.length === 0 || value === null || value === undefined) return value;
+    if (Array.isArray(value)) return value.map((v) => this.walk(v, segs, path));
+    if (!isRecord(value)) throw invalid(`This property cannot be expanded (${path}).`, "expand");
+    const [key, ...rest] = segs as [string, ...string[]];
+    let child: unknown;
+    if (key in value) {
+      child = value[key];
+    } else {
+      const include = typeof value.object === "string" ? this.includables[value.object]?.[key] : undefined;
+      if (!include) throw invalid(`This property cannot be expanded (${path}).`, "expand");
+      child = include(value as StripeObject);
+    }
+    if (typeof child === "string") {
+      const stored = this.store.get(child);
+      if (!stored) {
+        // Real Stripe always has the object; here it means a test forgot to POST it.
+        throw new StripeHttpError(404, {
+          type: "invalid_request_error",
+          code: "resource_missing",
+          message: `No such object: '${child}' (expanding ${path}). The emulator can only expand objects posted to /_emulator/objects.`,
+          param: "expand",
+        });
+      }
+      child = structuredClone(stored);
+    } else if (child !== null && typeof child !== "object") {
+      throw invalid(`This property cannot be expanded (${path}).`, "expand");
+    }
+    value[key] = this.walk(child, rest, path);
+    return value;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lists
+// ---------------------------------------------------------------------------------------------
+
+function parseLimit(url: URL): number {
+  const raw = url.searchParams.get("limit");
+  if (raw === null) return 10;
+  if (!/^\d+$/.test(raw)) throw invalid(`Invalid integer: ${raw}`, "limit", "parameter_invalid_integer");
+  const n = Number(raw);
+  if (n < 1 || n > 100) throw invalid(`This value must be between 1 and 100 (it currently is '${raw}').`, "limit");
+  return n;
+}
+
+function listObject(all: StripeObject[], listUrl: string, url: URL | null): Record<string, unknown> {
+  let items = all;
+  let limit = 10;
+  if (url) {
+    limit = parseLimit(url);
+    const after = url.searchParams.get("starting_after");
+    const before = url.searchParams.get("ending_before");
+    if (after) {
+      const i = items.findIndex((o) => o.id === after);
+      if (i < 0) throw missing("object", after, "starting_after");
+      items = items.slice(i + 1);
+    } else if (before) {
+      const i = items.findIndex((o) => o.id === before);
+      if (i < 0) throw missing("object", before, "ending_before");
+      items = items.slice(Math.max(0, i - limit), i);
+    }
+  }
+  return { object: "list", data: items.slice(0, limit), has_more: items.length > limit, url: listUrl };
+}
+
+/** Newest first, as Stripe lists (ties: last stored first). */
+function newestFirst(objs: StripeObject[]): StripeObject[] {
+  return objs
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => Number(b.o.created ?? 0) - Number(a.o.created ?? 0) || b.i - a.i)
+    .map((x) => x.o);
+}
+
+function idOf(v: unknown): unknown {
+  return isRecord(v) ? v.id : v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app
+// ---------------------------------------------------------------------------------------------
+
+/** Path segment under /v1 → Stripe object type, for plain retrieve endpoints. */
+const RETRIEVABLE: Record<string, string> = {
+  "checkout/sessions": "checkout.session",
+  payment_intents: "payment_intent",
+  charges: "charge",
+  balance_transactions: "balance_transaction",
+  invoices: "invoice",
+  invoice_payments: "invoice_payment",
+  refunds: "refund",
+  disputes: "dispute",
+  events: "event",
+  prices: "price",
+  products: "product",
+  customers: "customer",
+  subscriptions: "subscription",
+  transfers: "transfer",
+};
+
+function parseObjects(body: unknown): StripeObject[] {
+  const items = Array.isArray(body) ? body : [body];
+  return items.map((o, i) => {
+    const where = Array.isArray(body) ? `[${i}]` : "";
+    if (!isRecord(o)) throw invalid(`Body${where} must be a Stripe object (JSON with "id" and "object").`);
+    if (typeof o.id !== "string" || o.id === "") throw invalid(`Body${where} has no string "id".`, "id");
+    if (typeof o.object !== "string" || o.object === "") throw invalid(`Body${where} has no string "object".`, "object");
+    return o as StripeObject;
+  });
+}
+
+async function readJson(req: Request): Promise<unknown> {
+  const text = await req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalid("Request body is not valid JSON.");
+  }
+}
+
+export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEmulator {
+  const store = opts.store ?? new EmulatorStore();
+
+  const sessionLineItems = (session: StripeObject, url: URL | null) =>
+    listObject(store.checkoutLineItems.get(session.id) ?? [], `/v1/checkout/sessions/${session.id}/line_items`, url);
+  const invoicePayments = (filter: (p: StripeObject) => boolean, url: URL | null) =>
+    listObject(newestFirst(store.ofType("invoice_payment").filter(filter)), "/v1/invoice_payments", url);
+
+  const expander = new Expander(store, {
+    "checkout.session": { line_items: (s) => sessionLineItems(s, null) },
+    invoice: { payments: (inv) => invoicePayments((p) => idOf(p.invoice) === inv.id, null) },
+  });
+
+  const app = new Hono();
+
+  app.onError((err) => {
+    if (err instanceof StripeHttpError) return errorResponse(err);
+    return errorResponse(new StripeHttpError(500, { type: "api_error", message: `Emulator error: ${err.message}` }));
+  });
+
+  app.notFound((c) =>
+    errorResponse(
+      new StripeHttpError(404, {
+        type: "invalid_request_error",
+        message: `Unrecognized request URL (${c.req.method}: ${new URL(c.req.url).pathname}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+      }),
+    ),
+  );
+
+  // Stripe's headers, auth, faults and the request log, for every /v1 call.
+  app.use("/v1/*", async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    const method = c.req.method;
+    let fault = false;
+    let res: Response;
+    try {
+      const auth = c.req.header("Authorization") ?? "";
+      const key = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+      if (!key) {
+        throw new StripeHttpError(401, {
+          type: "invalid_request_error",
+          message:
+            "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
+        });
+      }
+      if (!/^(sk|rk)_/.test(key)) {
+        throw new StripeHttpError(401, {
+          type: "invalid_request_error",
+          message: `Invalid API Key provided: ${key.slice(0, 8)}${"*".repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`,
+        });
+      }
+      const f = store.takeFault(method, path);
+      if (f) {
+        fault = true;
+        throw faultError(f);
+      }
+      await next();
+      res = c.res;
+    } catch (err) {
+      if (!(err instanceof StripeHttpError)) throw err;
+      res = errorResponse(err);
+    }
+    res = new Response(res.body, res);
+    res.headers.set("Request-Id", randomId("req_", 14));
+    res.headers.set("Stripe-Version", c.req.header("Stripe-Version") ?? EMULATOR_STRIPE_VERSION);
+    store.record({ method, path: path + new URL(c.req.url).search, status: res.status, fault });
+    c.res = res;
+  });
+
+  const retrieve = (type: string, id: string): StripeObject => {
+    const obj = store.get(id);
+    if (!obj || obj.object !== type) throw missing(type, id);
+    return obj;
+  };
+
+  const respond = (body: unknown, url: URL) => json(expander.apply(body, expandParams(url)));
+
+  // Specific sub-resources and lists first.
+  app.get("/v1/checkout/sessions/:id/line_items", (c) => {
+    const url = new URL(c.req.url);
+    const session = retrieve("checkout.session", c.req.param("id"));
+    return respond(sessionLineItems(session, url), url);
+  });
+
+  app.get("/v1/invoices/:id/lines", (c) => {
+    const url = new URL(c.req.url);
+    const invoice = retrieve("invoice", c.req.param("id"));
+    const lines = (invoice.lines as { data?: StripeObject[] } | undefined)?.data ?? [];
+    return respond(listObject(lines, `/v1/invoices/${invoice.id}/lines`, url), url);
+  });
+
+  app.get("/v1/invoice_payments", (c) => {
+    const url = new URL(c.req.url);
+    const q = url.searchParams;
+    const invoice = q.get("invoice");
+    const pi = q.get("payment[payment_intent]");
+    const type = q.get("payment[type]");
+    const status = q.get("status");
+    const list = invoicePayments((p) => {
+      const payment = isRecord(p.payment) ? p.payment : {};
+      return (
+        (!invoice || idOf(p.invoice) === invoice) &&
+        (!pi || idOf(payment.payment_intent) === pi) &&
+        (!type || payment.type === type) &&
+        (!status || p.status === status)
+      );
+    }, url);
+    return respond(list, url);
+  });
+
+  for (const [segment, type] of Object.entries(RETRIEVABLE)) {
+    app.get(`/v1/${segment}/:id`, (c) => {
+      const url = new URL(c.req.url);
+      return respond(retrieve(type, c.req.param("id")), url);
+    });
+  }
+
+  // ---- test control -------------------------------------------------------------------------
+
+  app.get("/_emulator/health", () => json({ ok: true, objects: store.objects.size }));
+
+  app.post("/_emulator/objects", async (c) => {
+    const objs = parseObjects(await readJson(c.req.raw));
+    const stored = objs.map((o) => store.put(o));
+    return json({ stored: stored.map((o) => ({ id: o.id, object: o.object })) });
+  });
+
+  app.get("/_emulator/objects", (c) => {
+    const type = c.req.query("object");
+    return json({ object: "list", data: type ? store.ofType(type) : [...store.objects.values()], has_more: false, url: "/_emulator/objects" });
+  });
+
+  app.get("/_emulator/objects/:id", (c) => {
+    const obj = store.get(c.req.param("id"));
+    if (!obj) throw missing("object", c.req.param("id"));
+    return json(obj);
+  });
+
+  app.delete("/_emulator/objects/:id", (c) => {
+    const id = c.req.param("id");
+    if (!store.delete(id)) throw missing("object", id);
+    return json({ id, deleted: true });
+  });
+
+  app.delete("/_emulator/objects", () => {
+    const count = store.objects.size;
+    store.clear();
+    return json({ deleted: count });
+  });
+
+  app.post("/_emulator/faults", async (c) => {
+    const body = await readJson(c.req.raw);
+    if (!isRecord(body)) throw invalid("Body must be a JSON object { path_prefix?, method?, status, times }.");
+    const status = body.status;
+    const times = body.times ?? 1;
+    if (typeof status !== "number" || !Number.isInteger(status) || status < 400 || status > 599) {
+      throw invalid("status must be an HTTP error status (400-599).", "status");
+    }
+    if (typeof times !== "number" || !Number.isInteger(times) || times < 1) throw invalid("times must be a positive integer.", "times");
+    if (body.path_prefix !== undefined && typeof body.path_prefix !== "string") throw invalid("path_prefix must be a string.", "path_prefix");
+    if (body.method !== undefined && typeof body.method !== "string") throw invalid("method must be a string.", "method");
+    const fault: EmulatorFault = {
+      status,
+      times,
+      ...(typeof body.path_prefix === "string" ? { path_prefix: body.path_prefix } : {}),
+      ...(typeof body.method === "string" ? { method: body.method.toUpperCase() } : {}),
+      ...(isRecord(body.error) ? { error: body.error as EmulatorFault["error"] } : {}),
+      ...(typeof body.should_retry === "boolean" ? { should_retry: body.should_retry } : {}),
+    };
+    store.faults.push(fault);
+    return json({ faults: store.faults });
+  });
+
+  app.get("/_emulator/faults", () => json({ faults: store.faults }));
+
+  app.delete("/_emulator/faults", () => {
+    store.faults = [];
+    return json({ faults: [] });
+  });
+
+  app.get("/_emulator/requests", () => json({ requests: store.requests }));
+
+  app.delete("/_emulator/requests", () => {
+    store.requests = [];
+    return json({ requests: [] });
+  });
+
+  app.post("/_emulator/reset", () => {
+    store.reset();
+    return json({ reset: true });
+  });
+
+  return Object.assign(app, { store });
+}

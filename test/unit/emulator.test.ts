@@ -1,0 +1,492 @@
+import { existsSync, readFileSync } from "node:fs";
+
+import Stripe from "stripe";
+import { beforeEach, describe, expect, it } from "vitest";
+
+import { createStripeEmulator, EMULATOR_STRIPE_VERSION, EmulatorStore, type StripeEmulator } from "../../infra/stripe-emulator/app";
+import {
+  buildAsyncPaymentSucceeded,
+  buildEvent,
+  buildHostingPayment,
+  buildSubscriptionCheckout,
+  buildTrainingPayment,
+  currencyExponent,
+  defaultStripeFee,
+  emulatorObjects,
+  STRIPE_API_VERSION,
+} from "../../infra/stripe-emulator/objects";
+
+const KEY = "sk_test_local";
+const BASE = "http://127.0.0.1:12111";
+
+type Json = Record<string, any>;
+
+let app: StripeEmulator;
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = { Authorization: `Bearer ${KEY}` }) {
+  const res = await app.fetch(
+    new Request(`${BASE}${path}`, {
+      method,
+      headers: { ...headers, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    }),
+  );
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Json };
+}
+const get = (path: string) => call("GET", path);
+const put = (objs: unknown) => call("POST", "/_emulator/objects", objs, {});
+
+function training() {
+  return buildTrainingPayment({ amount_minor: 10001, currency: "eur", price_id: "price_training_intro", offer_id: "training-intro" });
+}
+function hosting() {
+  return buildHostingPayment({ amount_minor: 2900, currency: "eur", price_id: "price_hosting_basic", offer_id: "hosting-basic" });
+}
+
+beforeEach(() => {
+  app = createStripeEmulator();
+});
+
+describe("store and retrieve", () => {
+  it("upserts objects (one or an array) and returns them raw", async () => {
+    const t = training();
+    const r = await put(emulatorObjects(t));
+    expect(r.status).toBe(200);
+    expect(r.body.stored).toContainEqual({ id: t.charge.id, object: "charge" });
+
+    expect((await call("GET", `/_emulator/objects/${t.charge.id}`, undefined, {})).body).toEqual(t.charge);
+    expect((await get(`/v1/charges/${t.charge.id}`)).body).toEqual(t.charge);
+    expect((await get(`/v1/payment_intents/${t.payment_intent.id}`)).body).toEqual(t.payment_intent);
+    expect((await get(`/v1/balance_transactions/${t.balance_transaction.id}`)).body).toEqual(t.balance_transaction);
+    expect((await get(`/v1/events/${t.event.id}`)).body).toEqual(t.event);
+
+    await put({ ...t.charge, amount_refunded: 500 });
+    expect((await get(`/v1/charges/${t.charge.id}`)).body.amount_refunded).toBe(500);
+  });
+
+  it("serves refunds, disputes and events stored like the others", async () => {
+    const refund = { id: "re_test_1", object: "refund", amount: 100, charge: "ch_x", status: "succeeded" };
+    const dispute = { id: "dp_test_1", object: "dispute", amount: 100, charge: "ch_x", status: "needs_response" };
+    const event = buildEvent("refund.created", refund);
+    await put([refund, dispute, event]);
+    expect((await get("/v1/refunds/re_test_1")).body).toEqual(refund);
+    expect((await get("/v1/disputes/dp_test_1")).body).toEqual(dispute);
+    const e = (await get(`/v1/events/${event.id}`)).body;
+    expect(e.type).toBe("refund.created");
+    expect(e.data.object).toEqual(refund);
+    expect(e.api_version).toBe(STRIPE_API_VERSION);
+  });
+
+  it("rejects bodies that are not Stripe objects", async () => {
+    const r = await put([{ id: "x" }]);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ type: "invalid_request_error", param: "object" });
+  });
+
+  it("clears the store", async () => {
+    const t = training();
+    await put(emulatorObjects(t));
+    expect((await call("DELETE", "/_emulator/objects", undefined, {})).status).toBe(200);
+    expect((await get(`/v1/charges/${t.charge.id}`)).status).toBe(404);
+  });
+
+  it("can share a store passed in", async () => {
+    const store = new EmulatorStore();
+    store.put({ id: "ch_shared", object: "charge", amount: 1 });
+    app = createStripeEmulator({ store });
+    expect((await get("/v1/charges/ch_shared")).body.amount).toBe(1);
+    expect(app.store).toBe(store);
+  });
+});
+
+describe("Stripe-shaped errors", () => {
+  it("404 resource_missing, also when the id is another type", async () => {
+    const t = training();
+    await put(emulatorObjects(t));
+    for (const path of ["/v1/charges/ch_nope", `/v1/charges/${t.payment_intent.id}`]) {
+      const r = await get(path);
+      expect(r.status).toBe(404);
+      expect(r.body).toEqual({
+        error: {
+          type: "invalid_request_error",
+          code: "resource_missing",
+          doc_url: "https://stripe.com/docs/error-codes/resource-missing",
+          message: `No such charge: '${path.split("/").pop()}'`,
+          param: "id",
+        },
+      });
+    }
+    expect(r404((await get("/v1/checkout/sessions/cs_nope")).body)).toBe("No such checkout.session: 'cs_nope'");
+  });
+
+  it("401 without a secret key", async () => {
+    const none = await call("GET", "/v1/charges/ch_1", undefined, {});
+    expect(none.status).toBe(401);
+    expect(none.body.error.type).toBe("invalid_request_error");
+    expect(none.body.error.message).toMatch(/did not provide an API key/);
+    const pk = await call("GET", "/v1/charges/ch_1", undefined, { Authorization: "Bearer pk_test_123456789" });
+    expect(pk.status).toBe(401);
+    expect(pk.body.error.message).toMatch(/Invalid API Key/);
+  });
+
+  it("unknown URLs", async () => {
+    const r = await get("/v1/nothing/here");
+    expect(r.status).toBe(404);
+    expect(r.body.error.message).toMatch(/^Unrecognized request URL \(GET: \/v1\/nothing\/here\)/);
+  });
+
+  it("speaks the API version the stripe SDK pins", () => {
+    expect(EMULATOR_STRIPE_VERSION).toBe(Stripe.API_VERSION);
+    expect(STRIPE_API_VERSION).toBe(Stripe.API_VERSION);
+  });
+
+  it("sets Request-Id and Stripe-Version", async () => {
+    const r = await get("/v1/charges/ch_nope");
+    expect(r.headers.get("Request-Id")).toMatch(/^req_/);
+    expect(r.headers.get("Stripe-Version")).toBe(STRIPE_API_VERSION);
+  });
+});
+
+function r404(body: Json): string {
+  return body.error.message;
+}
+
+describe("expand", () => {
+  it("nested paths, in both expand[] and expand[0] forms", async () => {
+    const t = training();
+    await put(emulatorObjects(t));
+    for (const q of ["expand[]=payment_intent.latest_charge.balance_transaction", "expand%5B0%5D=payment_intent.latest_charge.balance_transaction"]) {
+      const s = (await get(`/v1/checkout/sessions/${t.session.id}?${q}`)).body;
+      expect(s.payment_intent.id).toBe(t.payment_intent.id);
+      expect(s.payment_intent.latest_charge.id).toBe(t.charge.id);
+      expect(s.payment_intent.latest_charge.balance_transaction).toEqual(t.balance_transaction);
+    }
+    // The stored object is not changed by an expansion.
+    expect((await get(`/v1/checkout/sessions/${t.session.id}`)).body.payment_intent).toBe(t.payment_intent.id);
+  });
+
+  it("line_items is includable: absent unless expanded", async () => {
+    const t = training();
+    await put(emulatorObjects(t));
+    const plain = (await get(`/v1/checkout/sessions/${t.session.id}`)).body;
+    expect(plain).not.toHaveProperty("line_items");
+    expect(plain).toEqual(t.session);
+    const s = (await get(`/v1/checkout/sessions/${t.session.id}?expand[]=line_items&expand[]=line_items.data.price.product`)).body;
+    expect(s.line_items).toMatchObject({ object: "list", has_more: false, url: `/v1/checkout/sessions/${t.session.id}/line_items` });
+    expect(s.line_items.data[0].price.id).toBe("price_training_intro");
+    expect(s.line_items.data[0].price.product.object).toBe("product");
+  });
+
+  it("list paths (data.x.y) and the invoice's includable payments", async () => {
+    const h = hosting();
+    await put(emulatorObjects(h));
+    const list = (await get(`/v1/invoice_payments?invoice=${h.invoice.id}&expand[]=data.payment.payment_intent.latest_charge`)).body;
+    expect(list.data[0].payment.payment_intent.id).toBe(h.payment_intent.id);
+    expect(list.data[0].payment.payment_intent.latest_charge.id).toBe(h.charge.id);
+    const inv = (await get(`/v1/invoices/${h.invoice.id}?expand[]=payments.data.payment.payment_intent`)).body;
+    expect(inv.payments.data[0].payment.payment_intent.latest_charge).toBe(h.charge.id);
+  });
+
+  it("refuses more than 4 levels, unexpandable properties and unknown ids", async () => {
+    const t = training();
+    await put(emulatorObjects(t));
+    const deep = await get(`/v1/checkout/sessions/${t.session.id}?expand[]=payment_intent.latest_charge.balance_transaction.source.x`);
+    expect(deep.status).toBe(400);
+    expect(deep.body.error).toMatchObject({ type: "invalid_request_error", param: "expand" });
+    expect(deep.body.error.message).toMatch(/more than 4 levels/);
+    const notExpandable = await get(`/v1/checkout/sessions/${t.session.id}?expand[]=amount_total`);
+    expect(notExpandable.status).toBe(400);
+    expect(notExpandable.body.error.message).toBe("This property cannot be expanded (amount_total).");
+    const nope = await get(`/v1/checkout/sessions/${t.session.id}?expand[]=nope`);
+    expect(nope.status).toBe(400);
+    await call("DELETE", `/_emulator/objects/${t.charge.id}`, undefined, {});
+    const missing = await get(`/v1/payment_intents/${t.payment_intent.id}?expand[]=latest_charge`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toMatch(/No such object: 'ch_/);
+    // null stays null
+    const noCustomer = await get(`/v1/checkout/sessions/${t.session.id}?expand[]=customer`);
+    expect(noCustomer.body.customer).toBeNull();
+  });
+});
+
+describe("list endpoints", () => {
+  it("checkout session line_items, with limit and starting_after", async () => {
+    const t = buildTrainingPayment({
+      amount_minor: 9000,
+      currency: "eur",
+      price_id: "price_a",
+      lines: [
+        { price_id: "price_a", amount_minor: 1000 },
+        { price_id: "price_b", amount_minor: 3000, quantity: 3 },
+        { price_id: "price_c", amount_minor: 5000 },
+      ],
+    });
+    await put(emulatorObjects(t));
+    const all = (await get(`/v1/checkout/sessions/${t.session.id}/line_items`)).body;
+    expect(all).toEqual({ object: "list", data: t.line_items.data, has_more: false, url: `/v1/checkout/sessions/${t.session.id}/line_items` });
+    const page1 = (await get(`/v1/checkout/sessions/${t.session.id}/line_items?limit=2`)).body;
+    expect(page1.data.map((i: Json) => i.price.id)).toEqual(["price_a", "price_b"]);
+    expect(page1.has_more).toBe(true);
+    const page2 = (await get(`/v1/checkout/sessions/${t.session.id}/line_items?limit=2&starting_after=${page1.data[1].id}`)).body;
+    expect(page2.data.map((i: Json) => i.price.id)).toEqual(["price_c"]);
+    expect(page2.has_more).toBe(false);
+    expect((await get(`/v1/checkout/sessions/${t.session.id}/line_items?limit=101`)).status).toBe(400);
+    expect((await get("/v1/checkout/sessions/cs_nope/line_items")).status).toBe(404);
+  });
+
+  it("invoice lines and invoice payments by invoice", async () => {
+    const h = hosting();
+    const other = hosting();
+    await put([...emulatorObjects(h), ...emulatorObjects(other)]);
+    const lines = (await get(`/v1/invoices/${h.invoice.id}/lines`)).body;
+    expect(lines).toEqual({ object: "list", data: h.invoice.lines.data, has_more: false, url: `/v1/invoices/${h.invoice.id}/lines` });
+    const pays = (await get(`/v1/invoice_payments?invoice=${h.invoice.id}`)).body;
+    expect(pays).toEqual({ object: "list", data: [h.invoice_payment], has_more: false, url: "/v1/invoice_payments" });
+    const byPi = (await get(`/v1/invoice_payments?payment[type]=payment_intent&payment[payment_intent]=${other.payment_intent.id}`)).body;
+    expect(byPi.data.map((p: Json) => p.id)).toEqual([other.invoice_payment.id]);
+    expect((await get(`/v1/invoice_payments/${h.invoice_payment.id}`)).body).toEqual(h.invoice_payment);
+    expect((await get("/v1/invoice_payments?invoice=in_nope")).body.data).toEqual([]);
+  });
+});
+
+describe("faults", () => {
+  it("the next N matching requests fail with a Stripe error, then it recovers", async () => {
+    const t = training();
+    await put(emulatorObjects(t));
+    const f = await call("POST", "/_emulator/faults", { path_prefix: "/v1/checkout/sessions", status: 500, times: 2 }, {});
+    expect(f.status).toBe(200);
+
+    expect((await get(`/v1/charges/${t.charge.id}`)).status).toBe(200); // other path unaffected
+    for (let i = 0; i < 2; i++) {
+      const r = await get(`/v1/checkout/sessions/${t.session.id}`);
+      expect(r.status).toBe(500);
+      expect(r.body.error.type).toBe("api_error");
+    }
+    expect((await get(`/v1/checkout/sessions/${t.session.id}`)).status).toBe(200);
+
+    await call("POST", "/_emulator/faults", { status: 429, times: 1, should_retry: true }, {});
+    const limited = await get(`/v1/payment_intents/${t.payment_intent.id}`);
+    expect(limited.status).toBe(429);
+    expect(limited.body.error).toMatchObject({ type: "invalid_request_error", code: "rate_limit" });
+    expect(limited.headers.get("Stripe-Should-Retry")).toBe("true");
+
+    const log = (await call("GET", "/_emulator/requests", undefined, {})).body.requests as Json[];
+    expect(log.filter((r) => r.fault).map((r) => r.status)).toEqual([500, 500, 429]);
+  });
+
+  it("validates the fault", async () => {
+    expect((await call("POST", "/_emulator/faults", { status: 200, times: 1 }, {})).status).toBe(400);
+    expect((await call("POST", "/_emulator/faults", { status: 500, times: 0 }, {})).status).toBe(400);
+  });
+});
+
+describe("builders", () => {
+  it("training: a consistent payment", () => {
+    const t = buildTrainingPayment({ amount_minor: 10001, currency: "EUR", price_id: "price_training_intro", offer_id: "training-intro", created: 1_800_000_000 });
+    expect(t.session).toMatchObject({
+      object: "checkout.session",
+      mode: "payment",
+      payment_status: "paid",
+      status: "complete",
+      amount_total: 10001,
+      currency: "eur",
+      created: 1_800_000_000,
+      metadata: { offer_id: "training-intro" },
+      payment_intent: t.payment_intent.id,
+    });
+    expect(t.session.id).toMatch(/^cs_test_/);
+    expect(t.line_items.data).toHaveLength(1);
+    expect(t.line_items.data[0]).toMatchObject({ object: "item", amount_total: 10001, quantity: 1, price: { id: "price_training_intro", unit_amount: 10001 } });
+    expect(t.line_items.data[0]!.id).toMatch(/^li_/);
+    expect(t.payment_intent).toMatchObject({ status: "succeeded", amount: 10001, amount_received: 10001, latest_charge: t.charge.id });
+    expect(t.payment_intent.id).toMatch(/^pi_/);
+    expect(t.charge).toMatchObject({ amount: t.session.amount_total, currency: "eur", paid: true, status: "succeeded", payment_intent: t.payment_intent.id, balance_transaction: t.balance_transaction.id });
+    expect(t.charge.id).toMatch(/^ch_/);
+    const bt = t.balance_transaction;
+    expect(bt.id).toMatch(/^txn_/);
+    expect(bt).toMatchObject({ amount: 10001, fee: 150 + 25, currency: "eur", exchange_rate: null, source: t.charge.id, type: "charge" });
+    expect(bt.net).toBe(bt.amount - bt.fee);
+    expect(bt.fee_details).toEqual([{ amount: bt.fee, application: null, currency: "eur", description: "Stripe processing fees", type: "stripe_fee" }]);
+    expect(t.event).toMatchObject({ object: "event", type: "checkout.session.completed", api_version: STRIPE_API_VERSION, livemode: false, created: 1_800_000_000 });
+    expect(t.event.id).toMatch(/^evt_/);
+    expect(t.event.data.object).toEqual(t.session);
+  });
+
+  it("fees: integer 1.5% + 25, no fixed part in zero-decimal currencies, or as given", () => {
+    expect(defaultStripeFee(10001, "eur")).toBe(175);
+    expect(defaultStripeFee(100, "eur")).toBe(27); // 1.5 rounds up to 2
+    expect(defaultStripeFee(0, "eur")).toBe(25);
+    expect(defaultStripeFee(10000, "jpy")).toBe(150);
+    expect(currencyExponent("JPY")).toBe(0);
+    expect(currencyExponent("kwd")).toBe(3);
+    const t = buildTrainingPayment({ amount_minor: 5000, currency: "eur", price_id: "p", fee_minor: 0 });
+    expect(t.balance_transaction).toMatchObject({ fee: 0, net: 5000, fee_details: [] });
+  });
+
+  it("settlement currency differs from the payment currency", () => {
+    const t = buildTrainingPayment({ amount_minor: 10000, currency: "usd", price_id: "price_x", settlement_currency: "eur", exchange_rate: 0.9 });
+    expect(t.charge).toMatchObject({ amount: 10000, currency: "usd" });
+    expect(t.balance_transaction).toMatchObject({ amount: 9000, currency: "eur", exchange_rate: 0.9, fee: 135 + 25, net: 9000 - 160 });
+    expect(t.balance_transaction.fee_details[0]!.currency).toBe("eur");
+    const jpy = buildTrainingPayment({ amount_minor: 1000, currency: "eur", price_id: "p", settlement_currency: "jpy", exchange_rate: 160 });
+    expect(jpy.balance_transaction).toMatchObject({ amount: 1600, currency: "jpy", fee: 24 });
+    expect(() => buildTrainingPayment({ amount_minor: 1, currency: "usd", price_id: "p", settlement_currency: "eur" })).toThrow(/exchange_rate/);
+  });
+
+  it("several lines add up; inconsistent input is refused", () => {
+    const t = buildTrainingPayment({ amount_minor: 3000, currency: "eur", price_id: "ignored", lines: [{ price_id: "price_a", amount_minor: 1000 }, { price_id: "price_b", amount_minor: 2000, quantity: 2 }] });
+    expect(t.line_items.data.map((l) => [l.price!.id, l.amount_total, l.quantity, l.price!.unit_amount])).toEqual([["price_a", 1000, 1, 1000], ["price_b", 2000, 2, 1000]]);
+    expect(t.prices.map((p) => p.id)).toEqual(["price_a", "price_b"]);
+    expect(() => buildTrainingPayment({ amount_minor: 3001, currency: "eur", price_id: "x", lines: [{ price_id: "a", amount_minor: 3000 }] })).toThrow(/add up/);
+    expect(() => buildTrainingPayment({ amount_minor: 10.5, currency: "eur", price_id: "x" })).toThrow(/integer/);
+    expect(() => buildTrainingPayment({ amount_minor: 101, currency: "eur", price_id: "x", quantity: 2 })).toThrow(/multiple/);
+    expect(() => buildTrainingPayment({ amount_minor: 1, currency: "eur", price_id: "x" })).toThrow(/fee_minor/);
+  });
+
+  it("unpaid (delayed method) then async_payment_succeeded", () => {
+    const t = buildTrainingPayment({ amount_minor: 5000, currency: "eur", price_id: "p", payment_status: "unpaid" });
+    expect(t.session.payment_status).toBe("unpaid");
+    expect(t.payment_intent.status).toBe("processing");
+    expect(t.charge.status).toBe("pending");
+    const ok = buildAsyncPaymentSucceeded(t);
+    expect(ok.event.type).toBe("checkout.session.async_payment_succeeded");
+    expect(ok.session).toMatchObject({ id: t.session.id, payment_status: "paid" });
+    expect(ok.payment_intent).toMatchObject({ id: t.payment_intent.id, status: "succeeded", amount_received: 5000 });
+    expect(ok.charge.status).toBe("succeeded");
+  });
+
+  it("hosting: a consistent paid invoice, payment found through invoice payments", () => {
+    const h = hosting();
+    expect(h.invoice).toMatchObject({ object: "invoice", status: "paid", amount_paid: 2900, amount_due: 2900, amount_remaining: 0, currency: "eur", metadata: { offer_id: "hosting-basic" } });
+    expect(h.invoice.id).toMatch(/^in_/);
+    expect(h.invoice).not.toHaveProperty("charge");
+    expect(h.invoice).not.toHaveProperty("payment_intent");
+    expect(h.invoice.parent).toMatchObject({ type: "subscription_details", subscription_details: { metadata: { offer_id: "hosting-basic" } } });
+    const line = h.invoice.lines.data[0]!;
+    expect(line.id).toMatch(/^il_/);
+    expect(line).toMatchObject({ object: "line_item", amount: 2900, invoice: h.invoice.id, pricing: { type: "price_details", price_details: { price: "price_hosting_basic" } } });
+    expect(h.invoice_payment).toMatchObject({
+      object: "invoice_payment",
+      invoice: h.invoice.id,
+      amount_paid: 2900,
+      status: "paid",
+      payment: { type: "payment_intent", payment_intent: h.payment_intent.id },
+    });
+    expect(h.invoice_payment.id).toMatch(/^inpay_/);
+    expect(h.charge).toMatchObject({ amount: h.invoice.amount_paid, payment_intent: h.payment_intent.id, balance_transaction: h.balance_transaction.id });
+    expect(h.balance_transaction.net).toBe(h.balance_transaction.amount - h.balance_transaction.fee);
+    expect(h.prices[0]).toMatchObject({ id: "price_hosting_basic", type: "recurring", recurring: { interval: "month" } });
+    expect(h.event).toMatchObject({ type: "invoice.paid", data: { object: h.invoice } });
+  });
+
+  it("subscription checkout: session in subscription mode pointing at the paid invoice", () => {
+    const s = buildSubscriptionCheckout({ amount_minor: 2900, currency: "eur", price_id: "price_hosting_basic" });
+    expect(s.session).toMatchObject({ mode: "subscription", payment_intent: null, invoice: s.invoice.id, payment_status: "paid", customer: s.invoice.customer });
+    expect(s.session.subscription).toMatch(/^sub_/);
+    expect(s.checkout_event).toMatchObject({ type: "checkout.session.completed", data: { object: { mode: "subscription" } } });
+    expect(s.event.type).toBe("invoice.paid");
+    expect(s.invoice.billing_reason).toBe("subscription_create");
+    expect(() => buildTrainingPayment({ amount_minor: 1, currency: "eur", price_id: "p", mode: "subscription" as "payment" })).toThrow(/buildSubscriptionCheckout/);
+  });
+
+  it("ids are unique and can be forced", () => {
+    const a = training();
+    const b = training();
+    expect(new Set([a.session.id, b.session.id, a.payment_intent.id, b.payment_intent.id, a.event.id, b.event.id]).size).toBe(6);
+    const c = buildTrainingPayment({ amount_minor: 100, currency: "eur", price_id: "p", ids: { session: "cs_test_fixed", event: "evt_fixed" } });
+    expect([c.session.id, c.event.id]).toEqual(["cs_test_fixed", "evt_fixed"]);
+  });
+});
+
+const FIXTURES = "/work/shared/stripe/fixtures3.json";
+const haveFixtures = existsSync(FIXTURES);
+
+describe.skipIf(!haveFixtures)(`builders keep Stripe's shapes (top-level keys of ${FIXTURES})`, () => {
+  const resources: Record<string, Json> = haveFixtures ? JSON.parse(readFileSync(FIXTURES, "utf8")).resources : {};
+  const keys = (o: object) => Object.keys(o).sort();
+
+  it("training objects", () => {
+    const t = training();
+    expect(keys(t.session)).toEqual(keys(resources["checkout.session"]!));
+    expect(keys(t.line_items.data[0]!)).toEqual(keys(resources.item!));
+    expect(keys(t.line_items.data[0]!.price!)).toEqual(keys(resources.price!));
+    expect(keys(t.payment_intent)).toEqual(keys(resources.payment_intent!));
+    expect(keys(t.charge)).toEqual(keys(resources.charge!));
+    expect(keys(t.balance_transaction)).toEqual(keys(resources.balance_transaction!));
+    expect(keys(t.event)).toEqual(keys(resources.event!));
+    expect(keys(t.prices[0]!)).toEqual(keys(resources.price!));
+    expect(keys(t.products[0]!)).toEqual(keys(resources.product!));
+  });
+
+  it("hosting objects", () => {
+    const h = hosting();
+    expect(keys(h.invoice)).toEqual(keys(resources.invoice!));
+    expect(keys(h.invoice.lines.data[0]!)).toEqual(keys(resources.line_item!));
+    expect(keys(h.invoice_payment)).toEqual(keys(resources.invoice_payment!));
+    expect(keys(h.event)).toEqual(keys(resources.event!));
+    const s = buildSubscriptionCheckout({ amount_minor: 2900, currency: "eur", price_id: "price_hosting_basic" });
+    expect(keys(s.session)).toEqual(keys(resources["checkout.session"]!));
+  });
+
+  it("the copies in infra/stripe-fixtures are Stripe's objects verbatim", () => {
+    for (const name of ["checkout.session", "item", "line_item", "payment_intent", "charge", "balance_transaction", "invoice", "invoice_payment", "event", "refund", "dispute", "price", "product"]) {
+      const copy = JSON.parse(readFileSync(new URL(`../../infra/stripe-fixtures/${name}.json`, import.meta.url), "utf8"));
+      expect(copy, name).toEqual(resources[name]);
+    }
+  });
+});
+
+describe("the real stripe SDK against the emulator", () => {
+  function client(opts: { maxNetworkRetries?: number } = {}) {
+    return new Stripe(KEY, {
+      httpClient: Stripe.createFetchHttpClient(async (url, init) => app.fetch(new Request(url, init))),
+      host: "127.0.0.1",
+      port: 12111,
+      protocol: "http",
+      maxNetworkRetries: opts.maxNetworkRetries ?? 0,
+    });
+  }
+
+  it("retrieves a session with expansions and lists invoice payments", async () => {
+    const t = training();
+    const h = hosting();
+    await put([...emulatorObjects(t), ...emulatorObjects(h)]);
+    const stripe = client();
+
+    const session = await stripe.checkout.sessions.retrieve(t.session.id, { expand: ["line_items", "payment_intent.latest_charge.balance_transaction"] });
+    expect(session.id).toBe(t.session.id);
+    expect(session.metadata).toEqual({ offer_id: "training-intro" });
+    expect(session.line_items?.data.map((i) => i.price?.id)).toEqual(["price_training_intro"]);
+    const pi = session.payment_intent as Stripe.PaymentIntent;
+    const charge = pi.latest_charge as Stripe.Charge;
+    const bt = charge.balance_transaction as Stripe.BalanceTransaction;
+    expect([pi.id, charge.id, bt.id]).toEqual([t.payment_intent.id, t.charge.id, t.balance_transaction.id]);
+    expect(bt.fee).toBe(t.balance_transaction.fee);
+
+    const payments = await stripe.invoicePayments.list({ invoice: h.invoice.id });
+    expect(payments.data.map((p) => p.id)).toEqual([h.invoice_payment.id]);
+    expect(payments.data[0]!.payment.payment_intent).toBe(h.payment_intent.id);
+
+    const lines = await stripe.checkout.sessions.listLineItems(t.session.id);
+    expect(lines.data[0]!.amount_total).toBe(10001);
+    const invoice = await stripe.invoices.retrieve(h.invoice.id);
+    expect(invoice.lines.data[0]!.pricing?.price_details?.price).toBe("price_hosting_basic");
+  });
+
+  it("maps errors to the SDK's error classes", async () => {
+    const stripe = client();
+    const err = await stripe.charges.retrieve("ch_nope").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(err).toMatchObject({ code: "resource_missing", statusCode: 404, param: "id" });
+  });
+
+  it("retries through an emulated 500", async () => {
+    const t = training();
+    await put(emulatorObjects(t));
+    await call("POST", "/_emulator/faults", { path_prefix: `/v1/payment_intents/${t.payment_intent.id}`, status: 500, times: 1 }, {});
+    const pi = await client({ maxNetworkRetries: 1 }).paymentIntents.retrieve(t.payment_intent.id);
+    expect(pi.id).toBe(t.payment_intent.id);
+    const log = (await call("GET", "/_emulator/requests", undefined, {})).body.requests as Json[];
+    expect(log.filter((r) => r.path.startsWith("/v1/payment_intents/")).map((r) => r.status)).toEqual([500, 200]);
+  });
+});
