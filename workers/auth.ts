@@ -21,6 +21,16 @@ export async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+function randomHex(bytes: number): string {
+  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A new token and what is stored of it. The secret exists only in the answer that shows it. */
+export async function newToken(): Promise<{ id: string; secret: string; hash: string }> {
+  const secret = `pc_${randomHex(32)}`;
+  return { id: `tok_${randomHex(8)}`, secret, hash: await sha256Hex(secret) };
+}
+
 function sameDigest(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;

@@ -1,12 +1,15 @@
 import type { D1Migration } from "@cloudflare/vitest-plugin";
-import type { Env } from "../../workers/env";
+import type { Env as WorkerEnv } from "../../workers/env";
 
 declare global {
   namespace Cloudflare {
-    interface Env extends import("../../workers/env").Env {
+    interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** The Stripe emulator, bound by vitest.config.ts. */
       STRIPE_API: Fetcher;
+    }
+    interface GlobalProps {
+      mainModule: typeof import("../../workers/index");
     }
   }
 }
-export type { Env };

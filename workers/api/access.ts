@@ -4,7 +4,7 @@ import { database } from "../../db/client";
 import { insertAuditStatement, listAudit } from "../../db/queries/audit";
 import { getToken, insertTokenStatement, listTokens, revokeTokenStatement } from "../../db/queries/tokens";
 import { TOKEN_ROLES } from "../../db/schema";
-import { sha256Hex } from "../auth";
+import { newToken } from "../auth";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems } from "./openapi";
 
@@ -13,16 +13,6 @@ const TokenSchema = z
   .openapi("Token", { description: "A token without its secret" });
 
 const TokenIdParam = z.object({ id: z.string().regex(/^tok_[a-z0-9]{1,64}$/, "a token id (tok_…)").openapi({ param: { name: "id", in: "path" } }) });
-
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** A new token and what is stored of it. The secret exists only in the answer. */
-export async function newToken(): Promise<{ id: string; secret: string; hash: string }> {
-  const secret = `pc_${randomHex(32)}`;
-  return { id: `tok_${randomHex(8)}`, secret, hash: await sha256Hex(secret) };
-}
 
 function tokenView(t: Awaited<ReturnType<typeof getToken>> & object) {
   return { id: t.id, name: t.name, role: t.role, created_by: t.created_by, created_at: new Date(t.created_at_ms).toISOString(), revoked_at: t.revoked_at_ms === null ? null : new Date(t.revoked_at_ms).toISOString() };

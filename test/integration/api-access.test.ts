@@ -1,0 +1,147 @@
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { beforeEach, describe, expect, it } from "vitest";
+import { createTokenSql } from "../../infra/scripts/token";
+import { api, call, seedCatalog } from "./helpers";
+
+beforeEach(async () => {
+  await seedCatalog();
+});
+
+describe("/api/v1/tokens", () => {
+  it("shows a new token's secret once, stores only its hash, and lists tokens without secrets", async () => {
+    const res = await api("/tokens", { method: "POST", body: { name: "treasurer", role: "admin" } });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { id: string; token: string; role: string };
+    expect(created.token).toMatch(/^pc_[0-9a-f]{64}$/);
+
+    const stored = await env.DB.prepare("SELECT token_hash FROM api_tokens WHERE id = ?").bind(created.id).first<{ token_hash: string }>();
+    expect(stored?.token_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored?.token_hash).not.toContain(created.token);
+
+    const listed = await (await api("/tokens")).text();
+    expect(listed).toContain(created.id);
+    expect(listed).not.toContain(created.token);
+    expect(listed).not.toContain(stored?.token_hash);
+
+    expect((await api("/parties", { token: created.token })).status).toBe(200);
+    expect((await api("/parties", { token: created.token, method: "POST", body: { id: "made-by-token", kind: "reserve", name: "R" } })).status).toBe(201);
+  });
+
+  it("revokes a token: it no longer authenticates, and revoking twice is a conflict", async () => {
+    const { id, token } = (await (await api("/tokens", { method: "POST", body: { name: "temp", role: "viewer" } })).json()) as { id: string; token: string };
+    expect((await api("/balances", { token })).status).toBe(200);
+    const revoked = await api(`/tokens/${id}`, { method: "DELETE" });
+    expect(revoked.status).toBe(200);
+    expect(await revoked.json()).toMatchObject({ id, revoked_at: expect.any(String) });
+    expect((await api("/balances", { token })).status).toBe(401);
+    expect((await api(`/tokens/${id}`, { method: "DELETE" })).status).toBe(409);
+    expect((await api("/tokens/tok_0000", { method: "DELETE" })).status).toBe(404);
+  });
+
+  it("refuses a role that does not exist", async () => {
+    const res = await api("/tokens", { method: "POST", body: { name: "x", role: "root" } });
+    expect(res.status).toBe(400);
+  });
+
+  it("accepts a token made by the CLI's SQL", async () => {
+    const { token, sql } = await createTokenSql("first admin", "admin", Date.now());
+    for (const statement of sql.split(/;\s*/).filter(Boolean)) await env.DB.prepare(statement).run();
+    expect((await api("/tokens", { token: token.secret })).status).toBe(200);
+    const audit = (await (await api(`/audit?entity_type=token&entity_id=${token.id}`)).json()) as { entries: { actor: string; action: string }[] };
+    expect(audit.entries).toEqual([expect.objectContaining({ actor: "cli", action: "token.create" })]);
+  });
+});
+
+describe("GET /api/v1/audit", () => {
+  it("records changes to parties, offers and tokens with who, when, before and after", async () => {
+    await api("/parties", { method: "POST", body: { id: "audited", kind: "contributor", name: "Audited" } });
+    const { id } = (await (await api("/tokens", { method: "POST", body: { name: "audited-token", role: "viewer" } })).json()) as { id: string };
+    await api(`/tokens/${id}`, { method: "DELETE" });
+    const log = (await (await api("/audit?limit=500")).json()) as { entries: { action: string; entity_id: string; actor: string; at: string; before: unknown; after: unknown }[] };
+    expect(log.entries).toContainEqual(expect.objectContaining({ action: "party.create", entity_id: "audited", actor: "bootstrap", before: null, after: { id: "audited", kind: "contributor", name: "Audited" } }));
+    expect(log.entries).toContainEqual(expect.objectContaining({ action: "token.revoke", entity_id: id, before: expect.objectContaining({ revoked_at: null }) }));
+    expect(JSON.stringify(log)).not.toMatch(/pc_[0-9a-f]{64}/);
+  });
+
+  it("pages newest first", async () => {
+    for (const n of [1, 2, 3]) await api("/parties", { method: "POST", body: { id: `page-${n}`, kind: "contributor", name: `P${n}` } });
+    const first = (await (await api("/audit?limit=2")).json()) as { entries: { id: number }[]; next_before: number };
+    expect(first.entries).toHaveLength(2);
+    const second = (await (await api(`/audit?limit=2&before=${first.next_before}`)).json()) as { entries: { id: number }[] };
+    expect(second.entries[0]?.id).toBeLessThan(first.entries[1]?.id ?? 0);
+  });
+});
+
+describe("the OpenAPI document and docs", () => {
+  it("is OpenAPI 3.1 and documents every route, its schemas and its security", async () => {
+    const res = await call("/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> } };
+    expect(doc.openapi).toBe("3.1.0");
+    for (const path of ["/api/v1/rules", "/api/v1/rules/{id}", "/api/v1/rules/{id}/versions", "/api/v1/rules/{id}/diff", "/api/v1/rules/preview", "/api/v1/rules/{id}/what-if", "/api/v1/tokens", "/api/v1/tokens/{id}", "/api/v1/audit", "/api/v1/parties", "/api/v1/offers", "/api/v1/payments/{id}", "/api/v1/balances", "/api/v1/ledger/check", "/api/v1/events/{id}"]) {
+      expect(doc.paths, path).toHaveProperty([path]);
+    }
+    expect(doc.components.securitySchemes).toHaveProperty("bearerAuth");
+    expect(doc.components.schemas).toHaveProperty("Problem");
+  });
+
+  it("serves interactive docs at /docs", async () => {
+    const res = await call("/docs");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/openapi\.json/);
+  });
+});
+
+describe("no input, however malformed, yields a 5xx", () => {
+  const routes: [string, string][] = [
+    ["POST", "/parties"],
+    ["POST", "/offers"],
+    ["POST", "/rules"],
+    ["POST", "/rules/default/versions"],
+    ["POST", "/rules/preview"],
+    ["POST", "/rules/default/what-if"],
+    ["POST", "/tokens"],
+  ];
+
+  it("for random JSON bodies on every route that takes one", async () => {
+    const etag = (await api("/rules/default")).headers.get("etag") ?? "";
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.jsonValue({ maxDepth: 4 }), async ([method, path], body) => {
+        const res = await api(path, { method, body, headers: { "if-match": etag } });
+        await res.body?.cancel();
+        return res.status < 500;
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("for rule-shaped bodies with random lines and shares", async () => {
+    const share = fc.oneof(fc.constantFrom("10%", "remaining", "1/3", "0%", "100%", "-5%", "1/0", "abc", "12.5%", "1e3%"), fc.record({ fixed: fc.dictionary(fc.constantFrom("eur", "jpy", "EUR", "x"), fc.oneof(fc.integer(), fc.double())) }), fc.integer());
+    const to = fc.oneof(fc.constantFrom("commons", "reserve", "contributors", "ghost", ""), fc.record({ group: fc.array(fc.record({ to: fc.constantFrom("commons", "reserve"), share }), { maxLength: 3 }) }));
+    const rule = fc.record({ basis: fc.constantFrom("net", "gross", "weird"), lines: fc.array(fc.record({ to, share, max: fc.option(fc.dictionary(fc.constantFrom("eur"), fc.integer()), { nil: undefined }) }), { maxLength: 5 }) });
+    await fc.assert(
+      fc.asyncProperty(rule, fc.integer({ min: -10, max: 2 ** 40 }), async (body, amount) => {
+        const res = await api("/rules/preview", { method: "POST", body: { rule: body, amount_minor: amount, currency: "eur", offer_id: "training-intro" } });
+        await res.body?.cancel();
+        return res.status < 500;
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("for garbage in paths, queries and headers", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 40 }), async (junk) => {
+        const safe = encodeURIComponent(junk);
+        for (const path of [`/events/${safe}`, `/payments/${safe}`, `/rules/${safe}`, `/rules/default/diff?from=${safe}&to=1`, `/audit?limit=${safe}`, `/events?status=${safe}`]) {
+          const res = await api(path);
+          await res.body?.cancel();
+          if (res.status >= 500) return false;
+        }
+        return true;
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
