@@ -130,7 +130,16 @@ function canonicalJson(value: unknown): string {
 
 export const etagOf = (v: Pick<RuleVersionRow, "version" | "content_hash">) => `"v${v.version}-${v.content_hash.slice(7, 23)}"`;
 
+/**
+ * When a version takes effect, rounded up to a whole second: Stripe stamps payments in
+ * seconds, so a version must not start in the middle of one ("paid at 12:00:00" would be
+ * ambiguous about a version from 12:00:00.500).
+ */
 function effectiveFrom(requested: string | undefined, nowMs: number, notBeforeMs: number, path: string): number {
+  return Math.ceil(requestedFrom(requested, nowMs, notBeforeMs, path) / 1000) * 1000;
+}
+
+function requestedFrom(requested: string | undefined, nowMs: number, notBeforeMs: number, path: string): number {
   if (requested === undefined) return Math.max(nowMs, notBeforeMs);
   const at = Date.parse(requested);
   if (at < nowMs - PAST_TOLERANCE_MS) {

@@ -1,0 +1,58 @@
+/**
+ * Pot Commun's pure money logic: exact rationals, allocation, the split-rule language,
+ * payment splits and ledger postings. No I/O and no runtime imports: numbers and rules in,
+ * parts and postings out. See core/README.md.
+ */
+export { InvariantError, invariant } from "./invariant";
+export {
+  type Rational,
+  rational,
+  fromInteger,
+  add,
+  sub,
+  mul,
+  div,
+  compare,
+  floor,
+  fractionalPart,
+  parsePercentage,
+  parseFraction,
+  formatPercentage,
+  formatRational,
+} from "./rational";
+export {
+  allocateByLargestRemainder,
+  allocateByWeights,
+  roundByLargestRemainder,
+  floorWithResidue,
+  type FlooredParts,
+} from "./allocate";
+export { minorUnitExponent, isCurrencyCode, formatMinor, type MinorUnitExponent } from "./currency";
+export * from "./rules";
+export {
+  splitPayment,
+  MAX_PAYMENT_LINES,
+  type PaymentInput,
+  type PaymentLineInput,
+  type PaymentLineSplit,
+  type PaymentSplit,
+  type PartyShare,
+  type PaymentError,
+  type PaymentErrorCode,
+  type SplitPaymentResult,
+} from "./payment";
+export {
+  paymentPostings,
+  checkTransactions,
+  assertBalanced,
+  partyAccount,
+  ACCOUNT_STRIPE_CUSTOMERS,
+  ACCOUNT_STRIPE_FEES,
+  ACCOUNT_COOP_FEE_ABSORBED,
+  type Posting,
+  type LedgerTransaction,
+  type LedgerCheck,
+  type Imbalance,
+  type MalformedPosting,
+} from "./ledger";
+export { diffRules, type RuleChange } from "./rule-diff";
