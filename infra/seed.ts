@@ -54,4 +54,19 @@ export async function seed(apiBase: string, adminToken: string, log: (line: stri
   for (const p of parties) log(`party ${p.id}: ${await post("/parties", p)}`);
   for (const o of offers) log(`offer ${o.id}: ${await post("/offers", o)}`);
   for (const r of rules) log(`rule ${r.id}: ${await post("/rules", r)}`);
+  await untilRulesInForce(apiBase, adminToken);
+}
+
+/**
+ * A new rule takes effect at the next whole second (Stripe stamps payments in seconds);
+ * wait for it, so that a payment triggered right after the start has a rule in force.
+ */
+async function untilRulesInForce(apiBase: string, adminToken: string): Promise<void> {
+  for (const r of rules) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const res = await fetch(`${apiBase}/api/v1/rules/${r.id}`, { headers: { authorization: `Bearer ${adminToken}` } });
+      if (res.ok && ((await res.json()) as { current: unknown }).current !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }

@@ -1,24 +1,18 @@
 // `npm start`: local secrets, D1 migrations, the Stripe emulator, the worker, demo data.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { seed } from "../seed";
 import { serveEmulator } from "../stripe-emulator/main";
+import { readDevVars } from "./trigger";
 
 const root = resolve(import.meta.dirname, "../..");
 const WORKER_PORT = Number(process.env.PORT ?? 8787);
 const EMULATOR_PORT = Number(process.env.STRIPE_EMULATOR_PORT ?? 12111);
+/** Where wrangler keeps local D1 state; the smoke test points it at a throwaway folder. */
+const STATE_DIR = process.env.POT_COMMUN_STATE_DIR ?? ".wrangler/state";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 const children: ChildProcess[] = [];
-
-function readDevVars(): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const line of readFileSync(resolve(root, ".dev.vars"), "utf8").split("\n")) {
-    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
-    if (m?.[1]) vars[m[1]] = m[2] ?? "";
-  }
-  return vars;
-}
 
 async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -48,16 +42,16 @@ async function main() {
     copyFileSync(resolve(root, ".dev.vars.example"), resolve(root, ".dev.vars"));
     console.log("created .dev.vars from .dev.vars.example (local-only values)");
   }
-  const vars = readDevVars();
+  const vars = readDevVars(root);
 
   console.log("applying D1 migrations locally…");
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], { cwd: root, env: { ...env, CI: "true" }, stdio: "inherit" });
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", STATE_DIR], { cwd: root, env: { ...env, CI: "true" }, stdio: "inherit" });
   if (migrate.status !== 0) stop(migrate.status ?? 1);
 
   await serveEmulator(EMULATOR_PORT);
   console.log(`Stripe emulator on http://127.0.0.1:${EMULATOR_PORT}`);
 
-  const worker = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(WORKER_PORT), "--show-interactive-dev-session=false"], { cwd: root, env, stdio: "inherit" });
+  const worker = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(WORKER_PORT), "--persist-to", STATE_DIR, "--var", `STRIPE_API_BASE:http://127.0.0.1:${EMULATOR_PORT}`, "--show-interactive-dev-session=false", ...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [])], { cwd: root, env, stdio: "inherit" });
   children.push(worker);
   worker.on("exit", (code) => stop(code ?? 0));
   process.on("SIGINT", () => stop(0));
