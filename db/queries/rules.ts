@@ -106,14 +106,7 @@ export async function resolveRuleVersion(db: Db, offer: { id: string; kind: Offe
   return row && parsed(row);
 }
 
-export interface NewRuleVersion {
-  version: number;
-  effective_from_ms: number;
-  body: unknown;
-  content_hash: string;
-  author: string;
-  reason: string;
-}
+export type NewRuleVersion = Omit<RuleVersionRow, "rule_id" | "created_at_ms">;
 
 export function insertRuleStatement(db: Db, id: string, scope: RuleScope, nowMs: number) {
   return db.insert(rules).values({ id, ...scopeColumns(scope), createdAtMs: nowMs });

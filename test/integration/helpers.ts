@@ -4,6 +4,7 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import Stripe from "stripe";
+import { DEMO_RULE } from "../../infra/seed";
 import { emulatorObjects, type HostingPayment, type SubscriptionCheckout, type TrainingPayment } from "../../infra/stripe-emulator/objects";
 
 export const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
@@ -47,14 +48,8 @@ export async function eventStatus(id: string): Promise<{ status: string; reason:
   return (await (await api(`/events/${id}`)).json()) as { status: string; reason: string | null };
 }
 
-export const DEFAULT_RULE = {
-  basis: "net",
-  lines: [
-    { to: "commons", share: "10%" },
-    { to: "reserve", share: "15%" },
-    { to: "contributors", share: "remaining" },
-  ],
-};
+/** The demo seed's default rule: 10% commons, 15% reserve, the rest to contributors, on net. */
+export const DEFAULT_RULE = DEMO_RULE;
 
 /** Parties, two offers and a default rule, in force since the epoch. Idempotent. */
 export async function seedCatalog(rule: unknown = DEFAULT_RULE): Promise<void> {
