@@ -10,6 +10,7 @@
  *   payment larger than their sum would leave money unassigned;
  * - a cap needs a `remaining` line at its level, where its excess goes.
  */
+import { describeValue } from "./rule-parse";
 import { isCurrencyCode } from "./currency";
 import { add, compare, formatPercentage, formatRational, ONE, ZERO, type Rational } from "./rational";
 import {
@@ -117,7 +118,7 @@ function knows(ctx: RuleContext, party_id: string): boolean {
 }
 
 function checkParty(ctx: RuleContext, party_id: string, path: string, report: Report): void {
-  if (!knows(ctx, party_id)) report("unknown_party", path, `no party has the id ${JSON.stringify(party_id)}`);
+  if (!knows(ctx, party_id)) report("unknown_party", path, `no party has the id ${describeValue(party_id)}`);
 }
 
 function checkCurrencies(
@@ -161,7 +162,7 @@ export function checkRule(rule: Rule, ctx: RuleContext): CheckRuleResult {
   const errors = checkRuleShape(rule);
   const { errors: contextErrors, report } = collector();
   (ctx.currencies ?? []).forEach((currency, index) => {
-    if (!isCurrencyCode(currency)) report("bad_currency", `currencies[${index}]`, `${JSON.stringify(currency)} is not a lower-case currency code`);
+    if (!isCurrencyCode(currency)) report("bad_currency", `currencies[${index}]`, `${describeValue(currency)} is not a lower-case currency code`);
   });
   if (rule.residual_to !== undefined) checkParty(ctx, rule.residual_to, "residual_to", report);
   forEachLine(rule.lines, "lines", (line, path) => checkLineContext(line, path, ctx, report));

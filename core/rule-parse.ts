@@ -36,6 +36,18 @@ type JsonObject = Readonly<Record<string, unknown>>;
 const RULE_FIELDS = ["basis", "lines", "residual_to"];
 const LINE_FIELDS = ["to", "share", "max", "fallback", "label"];
 
+/**
+ * A short, safe description of a value someone sent, for an error message: never the whole
+ * value (it may be huge, or nested deep enough to overflow JSON.stringify's stack).
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === "object") return `an object with ${Object.keys(value as object).length} field(s)`;
+  return typeof value;
+}
+
 function report(state: ParseState, code: RuleErrorCode, path: string, message: string): void {
   if (state.errors.length < RULE_LIMITS.errors) state.errors.push({ code, path, message });
 }
@@ -52,7 +64,7 @@ function join(path: string, key: string): string {
 function rejectUnknownFields(state: ParseState, value: JsonObject, allowed: readonly string[], path: string): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
-      report(state, "unknown_field", join(path, key), `unknown field ${JSON.stringify(key)}; expected one of ${allowed.join(", ")}`);
+      report(state, "unknown_field", join(path, key), `unknown field ${describeValue(key)}; expected one of ${allowed.join(", ")}`);
     }
   }
 }
@@ -63,7 +75,7 @@ function parsePartyId(state: ParseState, value: unknown, path: string): string |
     state,
     "bad_party_id",
     path,
-    `a party id is 1-${RULE_LIMITS.party_id_length} letters, digits or _ . : @ - (and not "${CONTRIBUTORS}"), got ${JSON.stringify(value)}`,
+    `a party id is 1-${RULE_LIMITS.party_id_length} letters, digits or _ . : @ - (and not "${CONTRIBUTORS}"), got ${describeValue(value)}`,
   );
   return null;
 }
@@ -79,9 +91,9 @@ function parseAmounts(state: ParseState, value: unknown, path: string, code: "ba
   for (const key of keys) {
     const amount = value[key];
     if (!isCurrencyCode(key)) {
-      report(state, "bad_currency", join(path, key), `${JSON.stringify(key)} is not a lower-case currency code like "eur"`);
+      report(state, "bad_currency", join(path, key), `${describeValue(key)} is not a lower-case currency code like "eur"`);
     } else if (typeof amount !== "number" || !Number.isSafeInteger(amount) || amount < 0) {
-      report(state, code, join(path, key), `an amount is a whole number of minor units >= 0 (500 for 5.00 eur), got ${JSON.stringify(amount)}`);
+      report(state, code, join(path, key), `an amount is a whole number of minor units >= 0 (500 for 5.00 eur), got ${describeValue(amount)}`);
     }
   }
   return state.errors.length === before ? Object.fromEntries(keys.map((key) => [key, value[key] as number])) : null;
@@ -93,11 +105,11 @@ function parseRatio(state: ParseState, text: string, path: string): Share | null
   const code = isPercent ? "bad_percentage" : "bad_share";
   const expected = isPercent ? `a percentage like "12.5%"` : `a fraction like "1/3"`;
   if (ratio === null) {
-    report(state, code, path, `${JSON.stringify(text)} is not ${expected}`);
+    report(state, code, path, `${describeValue(text)} is not ${expected}`);
     return null;
   }
   if (compare(ratio, ONE) > 0) {
-    report(state, code, path, `${JSON.stringify(text)} is more than the whole (100%)`);
+    report(state, code, path, `${describeValue(text)} is more than the whole (100%)`);
     return null;
   }
   return { kind: isPercent ? "percentage" : "fraction", text, ratio };
@@ -110,7 +122,7 @@ function parseShare(state: ParseState, value: unknown, path: string): Share | nu
     const amounts_minor = parseAmounts(state, value["fixed"], join(path, "fixed"), "bad_fixed");
     return amounts_minor === null ? null : { kind: "fixed", amounts_minor };
   }
-  report(state, "bad_share", path, `a share is "12.5%", "1/3", { "fixed": { "eur": 500 } } or "remaining", got ${JSON.stringify(value)}`);
+  report(state, "bad_share", path, `a share is "12.5%", "1/3", { "fixed": { "eur": 500 } } or "remaining", got ${describeValue(value)}`);
   return null;
 }
 
@@ -124,7 +136,7 @@ function parseRecipient(state: ParseState, value: unknown, path: string, depth: 
     const lines = parseLevel(state, value["group"], join(path, "group"), depth + 1);
     return lines === null ? null : { kind: "group", lines };
   }
-  report(state, "bad_to", path, `"to" is a party id, "${CONTRIBUTORS}" or { "group": [lines] }, got ${JSON.stringify(value)}`);
+  report(state, "bad_to", path, `"to" is a party id, "${CONTRIBUTORS}" or { "group": [lines] }, got ${describeValue(value)}`);
   return null;
 }
 

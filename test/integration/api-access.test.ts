@@ -130,6 +130,22 @@ describe("no input, however malformed, yields a 5xx", () => {
     );
   });
 
+  it("for JSON nested far deeper than any rule, in every place a rule goes", async () => {
+    const deep = JSON.parse(`${"[".repeat(50_000)}${"]".repeat(50_000)}`) as unknown;
+    const rule = { basis: "net", lines: [{ to: "commons", share: deep }] };
+    const etag = (await api("/rules/default")).headers.get("etag") ?? "";
+    for (const [path, body] of [
+      ["/rules/preview", { rule, amount_minor: 1, currency: "eur" }],
+      ["/rules", { id: "deep", scope: { offer_kind: "hosting" }, version: { reason: "x", body: rule } }],
+      ["/rules/default/versions", { reason: "x", body: rule }],
+      ["/rules/default/what-if", { body: rule, last: 1 }],
+    ] as const) {
+      const res = await api(path, { method: "POST", body, headers: { "if-match": etag } });
+      expect(res.status, path).toBe(422);
+      expect(((await res.json()) as { detail: string }).detail.length).toBeLessThan(500);
+    }
+  });
+
   it("for garbage in paths, queries and headers", async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 40 }), async (junk) => {
