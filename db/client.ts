@@ -7,12 +7,21 @@ export function database(d1: D1Database) {
   return drizzle(d1, { schema });
 }
 
-/** D1 reports a unique-key violation only in its message. */
+/** D1 reports a unique-key violation only in its message (other constraints differ). */
 export function isUniqueViolation(error: unknown): boolean {
   const seen = new Set<unknown>();
   for (let e: unknown = error; e instanceof Error && !seen.has(e); e = e.cause) {
     seen.add(e);
-    if (/UNIQUE constraint failed|SQLITE_CONSTRAINT/.test(e.message)) return true;
+    if (/UNIQUE constraint failed/.test(e.message)) return true;
   }
   return false;
+}
+
+/** D1 binds at most 100 parameters per statement; lists of ids are looked up in chunks. */
+export const MAX_IDS_PER_STATEMENT = 90;
+
+export async function byChunks<T>(ids: readonly string[], query: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) out.push(...(await query(ids.slice(i, i + MAX_IDS_PER_STATEMENT))));
+  return out;
 }

@@ -1,6 +1,6 @@
 // Parties and offers: who can receive a share, and what is sold.
 import { asc, eq, inArray } from "drizzle-orm";
-import type { Db } from "../client";
+import { byChunks, type Db } from "../client";
 import { offerContributors, offerPrices, offers, parties, type OfferKind, type PartyKind } from "../schema";
 
 export interface Party {
@@ -34,7 +34,7 @@ export async function getParty(db: Db, id: string): Promise<Party | undefined> {
 
 export async function partiesByIds(db: Db, ids: string[]): Promise<Map<string, Party>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.select({ id: parties.id, kind: parties.kind, name: parties.name }).from(parties).where(inArray(parties.id, ids));
+  const rows = await byChunks(ids, (chunk) => db.select({ id: parties.id, kind: parties.kind, name: parties.name }).from(parties).where(inArray(parties.id, chunk)));
   return new Map(rows.map((p) => [p.id, p]));
 }
 
@@ -46,8 +46,8 @@ async function assembleOffers(db: Db, rows: { id: string; kind: OfferKind; name:
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const [prices, contributors] = await Promise.all([
-    db.select().from(offerPrices).where(inArray(offerPrices.offerId, ids)).orderBy(asc(offerPrices.priceId)),
-    db.select().from(offerContributors).where(inArray(offerContributors.offerId, ids)).orderBy(asc(offerContributors.position)),
+    byChunks(ids, (chunk) => db.select().from(offerPrices).where(inArray(offerPrices.offerId, chunk)).orderBy(asc(offerPrices.priceId))),
+    byChunks(ids, (chunk) => db.select().from(offerContributors).where(inArray(offerContributors.offerId, chunk)).orderBy(asc(offerContributors.position))),
   ]);
   return rows.map((r) => ({
     ...r,
@@ -69,14 +69,14 @@ export async function getOffer(db: Db, id: string): Promise<Offer | undefined> {
 
 export async function offersByIds(db: Db, ids: string[]): Promise<Map<string, Offer>> {
   if (ids.length === 0) return new Map();
-  const found = await assembleOffers(db, await db.select(offerColumns).from(offers).where(inArray(offers.id, ids)));
+  const found = await assembleOffers(db, await byChunks(ids, (chunk) => db.select(offerColumns).from(offers).where(inArray(offers.id, chunk))));
   return new Map(found.map((o) => [o.id, o]));
 }
 
 /** Which offer sells each of these Stripe prices (prices no offer lists are absent). */
 export async function offerIdsByPrice(db: Db, priceIds: string[]): Promise<Map<string, string>> {
   if (priceIds.length === 0) return new Map();
-  const rows = await db.select().from(offerPrices).where(inArray(offerPrices.priceId, priceIds));
+  const rows = await byChunks(priceIds, (chunk) => db.select().from(offerPrices).where(inArray(offerPrices.priceId, chunk)));
   return new Map(rows.map((r) => [r.priceId, r.offerId]));
 }
 

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import { MAX_IDS_PER_STATEMENT, type Db } from "../client";
 import { stripeEvents, type EventStatus } from "../schema";
 
 export interface NewEvent {
@@ -32,11 +32,12 @@ export async function setEventStatus(db: Db, id: string, status: EventStatus, re
 
 /** Records that workflow instances were created for these events. */
 export async function markWorkflowsStarted(db: Db, ids: string[], nowMs: number) {
-  if (ids.length === 0) return;
-  await db
-    .update(stripeEvents)
-    .set({ workflowStartedAtMs: nowMs, workflowRuns: sql`${stripeEvents.workflowRuns} + 1`, updatedAtMs: nowMs })
-    .where(inArray(stripeEvents.id, ids));
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
+    await db
+      .update(stripeEvents)
+      .set({ workflowStartedAtMs: nowMs, workflowRuns: sql`${stripeEvents.workflowRuns} + 1`, updatedAtMs: nowMs })
+      .where(inArray(stripeEvents.id, ids.slice(i, i + MAX_IDS_PER_STATEMENT)));
+  }
 }
 
 /**

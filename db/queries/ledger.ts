@@ -84,7 +84,7 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
       }),
     ),
     // Postings go in one multi-row insert per chunk: D1 binds at most 100 parameters.
-    ...chunks(entries, 25).map((chunk) =>
+    ...chunks(entries, 20).map((chunk) =>
       db.insert(postings).values(chunk.map((p) => ({ transactionId: transaction_id, account: p.account, amountMinor: p.amount_minor, currency: p.currency }))),
     ),
   ];

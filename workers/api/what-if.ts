@@ -3,7 +3,7 @@
 // so the two columns compare like with like.
 import { desc, eq, inArray } from "drizzle-orm";
 import { applyRule, type Rule } from "../../core";
-import type { Db } from "../../db/client";
+import { byChunks, type Db } from "../../db/client";
 import { offersByIds } from "../../db/queries/catalog";
 import type { RuleScope } from "../../db/queries/rules";
 import { offers, paymentLines, payments } from "../../db/schema";
@@ -25,12 +25,14 @@ async function recentLinesInScope(db: Db, scope: RuleScope, last: number) {
     .orderBy(desc(payments.paidAtS), desc(payments.id))
     .limit(last);
   if (recent.length === 0) return [];
-  return db
-    .select({ payment_id: payments.id, currency: payments.currency, offer_id: paymentLines.offerId, kind: offers.kind, gross_minor: paymentLines.grossMinor, fee_minor: paymentLines.feeMinor })
-    .from(paymentLines)
-    .innerJoin(payments, eq(payments.id, paymentLines.paymentId))
-    .innerJoin(offers, eq(offers.id, paymentLines.offerId))
-    .where(inArray(payments.id, recent.map((r) => r.id)));
+  return byChunks(recent.map((r) => r.id), (chunk) =>
+    db
+      .select({ payment_id: payments.id, currency: payments.currency, offer_id: paymentLines.offerId, kind: offers.kind, gross_minor: paymentLines.grossMinor, fee_minor: paymentLines.feeMinor })
+      .from(paymentLines)
+      .innerJoin(payments, eq(payments.id, paymentLines.paymentId))
+      .innerJoin(offers, eq(offers.id, paymentLines.offerId))
+      .where(inArray(payments.id, chunk)),
+  );
 }
 
 export async function replayOverRecentPayments(db: Db, scope: RuleScope, last: number, current: Rule | null, proposed: Rule): Promise<Totals> {

@@ -1,0 +1,54 @@
+// D1 in production refuses a statement with more than 100 bound parameters; the local
+// emulation is laxer. These tests put a strict D1 in front of the worker to prove that lists
+// of ids are always looked up in chunks.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { database } from "../../db/client";
+import { markWorkflowsStarted } from "../../db/queries/events";
+import app from "../../workers/app";
+
+function strictD1(db: D1Database): D1Database {
+  const checked = (statement: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, prop, receiver) {
+        if (prop === "bind") {
+          return (...values: unknown[]) => {
+            if (values.length > 100) throw new Error(`D1: too many SQL variables (${values.length} > 100)`);
+            return checked(target.bind(...values));
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === "prepare") return (sql: string) => checked(target.prepare(sql));
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+describe("lists longer than D1's 100 bound parameters", () => {
+  it("GET /api/v1/offers answers with 150 offers", async () => {
+    const ids = Array.from({ length: 150 }, (_, i) => `bulk-offer-${String(i).padStart(3, "0")}`);
+    await env.DB.batch(ids.map((id) => env.DB.prepare("INSERT OR IGNORE INTO offers (id, kind, name, created_at_ms) VALUES (?, 'hosting', ?, 0)").bind(id, id)));
+    const res = await app.request("/api/v1/offers", { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }, { ...env, DB: strictD1(env.DB) });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { offers: unknown[] }).offers.length).toBeGreaterThanOrEqual(150);
+  });
+
+  it("the strict D1 does refuse a statement with 101 parameters", async () => {
+    const strict = strictD1(env.DB);
+    expect(() => strict.prepare(`SELECT ${Array(101).fill("?").join(",")}`).bind(...Array(101).fill(1))).toThrow(/too many/);
+  });
+
+  it("a sweep of 100 events is recorded as started", async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `evt_bulk_${i}`);
+    await env.DB.batch(ids.map((id) => env.DB.prepare("INSERT OR IGNORE INTO stripe_events (id, type, status, payload, stripe_created_s, received_at_ms, updated_at_ms) VALUES (?, 'invoice.paid', 'received', '{}', 0, 0, 0)").bind(id)));
+    await markWorkflowsStarted(database(strictD1(env.DB)), ids, 1234);
+    const started = await env.DB.prepare("SELECT count(*) AS n FROM stripe_events WHERE id LIKE 'evt_bulk_%' AND workflow_started_at_ms = 1234").first<{ n: number }>();
+    expect(started?.n).toBe(100);
+  });
+});
