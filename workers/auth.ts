@@ -53,9 +53,12 @@ export const authenticate = createMiddleware<{ Bindings: Env; Variables: AuthVar
   return next();
 });
 
-/** Reads are open to every role; any other method needs an admin. */
+/** POSTs that compute and store nothing (a preview, a what-if): reads, for every role. */
+const COMPUTING_POSTS = [/^\/api\/v1\/rules\/preview$/, /^\/api\/v1\/rules\/[^/]+\/what-if$/];
+
+/** Reads are open to every role; anything that changes something needs an admin. */
 export const authorize = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
-  const readOnly = c.req.method === "GET" || c.req.method === "HEAD";
+  const readOnly = c.req.method === "GET" || c.req.method === "HEAD" || (c.req.method === "POST" && COMPUTING_POSTS.some((p) => p.test(c.req.path)));
   if (!readOnly && c.get("principal").role !== "admin") {
     throw new ApiError("forbidden", `role ${c.get("principal").role} may read but not change anything`);
   }

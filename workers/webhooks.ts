@@ -8,6 +8,7 @@ import type { Env } from "./env";
 import { ApiError } from "./errors";
 import { stripeClient, webCrypto } from "./stripe-client";
 import { classifyEvent } from "./webhook-events";
+import type { SplitPaymentParams } from "../workflows/split-payment";
 
 /** Stripe's default: a signature older than five minutes is refused (replay protection). */
 export const SIGNATURE_TOLERANCE_S = 300;
@@ -69,6 +70,7 @@ export interface SplitStart {
   event_id: string;
   /** The event id for its first run; a fresh id for a run started again (instance ids are unique). */
   instance_id: string;
+  rule_override?: SplitPaymentParams["rule_override"];
 }
 
 export function splitStart(event: { id: string; workflowRuns: number }): SplitStart {
@@ -80,20 +82,23 @@ export function splitStart(event: { id: string; workflowRuns: number }): SplitSt
  * any step and possibly twice for one event; safe, because the ledger write is keyed by
  * the payment and the workflow's first step skips finished events.
  */
-export async function startSplits(env: Env, db: Db, starts: SplitStart[]): Promise<void> {
-  if (starts.length === 0) return;
+/** Returns whether every instance was created; what was not stays due for the sweep. */
+export async function startSplits(env: Env, db: Db, starts: SplitStart[]): Promise<boolean> {
+  if (starts.length === 0) return true;
   try {
     if (starts.length === 1) {
       const [only] = starts as [SplitStart];
-      await env.SPLIT_PAYMENT.create({ id: only.instance_id, params: { event_id: only.event_id } });
+      await env.SPLIT_PAYMENT.create({ id: only.instance_id, params: { event_id: only.event_id, rule_override: only.rule_override } });
       await markWorkflowsStarted(db, [only.event_id], Date.now());
-      return;
+      return true;
     }
     const result = await env.SPLIT_PAYMENT.createBatch({ instances: starts.map((s) => ({ id: s.instance_id, params: { event_id: s.event_id } })) });
     // An id that exists already was started before: it counts as started.
     const failed = new Set(result.errors.filter((e) => !/exist/i.test(e.message)).map((e) => starts[e.index]?.event_id));
     await markWorkflowsStarted(db, starts.map((s) => s.event_id).filter((id) => !failed.has(id)), Date.now());
+    return failed.size === 0;
   } catch (error) {
     console.warn(`could not start workflows for ${starts.length} event(s); the sweep will retry:`, error instanceof Error ? error.message : String(error));
+    return false;
   }
 }

@@ -53,6 +53,7 @@ const charge = z.object({
 
 const paymentIntent = z.object({
   id: z.string(),
+  amount: minor,
   status: z.string(),
   latest_charge: z.union([charge, z.string(), z.null()]),
 });
@@ -73,7 +74,7 @@ const checkoutSession = z.object({
   currency: z.string().nullable(),
   metadata,
   payment_intent: z.union([paymentIntent, z.string(), z.null()]),
-  line_items: z.object({ data: z.array(checkoutLineItem), has_more: z.boolean() }).nullish(),
+  line_items: z.object({ data: z.array(z.unknown()), has_more: z.boolean() }).nullish(),
 });
 
 const invoiceLine = z.object({
@@ -91,11 +92,12 @@ const invoice = z.object({
   metadata,
   status_transitions: z.object({ paid_at: z.number().int().nullable() }),
   parent: z.object({ subscription_details: z.object({ metadata }).nullish() }).nullish(),
-  lines: z.object({ data: z.array(invoiceLine), has_more: z.boolean() }),
+  lines: z.object({ data: z.array(z.unknown()), has_more: z.boolean() }),
 });
 
 const invoicePayment = z.object({
   status: z.string(),
+  amount_paid: minor.nullable(),
   payment: z.object({ type: z.string(), payment_intent: z.union([z.string(), z.object({ id: z.string() })]).nullish() }),
 });
 
@@ -116,17 +118,25 @@ function settledCharge(pi: z.infer<typeof paymentIntent>) {
     // Stripe attaches the balance transaction when the charge settles into the balance.
     throw new Error(`charge ${latest.id} has no balance transaction yet`);
   }
+  if (bt.fee > bt.amount) {
+    throw new PermanentPaymentProblem(`balance transaction ${bt.id}: the fee ${bt.fee} is larger than the amount ${bt.amount}`);
+  }
   if (bt.net !== bt.amount - bt.fee) {
     throw new PermanentPaymentProblem(`balance transaction ${bt.id}: net ${bt.net} is not amount ${bt.amount} minus fee ${bt.fee}`);
   }
   return { charge: latest, bt };
 }
 
-function limitLines<T>(lines: T[], hasMore: boolean, what: string): T[] {
-  if (hasMore || lines.length > MAX_LINES) {
+/**
+ * A list embedded in an object (or expanded) holds its first 10 items only: when Stripe
+ * says there are more, read them from the list endpoint, up to MAX_LINES.
+ */
+async function allLines<T>(embedded: { data: unknown[]; has_more: boolean }, schema: z.ZodType<T>, listMore: () => Promise<{ data: unknown[]; has_more: boolean }>, what: string): Promise<T[]> {
+  const list = embedded.has_more ? await listMore() : embedded;
+  if (list.has_more || list.data.length > MAX_LINES) {
     throw new PermanentPaymentProblem(`${what} has more than ${MAX_LINES} lines, above what one split handles`);
   }
-  return lines;
+  return list.data.map((item, i) => read(schema, item, `${what} line ${i + 1}`));
 }
 
 export async function fetchCheckoutFacts(stripe: Stripe, sessionId: string): Promise<PaymentFacts> {
@@ -141,7 +151,7 @@ export async function fetchCheckoutFacts(stripe: Stripe, sessionId: string): Pro
     throw new PermanentPaymentProblem(`checkout session ${sessionId} has no payment intent`);
   }
   const { charge: ch, bt } = settledCharge(session.payment_intent);
-  const items = limitLines(session.line_items?.data ?? [], session.line_items?.has_more ?? false, `checkout session ${sessionId}`);
+  const items = await allLines(session.line_items ?? { data: [], has_more: false }, checkoutLineItem, () => stripe.checkout.sessions.listLineItems(sessionId, { limit: MAX_LINES }), `checkout session ${sessionId}`);
   return {
     payment_intent_id: session.payment_intent.id,
     source_type: "checkout.session",
@@ -172,7 +182,12 @@ export async function fetchInvoiceFacts(stripe: Stripe, invoiceId: string): Prom
   const piId = typeof piRef === "string" ? piRef : piRef.id;
   const pi = read(paymentIntent, await stripe.paymentIntents.retrieve(piId, { expand: ["latest_charge.balance_transaction"] }), `payment intent ${piId}`);
   const { charge: ch, bt } = settledCharge(pi);
-  const lines = limitLines(inv.lines.data, inv.lines.has_more, `invoice ${invoiceId}`);
+  // One payment intent for one whole invoice is what the ledger is keyed by; a partial
+  // payment, or one payment for several invoices, would need prorating: park it instead.
+  if (paid?.amount_paid !== null && paid?.amount_paid !== undefined && (paid.amount_paid !== inv.amount_paid || pi.amount !== inv.amount_paid)) {
+    throw new PermanentPaymentProblem(`invoice ${invoiceId}: payment ${pi.id} of ${pi.amount} does not pay exactly the invoice's ${inv.amount_paid} (partial or shared payments are not split yet)`);
+  }
+  const lines = await allLines(inv.lines, invoiceLine, () => stripe.invoices.listLineItems(invoiceId, { limit: MAX_LINES }), `invoice ${invoiceId}`);
   const hint = inv.metadata?.offer_id ?? inv.parent?.subscription_details?.metadata?.offer_id ?? null;
   return {
     payment_intent_id: pi.id,

@@ -14,6 +14,8 @@ import { planSplit } from "./split-plan";
 
 export interface SplitPaymentParams {
   event_id: string;
+  /** An admin's explicit choice of rule version for a parked payment (audited at the retry). */
+  rule_override?: { rule_id: string; version: number };
 }
 
 export type SplitPaymentOutcome =
@@ -30,7 +32,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
   override async run(event: Readonly<WorkflowEvent<SplitPaymentParams>>, step: WorkflowStep): Promise<SplitPaymentOutcome> {
     const eventId = event.payload.event_id;
     try {
-      return await this.split(eventId, step);
+      return await this.split(eventId, step, event.payload.rule_override);
     } catch (error) {
       // Retries are exhausted: say so on the event, where the API shows it, then fail the run.
       const reason = error instanceof Error ? error.message : String(error);
@@ -41,7 +43,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     }
   }
 
-  private async split(eventId: string, step: WorkflowStep): Promise<SplitPaymentOutcome> {
+  private async split(eventId: string, step: WorkflowStep, override: SplitPaymentParams["rule_override"]): Promise<SplitPaymentOutcome> {
     const db = () => database(this.env.DB);
 
     const source = await step.do("start processing the event", RETRIED, async () => {
@@ -68,7 +70,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     if (!fetched.ok) return this.park(step, eventId, fetched.reason);
     const facts = fetched.facts;
 
-    const plan = await step.do("resolve the offers and the rule versions in force", RETRIED, () => planSplit(db(), facts));
+    const plan = await step.do("resolve the offers and the rule versions in force", RETRIED, () => planSplit(db(), facts, override));
     if (!plan.ok) return this.park(step, eventId, plan.reason);
 
     const allocation = await step.do("compute the allocation", async () => {

@@ -3,7 +3,7 @@
 import type { RuleJson } from "../core";
 import type { Db } from "../db/client";
 import { offerIdsByPrice, offersByIds, type Contributor } from "../db/queries/catalog";
-import { resolveRuleVersion } from "../db/queries/rules";
+import { getRuleVersion, resolveRuleVersion } from "../db/queries/rules";
 import type { PaymentFacts } from "./payment-facts";
 
 export interface PlannedLine {
@@ -19,7 +19,7 @@ export interface PlannedLine {
 
 export type SplitPlan = { ok: true; lines: PlannedLine[] } | { ok: false; reason: string };
 
-export async function planSplit(db: Db, facts: PaymentFacts): Promise<SplitPlan> {
+export async function planSplit(db: Db, facts: PaymentFacts, override?: { rule_id: string; version: number }): Promise<SplitPlan> {
   // A payment without line items (an invoice of credits only, say) is one line of the whole amount.
   const lines = facts.lines.length > 0 ? facts.lines : [{ price_id: null, amount_minor: facts.presentment_amount_minor, description: null }];
   const priceIds = lines.flatMap((l) => (l.price_id ? [l.price_id] : []));
@@ -36,8 +36,11 @@ export async function planSplit(db: Db, facts: PaymentFacts): Promise<SplitPlan>
   for (const [i, line] of lines.entries()) {
     const offer = known.get(offerIds[i] as string);
     if (!offer) return { ok: false, reason: `unknown offer: metadata.offer_id "${offerIds[i]}" names no offer` };
-    if (!versions.has(offer.id)) versions.set(offer.id, await resolveRuleVersion(db, offer, facts.paid_at_s * 1000));
+    if (!versions.has(offer.id)) {
+      versions.set(offer.id, override ? await getRuleVersion(db, override.rule_id, override.version) : await resolveRuleVersion(db, offer, facts.paid_at_s * 1000));
+    }
     const version = versions.get(offer.id);
+    if (!version && override) return { ok: false, reason: `rule ${override.rule_id} has no version ${override.version}` };
     if (!version) {
       return { ok: false, reason: `no split rule was in force for offer ${offer.id} at ${new Date(facts.paid_at_s * 1000).toISOString()}` };
     }

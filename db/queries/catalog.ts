@@ -80,6 +80,23 @@ export async function offerIdsByPrice(db: Db, priceIds: string[]): Promise<Map<s
   return new Map(rows.map((r) => [r.priceId, r.offerId]));
 }
 
+/** The statements that replace an offer's name, prices and contributors, for one atomic batch. */
+export function replaceOfferStatements(db: Db, offer: Offer) {
+  return [
+    db.update(offers).set({ name: offer.name }).where(eq(offers.id, offer.id)),
+    db.delete(offerPrices).where(eq(offerPrices.offerId, offer.id)),
+    db.delete(offerContributors).where(eq(offerContributors.offerId, offer.id)),
+    ...offer.stripe_price_ids.map((priceId) => db.insert(offerPrices).values({ priceId, offerId: offer.id })),
+    ...offer.contributors.map((c, position) =>
+      db.insert(offerContributors).values({ offerId: offer.id, partyId: c.party_id, weight: c.weight, position }),
+    ),
+  ] as const;
+}
+
+export function updatePartyStatement(db: Db, party: Party) {
+  return db.update(parties).set({ kind: party.kind, name: party.name }).where(eq(parties.id, party.id));
+}
+
 /** The statements that create an offer, for one atomic batch. */
 export function insertOfferStatements(db: Db, offer: Offer, nowMs: number) {
   return [

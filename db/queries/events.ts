@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, notInArray, or, sql } from "drizzle-orm";
 import { MAX_IDS_PER_STATEMENT, type Db } from "../client";
 import { stripeEvents, type EventStatus } from "../schema";
 
@@ -26,8 +26,12 @@ export async function getEvent(db: Db, id: string) {
   return db.query.stripeEvents.findFirst({ where: eq(stripeEvents.id, id) });
 }
 
+/** Moves an event on; a processed or ignored event stays as it is (a late duplicate run cannot undo it). */
 export async function setEventStatus(db: Db, id: string, status: EventStatus, reason: string | null, nowMs: number) {
-  await db.update(stripeEvents).set({ status, reason, updatedAtMs: nowMs }).where(eq(stripeEvents.id, id));
+  await db
+    .update(stripeEvents)
+    .set({ status, reason, updatedAtMs: nowMs })
+    .where(and(eq(stripeEvents.id, id), notInArray(stripeEvents.status, ["processed", "ignored"])));
 }
 
 /** Records that workflow instances were created for these events. */
@@ -40,20 +44,34 @@ export async function markWorkflowsStarted(db: Db, ids: string[], nowMs: number)
   }
 }
 
+/** A run that has not moved its event for this long has died. */
+export const STALE_RUN_MS = 30 * 60_000;
+/** Failed events are started again after 10 min, 20 min, 40 min… up to this many runs (about two days). */
+export const MAX_RUNS = 9;
+const FAILED_BACKOFF_MS = 5 * 60_000;
+
 /**
- * Events stored but never started (creation refused, or the worker died between the
- * insert and the create), and events whose run was started long ago but never went
- * past `received`: the sweeper starts them (again).
+ * The events the sweep (re)starts, oldest first:
+ * - stored but never started (creation refused, or the worker died between insert and create);
+ * - started long ago but still `received` (the instance never ran its first step);
+ * - `processing` with no progress for STALE_RUN_MS (the run died);
+ * - `failed` (retries exhausted, Stripe down for a while), with exponential backoff, MAX_RUNS at most.
+ * Parked events wait for an admin: retrying cannot fix what parked them.
  */
-export async function eventsToStart(db: Db, nowMs: number, olderThanMs: number, limit: number) {
+export async function eventsToStart(db: Db, nowMs: number, graceMs: number, limit: number) {
   return db
     .select({ id: stripeEvents.id, workflowRuns: stripeEvents.workflowRuns })
     .from(stripeEvents)
     .where(
-      and(
-        eq(stripeEvents.status, "received"),
-        lt(stripeEvents.receivedAtMs, nowMs - olderThanMs),
-        or(isNull(stripeEvents.workflowStartedAtMs), lt(stripeEvents.workflowStartedAtMs, nowMs - 10 * olderThanMs)),
+      or(
+        and(eq(stripeEvents.status, "received"), isNull(stripeEvents.workflowStartedAtMs), lt(stripeEvents.receivedAtMs, nowMs - graceMs)),
+        and(eq(stripeEvents.status, "received"), lt(stripeEvents.workflowStartedAtMs, nowMs - 10 * graceMs)),
+        and(eq(stripeEvents.status, "processing"), lt(stripeEvents.updatedAtMs, nowMs - STALE_RUN_MS)),
+        and(
+          eq(stripeEvents.status, "failed"),
+          lt(stripeEvents.workflowRuns, MAX_RUNS),
+          sql`${stripeEvents.updatedAtMs} < ${nowMs} - ${FAILED_BACKOFF_MS} * (1 << min(${stripeEvents.workflowRuns}, 20))`,
+        ),
       ),
     )
     .orderBy(stripeEvents.receivedAtMs)

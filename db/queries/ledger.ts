@@ -92,9 +92,16 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
     await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
     return { posted: true, transaction_id };
   } catch (error) {
-    if (isUniqueViolation(error)) return { posted: false, transaction_id };
+    // The batch is atomic: on a unique violation nothing of it was written. It means
+    // "already posted" only if the payment's transaction is indeed there.
+    if (isUniqueViolation(error) && (await transactionExists(db, `payment:${payment.id}`))) return { posted: false, transaction_id };
     throw error;
   }
+}
+
+async function transactionExists(db: Db, idempotencyKey: string): Promise<boolean> {
+  const row = await db.query.ledgerTransactions.findFirst({ where: eq(ledgerTransactions.idempotencyKey, idempotencyKey), columns: { id: true } });
+  return row !== undefined;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

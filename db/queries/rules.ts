@@ -80,13 +80,20 @@ export async function latestRuleVersion(db: Db, ruleId: string): Promise<RuleVer
   return row && parsed(row);
 }
 
+/** How specific a rule's scope is: offer 3, offer kind 2, default 1 (SQL, over `rules`). */
+export const ruleSpecificity = sql<number>`case ${rules.scopeKind} when 'offer' then 3 when 'offer_kind' then 2 else 1 end`;
+
+export function specificityOf(scope: RuleScope): 1 | 2 | 3 {
+  return "offer_id" in scope ? 3 : "offer_kind" in scope ? 2 : 1;
+}
+
 /**
  * The rule version that splits a payment of this offer made at `atMs`: the most specific
  * scope (offer, then offer kind, then default) that had a version in force then, and in
  * it the last version whose `effective_from` had come. Later versions never apply.
  */
 export async function resolveRuleVersion(db: Db, offer: { id: string; kind: OfferKind }, atMs: number): Promise<RuleVersionRow | undefined> {
-  const specificity = sql<number>`case ${rules.scopeKind} when 'offer' then 3 when 'offer_kind' then 2 else 1 end`;
+  const specificity = ruleSpecificity;
   const [row] = await db
     .select(versionColumns)
     .from(ruleVersions)
@@ -104,6 +111,28 @@ export async function resolveRuleVersion(db: Db, offer: { id: string; kind: Offe
     .orderBy(desc(specificity), desc(ruleVersions.effectiveFromMs), desc(ruleVersions.version))
     .limit(1);
   return row && parsed(row);
+}
+
+/**
+ * The versions that could split a payment of this offer from now on: in each rule whose
+ * scope covers it, the version in force and every scheduled one.
+ */
+export async function versionsCovering(db: Db, offer: { id: string; kind: OfferKind }, nowMs = Date.now()): Promise<RuleVersionRow[]> {
+  const rows = await db
+    .select(versionColumns)
+    .from(ruleVersions)
+    .innerJoin(rules, eq(rules.id, ruleVersions.ruleId))
+    .where(
+      or(
+        and(eq(rules.scopeKind, "offer"), eq(rules.scopeValue, offer.id)),
+        and(eq(rules.scopeKind, "offer_kind"), eq(rules.scopeValue, offer.kind)),
+        eq(rules.scopeKind, "default"),
+      ),
+    )
+    .orderBy(asc(ruleVersions.ruleId), asc(ruleVersions.version));
+  const inForce = new Map<string, number>();
+  for (const r of rows) if (r.effective_from_ms <= nowMs) inForce.set(r.rule_id, r.version);
+  return rows.filter((r) => r.version >= (inForce.get(r.rule_id) ?? 0)).map(parsed);
 }
 
 export type NewRuleVersion = Omit<RuleVersionRow, "rule_id" | "created_at_ms">;

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../../workers/app";
-import { api, call } from "./helpers";
+import { api, call, seedCatalog } from "./helpers";
 
 describe("authentication", () => {
   it("answers 401 without a bearer token", async () => {
@@ -117,5 +117,45 @@ describe("unknown routes", () => {
     const res = await call("/nowhere");
     expect(res.status).toBe(404);
     expect(res.headers.get("content-type")).toMatch(/problem\+json/);
+  });
+});
+
+describe("changing offers and parties", () => {
+  it("PATCH /offers/{id} replaces contributors and prices, and the audit log keeps before and after", async () => {
+    await seedCatalog();
+    const res = await api("/offers/training-intro", { method: "PATCH", body: { contributors: [{ party_id: "camille", weight: 1 }, { party_id: "sacha", weight: 1 }], stripe_price_ids: ["price_training_intro", "price_training_intro_v2"] } });
+    expect(res.status).toBe(200);
+    const offer = (await (await api("/offers/training-intro")).json()) as { contributors: unknown[]; stripe_price_ids: string[] };
+    expect(offer.contributors).toEqual([{ party_id: "camille", weight: 1 }, { party_id: "sacha", weight: 1 }]);
+    expect(offer.stripe_price_ids).toEqual(["price_training_intro", "price_training_intro_v2"]);
+    const audit = (await (await api("/audit?entity_type=offer&entity_id=training-intro")).json()) as { entries: { action: string; before: { contributors: unknown[] }; after: { contributors: unknown[] } }[] };
+    expect(audit.entries[0]).toMatchObject({ action: "offer.update", before: { contributors: [{ party_id: "camille", weight: 2 }, { party_id: "dominique", weight: 1 }] } });
+    await api("/offers/training-intro", { method: "PATCH", body: { contributors: [{ party_id: "camille", weight: 2 }, { party_id: "dominique", weight: 1 }], stripe_price_ids: ["price_training_intro"] } });
+  });
+
+  it("refuses an offer without contributors while a rule covering it pays `contributors` without a fallback", async () => {
+    await seedCatalog();
+    const created = await api("/offers", { method: "POST", body: { id: "no-one", kind: "training", name: "No one" } });
+    expect(created.status).toBe(422);
+    expect(((await created.json()) as { detail: string }).detail).toMatch(/rule default version 1/);
+    const emptied = await api("/offers/hosting-basic", { method: "PATCH", body: { contributors: [] } });
+    expect(emptied.status).toBe(422);
+  });
+
+  it("PATCH answers 404 for an unknown offer or party, 400 for an unknown field, 409 for a price of another offer", async () => {
+    await seedCatalog();
+    expect((await api("/offers/nope", { method: "PATCH", body: { name: "x" } })).status).toBe(404);
+    expect((await api("/parties/nope", { method: "PATCH", body: { name: "x" } })).status).toBe(404);
+    expect((await api("/offers/training-intro", { method: "PATCH", body: { kind: "hosting" } })).status).toBe(400);
+    expect((await api("/offers/training-intro", { method: "PATCH", body: { stripe_price_ids: ["price_hosting_basic"] } })).status).toBe(409);
+    expect((await api("/offers/training-intro", { method: "PATCH", body: { stripe_price_ids: ["price_a", "price_a"] } })).status).toBe(400);
+  });
+
+  it("PATCH /parties/{id} renames a party, audited", async () => {
+    await seedCatalog();
+    const res = await api("/parties/sacha", { method: "PATCH", body: { name: "Sacha, hébergeuse" } });
+    expect(await res.json()).toEqual({ id: "sacha", kind: "contributor", name: "Sacha, hébergeuse" });
+    const audit = (await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: { action: string }[] };
+    expect(audit.entries[0]?.action).toBe("party.update");
   });
 });

@@ -1,8 +1,22 @@
 // Parties (who receives shares) and offers (what is sold, with its Stripe prices and contributors).
 import { createRoute, z } from "@hono/zod-openapi";
-import { database, isUniqueViolation } from "../../db/client";
+import { database, isUniqueViolation, type Db } from "../../db/client";
 import { insertAuditStatement } from "../../db/queries/audit";
-import { getOffer, getParty, insertOfferStatements, insertPartyStatement, listOffers, listParties, offerIdsByPrice, partiesByIds } from "../../db/queries/catalog";
+import {
+  getOffer,
+  getParty,
+  insertOfferStatements,
+  insertPartyStatement,
+  listOffers,
+  listParties,
+  offerIdsByPrice,
+  partiesByIds,
+  replaceOfferStatements,
+  updatePartyStatement,
+  type Offer,
+} from "../../db/queries/catalog";
+import { versionsCovering } from "../../db/queries/rules";
+import { checkRule, parseRule } from "../../core";
 import { OFFER_KINDS, PARTY_KINDS } from "../../db/schema";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
@@ -20,7 +34,11 @@ export const OfferSchema = z
     id: Slug.openapi({ example: "training-intro" }),
     kind: z.enum(OFFER_KINDS),
     name: z.string().trim().min(1).max(200),
-    stripe_price_ids: z.array(z.string().regex(/^price_[A-Za-z0-9_]{1,120}$/, "a Stripe price id (price_…)")).max(50).default([]),
+    stripe_price_ids: z
+      .array(z.string().regex(/^price_[A-Za-z0-9_]{1,120}$/, "a Stripe price id (price_…)"))
+      .max(50)
+      .refine((ids) => new Set(ids).size === ids.length, "a price is listed twice")
+      .default([]),
     contributors: z
       .array(z.object({ party_id: Slug, weight: z.number().int().min(1).max(1_000_000) }))
       .max(100)
@@ -99,19 +117,8 @@ catalog.openapi(
   async (c) => {
     const offer = c.req.valid("json");
     const db = database(c.env.DB);
-    const partyIds = offer.contributors.map((x) => x.party_id);
-    const duplicate = partyIds.find((id, i) => partyIds.indexOf(id) !== i);
-    if (duplicate) throw new ApiError("invalid_request", `contributor ${duplicate} is listed twice`, [{ path: "contributors", message: `${duplicate} is listed twice` }]);
-    const known = await partiesByIds(db, partyIds);
-    const unknown = offer.contributors.findIndex((x) => !known.has(x.party_id));
-    if (unknown >= 0) {
-      throw new ApiError("invalid_request", `contributors.${unknown}.party_id: no party ${partyIds[unknown]}`, [{ path: `contributors.${unknown}.party_id`, message: `no party ${partyIds[unknown]}` }]);
-    }
-    const taken = await offerIdsByPrice(db, offer.stripe_price_ids);
-    if (taken.size > 0) {
-      const [price, owner] = [...taken.entries()][0] as [string, string];
-      throw new ApiError("conflict", `price ${price} already belongs to offer ${owner}`);
-    }
+    if (await getOffer(db, offer.id)) throw new ApiError("conflict", `offer ${offer.id} exists already`);
+    await assertOfferCanBeSplit(db, offer);
     const now = Date.now();
     try {
       await db.batch([
@@ -125,3 +132,98 @@ catalog.openapi(
     return c.json(offer, 201);
   },
 );
+
+const OfferChangeSchema = OfferSchema.pick({ name: true, stripe_price_ids: true, contributors: true })
+  .partial()
+  .strict()
+  .openapi("OfferChange", { description: "What to change; lists replace the offer's lists. The kind of an offer does not change." });
+
+catalog.openapi(
+  createRoute({
+    method: "patch",
+    path: "/offers/{id}",
+    tags: ["catalog"],
+    security: bearer,
+    description: "Changes an offer's name, Stripe prices or contributors. Payments already split keep their shares; the next ones use the new contributors.",
+    request: { params: IdParam, body: { required: true, content: { "application/json": { schema: OfferChangeSchema } } } },
+    responses: { 200: jsonBody(OfferSchema, "Changed"), ...problems(400, 401, 403, 404, 409, 422) },
+  }),
+  async (c) => {
+    const db = database(c.env.DB);
+    const before = await getOffer(db, c.req.valid("param").id);
+    if (!before) throw new ApiError("not_found", `no offer ${c.req.valid("param").id}`);
+    const change = c.req.valid("json");
+    const after = {
+      ...before,
+      name: change.name ?? before.name,
+      stripe_price_ids: change.stripe_price_ids ?? before.stripe_price_ids,
+      contributors: change.contributors ?? before.contributors,
+    };
+    await assertOfferCanBeSplit(db, after);
+    const now = Date.now();
+    try {
+      await db.batch([
+        ...replaceOfferStatements(db, after),
+        insertAuditStatement(db, { actor: c.get("principal").actor, action: "offer.update", entity_type: "offer", entity_id: after.id, before, after }, now),
+      ]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ApiError("conflict", "one of these prices belongs to another offer");
+      throw error;
+    }
+    return c.json(after, 200);
+  },
+);
+
+catalog.openapi(
+  createRoute({
+    method: "patch",
+    path: "/parties/{id}",
+    tags: ["catalog"],
+    security: bearer,
+    request: { params: IdParam, body: { required: true, content: { "application/json": { schema: PartySchema.pick({ kind: true, name: true }).partial().strict().openapi("PartyChange") } } } },
+    responses: { 200: jsonBody(PartySchema, "Changed"), ...problems(400, 401, 403, 404) },
+  }),
+  async (c) => {
+    const db = database(c.env.DB);
+    const before = await getParty(db, c.req.valid("param").id);
+    if (!before) throw new ApiError("not_found", `no party ${c.req.valid("param").id}`);
+    const after = { ...before, ...c.req.valid("json") };
+    const now = Date.now();
+    await db.batch([
+      updatePartyStatement(db, after),
+      insertAuditStatement(db, { actor: c.get("principal").actor, action: "party.update", entity_type: "party", entity_id: after.id, before, after }, now),
+    ]);
+    return c.json(after, 200);
+  },
+);
+
+/**
+ * An offer's contributors must exist, appear once, and its prices must be free; and if it
+ * has no contributors, no rule that covers it (now or scheduled) may send a line to
+ * `contributors` without a fallback: its payments could never be split.
+ */
+async function assertOfferCanBeSplit(db: Db, offer: Offer): Promise<void> {
+  const partyIds = offer.contributors.map((x) => x.party_id);
+  const duplicate = partyIds.findIndex((id, i) => partyIds.indexOf(id) !== i);
+  if (duplicate >= 0) throw new ApiError("invalid_request", `contributors.${duplicate}: ${partyIds[duplicate]} is listed twice`, [{ path: `contributors.${duplicate}.party_id`, message: "listed twice" }]);
+  const known = await partiesByIds(db, partyIds);
+  const unknown = partyIds.findIndex((id) => !known.has(id));
+  if (unknown >= 0) {
+    throw new ApiError("invalid_request", `contributors.${unknown}.party_id: no party ${partyIds[unknown]}`, [{ path: `contributors.${unknown}.party_id`, message: `no party ${partyIds[unknown]}` }]);
+  }
+  const owners = await offerIdsByPrice(db, offer.stripe_price_ids);
+  const taken = [...owners].find(([, owner]) => owner !== offer.id);
+  if (taken) throw new ApiError("conflict", `price ${taken[0]} already belongs to offer ${taken[1]}`);
+  if (offer.contributors.length > 0) return;
+  for (const version of await versionsCovering(db, offer)) {
+    const rule = parseRule(version.body);
+    if (!rule.ok) continue;
+    const checked = checkRule(rule.rule, { parties: () => true, contributorPools: [{ offer_id: offer.id, contributors: [] }] });
+    const pool = checked.ok ? undefined : checked.errors.find((e) => e.code === "empty_contributor_pool");
+    if (pool) {
+      throw new ApiError("invalid_rule", `offer ${offer.id} has no contributors, but rule ${version.rule_id} version ${version.version} sends ${pool.path} to contributors without a fallback: give the offer contributors, or the rule a fallback`, [
+        { path: "contributors", message: `rule ${version.rule_id}@${version.version}: ${pool.message}`, code: pool.code },
+      ]);
+    }
+  }
+}

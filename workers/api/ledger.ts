@@ -2,12 +2,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
 import { partiesByIds } from "../../db/queries/catalog";
-import { getEvent, listEventsByStatus, setEventStatus } from "../../db/queries/events";
+import { eq } from "drizzle-orm";
+import { insertAuditStatement } from "../../db/queries/audit";
+import { getEvent, listEventsByStatus, STALE_RUN_MS } from "../../db/queries/events";
+import { getRuleVersion } from "../../db/queries/rules";
 import { checkLedger, getPayment, partyBalances } from "../../db/queries/ledger";
-import { EVENT_STATUSES, PARTY_KINDS } from "../../db/schema";
+import { EVENT_STATUSES, PARTY_KINDS, stripeEvents } from "../../db/schema";
 import { ApiError } from "../errors";
 import { splitStart, startSplits } from "../webhooks";
-import { bearer, jsonBody, newRouter, problems } from "./openapi";
+import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
 
 const EventSchema = z
   .object({ id: z.string(), type: z.string(), status: z.enum(EVENT_STATUSES), reason: z.string().nullable() })
@@ -98,17 +101,41 @@ ledger.openapi(
     path: "/events/{id}/retry",
     tags: ["ledger"],
     security: bearer,
-    description: "Runs the split again for a parked or failed event, after the cause was fixed (an offer added, say).",
-    request: { params: EventIdParam },
-    responses: { 202: jsonBody(EventSchema, "Started again"), ...problems(400, 401, 403, 404, 409) },
+    description:
+      "Runs the split again for a parked or failed event (or one whose run died), after the cause was fixed: an offer added, contributors given. " +
+      "With `rule`, the admin names the rule version to split it by, for a payment no version covered when it was paid; audited.",
+    request: {
+      params: EventIdParam,
+      body: {
+        required: false,
+        content: {
+          "application/json": {
+            schema: z.object({ rule: z.object({ rule_id: Slug, version: z.number().int().min(1) }).optional(), reason: z.string().trim().min(1).max(2000).optional() }).openapi("Retry"),
+          },
+        },
+      },
+    },
+    responses: { 202: jsonBody(EventSchema, "Started again (or, if the start failed, left for the sweep)"), ...problems(400, 401, 403, 404, 409) },
   }),
   async (c) => {
     const db = database(c.env.DB);
     const event = await getEvent(db, c.req.valid("param").id);
     if (!event) throw new ApiError("not_found", `no event ${c.req.valid("param").id} was received`);
-    if (event.status !== "parked" && event.status !== "failed") throw new ApiError("conflict", `event ${event.id} is ${event.status}; only parked or failed events are retried`);
-    await setEventStatus(db, event.id, "received", null, Date.now());
-    await startSplits(c.env, db, [splitStart(event)]);
+    const now = Date.now();
+    const staleRun = event.status === "processing" && event.updatedAtMs < now - STALE_RUN_MS;
+    if (event.status !== "parked" && event.status !== "failed" && !staleRun) {
+      throw new ApiError("conflict", `event ${event.id} is ${event.status}; only parked, failed or stalled events are retried`);
+    }
+    const { rule, reason } = c.req.valid("json");
+    if (rule && !(await getRuleVersion(db, rule.rule_id, rule.version))) {
+      throw new ApiError("invalid_request", `rule.version: rule ${rule.rule_id} has no version ${rule.version}`, [{ path: "rule", message: "no such rule version" }]);
+    }
+    if (rule && !reason) throw new ApiError("invalid_request", "reason: say why this payment is split by a rule version chosen by hand", [{ path: "reason", message: "required with rule" }]);
+    await db.batch([
+      db.update(stripeEvents).set({ status: "received", reason: null, updatedAtMs: now }).where(eq(stripeEvents.id, event.id)),
+      insertAuditStatement(db, { actor: c.get("principal").actor, action: "event.retry", entity_type: "event", entity_id: event.id, before: { status: event.status, reason: event.reason }, after: { status: "received", rule_override: rule ?? null, reason: reason ?? null } }, now),
+    ]);
+    await startSplits(c.env, db, [{ ...splitStart(event), rule_override: rule }]);
     return c.json({ id: event.id, type: event.type, status: "received" as const, reason: null }, 202);
   },
 );

@@ -151,6 +151,14 @@ function requestedFrom(requested: string | undefined, nowMs: number, notBeforeMs
   return Math.max(at, nowMs);
 }
 
+/** If-Match (RFC 9110 §13.1.1): a list of strong entity tags, or `*`; a weak tag never matches. */
+export function ifMatchAccepts(header: string, etag: string): boolean {
+  return header.split(",").some((candidate) => {
+    const tag = candidate.trim();
+    return tag === "*" || tag === etag;
+  });
+}
+
 function versionView(v: RuleVersionRow, inForce: number | null) {
   return {
     version: v.version,
@@ -212,7 +220,7 @@ rulesApi.openapi(
     if (holder) throw new ApiError("conflict", `rule ${holder} already governs this scope: propose a new version of it`);
     await validRule(db, c.env, version.body, scope);
     const now = Date.now();
-    const first = { version: 1, effective_from_ms: effectiveFrom(version.effective_from, now, now, "version.effective_from"), body: version.body, content_hash: await contentHash(version.body), author: c.get("principal").actor, reason: version.reason };
+    const first = { version: 1, effective_from_ms: effectiveFrom(version.effective_from, now, 0, "version.effective_from"), body: version.body, content_hash: await contentHash(version.body), author: c.get("principal").actor, reason: version.reason };
     try {
       await db.batch([
         insertRuleStatement(db, id, scope, now),
@@ -254,7 +262,7 @@ rulesApi.openapi(
     if (!ifMatch) throw new ApiError("precondition_required", "send If-Match with the rule's ETag (GET /api/v1/rules/{id})");
     const latest = await latestRuleVersion(db, rule.id);
     if (!latest) throw new Error(`rule ${rule.id} has no version`);
-    if (ifMatch.trim() !== etagOf(latest)) throw new ApiError("precondition_failed", `the rule changed since you read it: its ETag is now ${etagOf(latest)}`);
+    if (!ifMatchAccepts(ifMatch, etagOf(latest))) throw new ApiError("precondition_failed", `the rule changed since you read it: its ETag is now ${etagOf(latest)}`);
     const input = c.req.valid("json");
     await validRule(db, c.env, input.body, rule.scope);
     const now = Date.now();

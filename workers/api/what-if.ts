@@ -1,12 +1,14 @@
 // Replaying a proposed rule over recent payments: both the version in force now and the
 // proposal are applied to the same line bases, with the offers' current contributors,
-// so the two columns compare like with like.
-import { desc, eq, inArray } from "drizzle-orm";
+// so the two columns compare like with like. A line counts when it is in the rule's scope
+// and was split by a rule no more specific than this one: a default rule's proposal does
+// not reach the payments that an offer's own rule governs.
+import { and, desc, eq, inArray, lte } from "drizzle-orm";
 import { applyRule, type Rule } from "../../core";
 import { byChunks, type Db } from "../../db/client";
 import { offersByIds } from "../../db/queries/catalog";
-import type { RuleScope } from "../../db/queries/rules";
-import { offers, paymentLines, payments } from "../../db/schema";
+import { ruleSpecificity, specificityOf, type RuleScope } from "../../db/queries/rules";
+import { offers, paymentLines, payments, rules } from "../../db/schema";
 
 interface Totals {
   payments: number;
@@ -15,12 +17,16 @@ interface Totals {
 }
 
 async function recentLinesInScope(db: Db, scope: RuleScope, last: number) {
-  const inScope = "offer_id" in scope ? eq(paymentLines.offerId, scope.offer_id) : "offer_kind" in scope ? eq(offers.kind, scope.offer_kind) : undefined;
+  const inScope = and(
+    "offer_id" in scope ? eq(paymentLines.offerId, scope.offer_id) : "offer_kind" in scope ? eq(offers.kind, scope.offer_kind) : undefined,
+    lte(ruleSpecificity, specificityOf(scope)),
+  );
   const recent = await db
     .selectDistinct({ id: payments.id, paidAtS: payments.paidAtS })
     .from(payments)
     .innerJoin(paymentLines, eq(paymentLines.paymentId, payments.id))
     .innerJoin(offers, eq(offers.id, paymentLines.offerId))
+    .innerJoin(rules, eq(rules.id, paymentLines.ruleId))
     .where(inScope)
     .orderBy(desc(payments.paidAtS), desc(payments.id))
     .limit(last);
@@ -31,14 +37,13 @@ async function recentLinesInScope(db: Db, scope: RuleScope, last: number) {
       .from(paymentLines)
       .innerJoin(payments, eq(payments.id, paymentLines.paymentId))
       .innerJoin(offers, eq(offers.id, paymentLines.offerId))
-      .where(inArray(payments.id, chunk)),
+      .innerJoin(rules, eq(rules.id, paymentLines.ruleId))
+      .where(and(inArray(payments.id, chunk), inScope)),
   );
 }
 
 export async function replayOverRecentPayments(db: Db, scope: RuleScope, last: number, current: Rule | null, proposed: Rule): Promise<Totals> {
-  const lines = (await recentLinesInScope(db, scope, last)).filter((l) =>
-    "offer_id" in scope ? l.offer_id === scope.offer_id : "offer_kind" in scope ? l.kind === scope.offer_kind : true,
-  );
+  const lines = await recentLinesInScope(db, scope, last);
   const contributorsOf = await offersByIds(db, [...new Set(lines.map((l) => l.offer_id))]);
   const totals = new Map<string, { party_id: string; currency: string; now_minor: number; proposed_minor: number }>();
   const unsplittable: Totals["unsplittable"] = [];
