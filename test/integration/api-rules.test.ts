@@ -119,6 +119,12 @@ describe("POST /api/v1/rules", () => {
     expect(withFallback.status).toBe(201);
   });
 
+  it("accepts an effective_from a few seconds ago as now (clocks differ)", async () => {
+    const res = await api("/rules", { method: "POST", body: { id: "skewed", scope: { offer_kind: "hosting" }, version: { effective_from: new Date(Date.now() - 5000).toISOString(), reason: "x", body: TEN_FIFTEEN_REST } } });
+    const rule = await json<RuleView>(res, 201);
+    expect(Date.parse(rule.latest.effective_from)).toBeGreaterThanOrEqual(Date.now() - 1000);
+  });
+
   it("refuses an effective_from in the past", async () => {
     const res = await api("/rules", { method: "POST", body: { id: "retro", scope: { offer_kind: "hosting" }, version: { effective_from: "2020-01-01T00:00:00Z", reason: "x", body: TEN_FIFTEEN_REST } } });
     expect((await json<{ errors: { path: string }[] }>(res, 400)).errors[0]?.path).toBe("version.effective_from");
@@ -141,6 +147,14 @@ describe("POST /api/v1/rules/{id}/versions", () => {
     const stale = await api("/rules/training-split/versions", { method: "POST", headers: { "if-match": created.etag }, body });
     expect(stale.status).toBe(412);
     expect(await stale.json()).toMatchObject({ code: "precondition_failed" });
+  });
+
+  it("accepts If-Match as a list or *, and refuses a weak tag", async () => {
+    const created = await createTrainingRule();
+    const body = { reason: "r", body: TEN_FIFTEEN_REST };
+    const listed = await json<RuleView>(await api("/rules/training-split/versions", { method: "POST", headers: { "if-match": `"v0-other", ${created.etag}` }, body }), 201);
+    expect((await api("/rules/training-split/versions", { method: "POST", headers: { "if-match": `W/${listed.etag}` }, body })).status).toBe(412);
+    expect((await api("/rules/training-split/versions", { method: "POST", headers: { "if-match": "*" }, body })).status).toBe(201);
   });
 
   it("answers 404 for a rule that does not exist", async () => {
@@ -208,6 +222,27 @@ describe("POST /api/v1/rules/{id}/what-if", () => {
     const sum = (k: "now_minor" | "proposed_minor") => res.totals.reduce((a, t) => a + t[k], 0);
     expect(sum("now_minor")).toBe(10000);
     expect(sum("proposed_minor")).toBe(10000);
+  });
+});
+
+describe("what-if and preview", () => {
+  it("are open to viewers, since they store nothing", async () => {
+    const viewer = await viewerToken();
+    expect((await api("/rules/preview", { token: viewer, method: "POST", body: { rule: TEN_FIFTEEN_REST, amount_minor: 100, currency: "eur", offer_id: "training-intro" } })).status).toBe(200);
+    expect((await api("/rules/default/what-if", { token: viewer, method: "POST", body: { body: TEN_FIFTEEN_REST, last: 5 } })).status).toBe(200);
+  });
+
+  it("a default rule's what-if leaves out payments that a more specific rule split", async () => {
+    await createTrainingRule("training-split", { basis: "net", lines: [{ to: "commons", share: "30%" }, { to: "contributors", share: "remaining" }] });
+    const built = buildTrainingPayment({ amount_minor: 10000, currency: "eur", price_id: "price_training_intro", fee_minor: 0, created: Math.floor(Date.now() / 1000) + 2 });
+    await putStripeObjects(built);
+    await deliverAndSettle(built.event);
+    const onDefault = await json<{ payments: number }>(await api("/rules/default/what-if", { method: "POST", body: { body: TEN_FIFTEEN_REST, last: 500 } }), 200);
+    const onTraining = await json<{ payments: number }>(await api("/rules/training-split/what-if", { method: "POST", body: { body: TEN_FIFTEEN_REST, last: 500 } }), 200);
+    const splitByTraining = await env.DB.prepare("SELECT count(DISTINCT payment_id) AS n FROM payment_lines WHERE rule_id = 'training-split'").first<{ n: number }>();
+    const splitByDefault = await env.DB.prepare("SELECT count(DISTINCT payment_id) AS n FROM payment_lines WHERE rule_id = 'default'").first<{ n: number }>();
+    expect(onTraining.payments).toBe((splitByTraining?.n ?? 0) + (splitByDefault?.n ?? 0));
+    expect(onDefault.payments).toBe(splitByDefault?.n);
   });
 });
 

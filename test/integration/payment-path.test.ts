@@ -2,6 +2,7 @@ import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildAsyncPaymentSucceeded, buildEvent, buildHostingPayment, buildSubscriptionCheckout, buildTrainingPayment } from "../../infra/stripe-emulator/objects";
+import { sweepUnstartedEvents } from "../../workers/index";
 import { api, deliver, deliverAndSettle, eventStatus, putStripeObjects, seedCatalog } from "./helpers";
 
 interface PaymentView {
@@ -135,6 +136,22 @@ describe("a paid training checkout", () => {
   });
 });
 
+describe("a large cart", () => {
+  it("with more line items than Stripe embeds (10) is read through the line items endpoint", async () => {
+    const lines = Array.from({ length: 12 }, (_, i) => ({ price_id: i % 2 === 0 ? "price_training_intro" : "price_hosting_basic", amount_minor: 1000 + i }));
+    const amount = lines.reduce((a, l) => a + l.amount_minor, 0);
+    const built = buildTrainingPayment({ amount_minor: amount, currency: "eur", price_id: "price_training_intro", fee_minor: 0, lines });
+    await putStripeObjects(built);
+    await deliverAndSettle(built.event);
+    const p = await payment(built.payment_intent.id);
+    expect(p.lines).toHaveLength(12);
+    const log = (await (await env.STRIPE_API.fetch("http://stripe.emulator/_emulator/requests")).json()) as { requests?: { path: string }[] } | { path: string }[];
+    const requests = Array.isArray(log) ? log : (log.requests ?? []);
+    expect(requests.some((r) => r.path.startsWith(`/v1/checkout/sessions/${built.session.id}/line_items`))).toBe(true);
+    expect(p.shares.reduce((a, s) => a + s.amount_minor, 0)).toBe(amount);
+  });
+});
+
 describe("a hosting subscription", () => {
   it("is split on invoice.paid, found through its invoice payment", async () => {
     const built = buildHostingPayment({ amount_minor: 2900, currency: "eur", price_id: "price_hosting_basic", fee_minor: 69 });
@@ -155,6 +172,14 @@ describe("a hosting subscription", () => {
     await deliverAndSettle(built.event);
     const rows = await env.DB.prepare("SELECT count(*) AS n FROM payments WHERE id = ?").bind(built.payment_intent.id).first<{ n: number }>();
     expect(rows?.n).toBe(1);
+  });
+
+  it("paid only in part by its payment is parked, not split on the wrong amount", async () => {
+    const built = buildHostingPayment({ amount_minor: 2900, currency: "eur", price_id: "price_hosting_basic" });
+    const partial = { ...built, invoice_payment: { ...built.invoice_payment, amount_paid: 1000 } };
+    await putStripeObjects(partial);
+    expect(await deliverAndSettle(built.event)).toMatchObject({ status: "parked" });
+    expect((await eventStatus(built.event.id)).reason).toMatch(/partial or shared/);
   });
 
   it("for a zero invoice is acknowledged and ignored", async () => {
@@ -221,6 +246,35 @@ describe("a payment that cannot be split yet", () => {
     expect((await eventStatus(built.event.id)).reason).toMatch(/No such|resource_missing|not found/i);
   });
 
+  it("whose fee is above its amount is parked with the reason", async () => {
+    const built = buildTrainingPayment({ amount_minor: 1000, currency: "eur", price_id: "price_training_intro", fee_minor: 10 });
+    const broken = { ...built, balance_transaction: { ...built.balance_transaction, fee: 2000, net: -1000 } };
+    await putStripeObjects(broken);
+    expect(await deliverAndSettle(built.event)).toMatchObject({ status: "parked" });
+    expect((await eventStatus(built.event.id)).reason).toMatch(/fee 2000 is larger than the amount 1000/);
+  });
+
+  it("paid before any rule was in force is split, after an audited retry, by the version an admin names", async () => {
+    await env.DB.prepare("UPDATE rule_versions SET effective_from_ms = ? WHERE rule_id = 'default' AND version = 1").bind(Date.now() - 60_000).run();
+    try {
+      const built = buildTrainingPayment({ amount_minor: 5000, currency: "eur", price_id: "price_training_intro", fee_minor: 0, created: Math.floor(Date.now() / 1000) - 3600 });
+      await putStripeObjects(built);
+      expect(await deliverAndSettle(built.event)).toMatchObject({ status: "parked" });
+      expect((await eventStatus(built.event.id)).reason).toMatch(/no split rule was in force/);
+
+      expect((await api(`/events/${built.event.id}/retry`, { method: "POST", body: { rule: { rule_id: "default", version: 1 } } })).status).toBe(400);
+      await using rerun = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run2`);
+      const retry = await api(`/events/${built.event.id}/retry`, { method: "POST", body: { rule: { rule_id: "default", version: 1 }, reason: "Sold before the rules were written; the assembly chose version 1" } });
+      expect(retry.status).toBe(202);
+      await rerun.waitForStatus("complete");
+      expect((await payment(built.payment_intent.id)).rule_version).toBe("default@1");
+      const audit = (await (await api(`/audit?entity_type=event&entity_id=${built.event.id}`)).json()) as { entries: { action: string; after: { rule_override: unknown } }[] };
+      expect(audit.entries[0]).toMatchObject({ action: "event.retry", after: { rule_override: { rule_id: "default", version: 1 } } });
+    } finally {
+      await env.DB.prepare("UPDATE rule_versions SET effective_from_ms = 0 WHERE rule_id = 'default' AND version = 1").run();
+    }
+  });
+
   it("marks the event failed when Stripe stays down past every retry", async () => {
     const built = buildTrainingPayment({ amount_minor: 8000, currency: "eur", price_id: "price_training_intro" });
     await putStripeObjects(built);
@@ -232,5 +286,25 @@ describe("a payment that cannot be split yet", () => {
     await deliver(built.event);
     await instance.waitForStatus("errored");
     expect(await eventStatus(built.event.id)).toMatchObject({ status: "failed", reason: expect.stringMatching(/Stripe is down/) });
+
+    // The sweep starts it again later, with backoff, as a new instance.
+    const row = await env.DB.prepare("SELECT updated_at_ms FROM stripe_events WHERE id = ?").bind(built.event.id).first<{ updated_at_ms: number }>();
+    await using again = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run2`);
+    expect(await sweepUnstartedEvents(env, (row?.updated_at_ms ?? 0) + 5 * 60_000 - 1)).toBe(0);
+    expect(await sweepUnstartedEvents(env, (row?.updated_at_ms ?? 0) + 10 * 60_000 + 1)).toBe(1);
+    await again.waitForStatus("complete");
+    expect(await eventStatus(built.event.id)).toMatchObject({ status: "processed" });
+  });
+
+  it("whose run died while processing is started again by the sweep", async () => {
+    const built = buildTrainingPayment({ amount_minor: 4200, currency: "eur", price_id: "price_training_intro" });
+    await putStripeObjects(built);
+    await env.DB.prepare("INSERT INTO stripe_events (id, type, object_id, status, payload, stripe_created_s, received_at_ms, workflow_started_at_ms, workflow_runs, updated_at_ms) VALUES (?, ?, ?, 'processing', ?, ?, 0, 0, 1, 0)")
+      .bind(built.event.id, built.event.type, built.session.id, JSON.stringify(built.event), built.event.created)
+      .run();
+    await using again = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run2`);
+    expect(await sweepUnstartedEvents(env)).toBeGreaterThanOrEqual(1);
+    await again.waitForStatus("complete");
+    expect(await eventStatus(built.event.id)).toMatchObject({ status: "processed" });
   });
 });
