@@ -20,8 +20,10 @@ export const webhooks = new Hono<{ Bindings: Env }>();
 webhooks.post("/stripe", async (c) => {
   const signature = c.req.header("stripe-signature");
   if (!signature) throw new ApiError("invalid_signature", "missing Stripe-Signature header");
+  const tooLarge = () => new ApiError("payload_too_large", `a Stripe event is at most ${MAX_BODY_BYTES} bytes`);
+  if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) throw tooLarge();
   const body = await c.req.text();
-  if (body.length > MAX_BODY_BYTES) throw new ApiError("payload_too_large", `a Stripe event is at most ${MAX_BODY_BYTES} bytes`);
+  if (body.length > MAX_BODY_BYTES) throw tooLarge();
 
   const event = await verifiedEvent(c.env, body, signature);
   const db = database(c.env.DB);

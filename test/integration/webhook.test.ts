@@ -56,6 +56,13 @@ describe("POST /webhooks/stripe", () => {
     expect(await storedEvents()).toBe(before);
   });
 
+  it("refuses a body far larger than any Stripe event with 413", async () => {
+    const huge = JSON.stringify({ ...event(), padding: "x".repeat(600 * 1024) });
+    const res = await call("/webhooks/stripe", { method: "POST", headers: { "stripe-signature": await signed(huge) }, body: huge });
+    expect(res.status).toBe(413);
+    expect(await problem(res)).toMatchObject({ code: "payload_too_large" });
+  });
+
   it("stores an event type it does not handle as ignored, and acknowledges it", async () => {
     const e = buildEvent("customer.created", { id: "cus_123", object: "customer" });
     const res = await deliver(e);
