@@ -18,7 +18,7 @@ export const stripeEvents = sqliteTable(
   {
     id: text("id").primaryKey(),
     type: text("type").notNull(),
-    /** The Stripe object the event is about (cs_…, in_…): what the split is keyed by. */
+    /** The Stripe object the event is about (cs_…, in_…), to find an object's events. */
     objectId: text("object_id"),
     status: text("status", { enum: EVENT_STATUSES }).notNull(),
     reason: text("reason"),
@@ -27,6 +27,8 @@ export const stripeEvents = sqliteTable(
     receivedAtMs: integer("received_at_ms").notNull(),
     workflowStartedAtMs: integer("workflow_started_at_ms"),
     workflowRuns: integer("workflow_runs").notNull().default(0),
+    /** `{ rule_id, version }` an admin chose at a retry, for a payment no version covered; every later run uses it. */
+    ruleOverride: text("rule_override"),
     updatedAtMs: integer("updated_at_ms").notNull(),
   },
   (t) => [index("stripe_events_status").on(t.status, t.receivedAtMs)],

@@ -8,7 +8,6 @@ import type { Env } from "./env";
 import { ApiError } from "./errors";
 import { stripeClient, webCrypto } from "./stripe-client";
 import { classifyEvent } from "./webhook-events";
-import type { SplitPaymentParams } from "../workflows/split-payment";
 
 /** Stripe's default: a signature older than five minutes is refused (replay protection). */
 export const SIGNATURE_TOLERANCE_S = 300;
@@ -72,7 +71,6 @@ export interface SplitStart {
   event_id: string;
   /** The event id for its first run; a fresh id for a run started again (instance ids are unique). */
   instance_id: string;
-  rule_override?: SplitPaymentParams["rule_override"];
 }
 
 export function splitStart(event: { id: string; workflowRuns: number }): SplitStart {
@@ -88,12 +86,6 @@ export function splitStart(event: { id: string; workflowRuns: number }): SplitSt
 export async function startSplits(env: Env, db: Db, starts: SplitStart[]): Promise<boolean> {
   if (starts.length === 0) return true;
   try {
-    if (starts.length === 1) {
-      const [only] = starts as [SplitStart];
-      await env.SPLIT_PAYMENT.create({ id: only.instance_id, params: { event_id: only.event_id, rule_override: only.rule_override } });
-      await markWorkflowsStarted(db, [only.event_id], Date.now());
-      return true;
-    }
     const result = await env.SPLIT_PAYMENT.createBatch({ instances: starts.map((s) => ({ id: s.instance_id, params: { event_id: s.event_id } })) });
     // An id that exists already was started before: it counts as started.
     const failed = new Set(result.errors.filter((e) => !/exist/i.test(e.message)).map((e) => starts[e.index]?.event_id));

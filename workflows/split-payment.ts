@@ -14,9 +14,10 @@ import { planSplit } from "./split-plan";
 
 export interface SplitPaymentParams {
   event_id: string;
-  /** An admin's explicit choice of rule version for a parked payment (audited at the retry). */
-  rule_override?: { rule_id: string; version: number };
 }
+
+/** An admin's explicit choice of rule version for a parked payment, stored on the event at an audited retry. */
+export type RuleOverride = { rule_id: string; version: number };
 
 export type SplitPaymentOutcome =
   | { status: "processed"; payment_intent_id: string; transaction_id: string; posted: boolean }
@@ -32,7 +33,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
   override async run(event: Readonly<WorkflowEvent<SplitPaymentParams>>, step: WorkflowStep): Promise<SplitPaymentOutcome> {
     const eventId = event.payload.event_id;
     try {
-      return await this.split(eventId, step, event.payload.rule_override);
+      return await this.split(eventId, step);
     } catch (error) {
       // Retries are exhausted: say so on the event, where the API shows it, then fail the run.
       const reason = error instanceof Error ? error.message : String(error);
@@ -43,7 +44,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     }
   }
 
-  private async split(eventId: string, step: WorkflowStep, override: SplitPaymentParams["rule_override"]): Promise<SplitPaymentOutcome> {
+  private async split(eventId: string, step: WorkflowStep): Promise<SplitPaymentOutcome> {
     const db = () => database(this.env.DB);
 
     const source = await step.do("start processing the event", RETRIED, async () => {
@@ -53,7 +54,8 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       const handling = classifyEvent(JSON.parse(stored.payload));
       if (!handling.handled) return { ok: false as const, reason: handling.reason };
       await setEventStatus(db(), eventId, "processing", null, Date.now());
-      return { ok: true as const, source: handling.source, objectId: handling.objectId };
+      const override = stored.ruleOverride === null ? undefined : (JSON.parse(stored.ruleOverride) as RuleOverride);
+      return { ok: true as const, source: handling.source, objectId: handling.objectId, override };
     });
     if (!source.ok) return { status: "skipped", reason: source.reason };
 
@@ -70,7 +72,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     if (!fetched.ok) return this.park(step, eventId, fetched.reason);
     const facts = fetched.facts;
 
-    const plan = await step.do("resolve the offers and the rule versions in force", RETRIED, () => planSplit(db(), facts, override));
+    const plan = await step.do("resolve the offers and the rule versions in force", RETRIED, () => planSplit(db(), facts, source.override));
     if (!plan.ok) return this.park(step, eventId, plan.reason);
 
     const allocation = await step.do("compute the allocation", async () => {

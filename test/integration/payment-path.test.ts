@@ -263,10 +263,20 @@ describe("a payment that cannot be split yet", () => {
       expect((await eventStatus(built.event.id)).reason).toMatch(/no split rule was in force/);
 
       expect((await api(`/events/${built.event.id}/retry`, { method: "POST", body: { rule: { rule_id: "default", version: 1 } } })).status).toBe(400);
+      // The retried run fails (Stripe down); the sweep's next run still uses the chosen version.
       await using rerun = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run2`);
+      await rerun.modify(async (m) => {
+        await m.disableRetryDelays();
+        await m.mockStepError({ name: "fetch the payment from Stripe" }, new Error("Stripe is down"));
+      });
       const retry = await api(`/events/${built.event.id}/retry`, { method: "POST", body: { rule: { rule_id: "default", version: 1 }, reason: "Sold before the rules were written; the assembly chose version 1" } });
       expect(retry.status).toBe(202);
-      await rerun.waitForStatus("complete");
+      await rerun.waitForStatus("errored");
+      expect((await eventStatus(built.event.id)).status).toBe("failed");
+
+      await using third = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run3`);
+      expect(await sweepUnstartedEvents(env, Date.now() + 60 * 60_000)).toBeGreaterThanOrEqual(1);
+      await third.waitForStatus("complete");
       expect((await payment(built.payment_intent.id)).rule_version).toBe("default@1");
       const audit = (await (await api(`/audit?entity_type=event&entity_id=${built.event.id}`)).json()) as { entries: { action: string; after: { rule_override: unknown } }[] };
       expect(audit.entries[0]).toMatchObject({ action: "event.retry", after: { rule_override: { rule_id: "default", version: 1 } } });

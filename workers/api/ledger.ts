@@ -132,10 +132,13 @@ ledger.openapi(
     }
     if (rule && !reason) throw new ApiError("invalid_request", "reason: say why this payment is split by a rule version chosen by hand", [{ path: "reason", message: "required with rule" }]);
     await db.batch([
-      db.update(stripeEvents).set({ status: "received", reason: null, updatedAtMs: now }).where(eq(stripeEvents.id, event.id)),
+      db
+        .update(stripeEvents)
+        .set({ status: "received", reason: null, updatedAtMs: now, ...(rule ? { ruleOverride: JSON.stringify(rule) } : {}) })
+        .where(eq(stripeEvents.id, event.id)),
       insertAuditStatement(db, { actor: c.get("principal").actor, action: "event.retry", entity_type: "event", entity_id: event.id, before: { status: event.status, reason: event.reason }, after: { status: "received", rule_override: rule ?? null, reason: reason ?? null } }, now),
     ]);
-    await startSplits(c.env, db, [{ ...splitStart(event), rule_override: rule }]);
+    await startSplits(c.env, db, [splitStart(event)]);
     return c.json({ id: event.id, type: event.type, status: "received" as const, reason: null }, 202);
   },
 );
