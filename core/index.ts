@@ -46,6 +46,8 @@ export {
   checkTransactions,
   assertBalanced,
   partyAccount,
+  partyOfAccount,
+  PARTY_ACCOUNT_PREFIX,
   ACCOUNT_STRIPE_CUSTOMERS,
   ACCOUNT_STRIPE_FEES,
   ACCOUNT_COOP_FEE_ABSORBED,

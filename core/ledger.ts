@@ -26,9 +26,17 @@ export const ACCOUNT_STRIPE_CUSTOMERS = "stripe:customers";
 export const ACCOUNT_STRIPE_FEES = "stripe:fees";
 export const ACCOUNT_COOP_FEE_ABSORBED = "coop:fee_absorbed";
 
+/** A party's account is this prefix and its id: `party:commons`. */
+export const PARTY_ACCOUNT_PREFIX = "party:";
+
 export function partyAccount(party_id: string): string {
   invariant(party_id.length > 0, "a party account needs a party id");
-  return `party:${party_id}`;
+  return `${PARTY_ACCOUNT_PREFIX}${party_id}`;
+}
+
+/** The party whose account this is, or null for another account. */
+export function partyOfAccount(account: string): string | null {
+  return account.startsWith(PARTY_ACCOUNT_PREFIX) ? account.slice(PARTY_ACCOUNT_PREFIX.length) : null;
 }
 
 /** Sum per currency, in bigint: a long transaction of safe integers may pass 2^53. */

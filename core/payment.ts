@@ -19,8 +19,8 @@ import { applyRule, sumByParty, type Part } from "./rule-apply";
 import type { Contributor } from "./rule-check";
 import type { Basis, Rule, RuleErrorCode } from "./rule-types";
 
-/** Lines of one payment: Stripe invoices hold at most 250 line items per page. */
-export const MAX_PAYMENT_LINES = 250;
+/** Lines of one payment: one page of Stripe's line items (100 at most). */
+export const MAX_PAYMENT_LINES = 100;
 
 export interface PaymentLineInput {
   /** Identifies the line in the result and in errors (line item id, or its index). */

@@ -20,8 +20,14 @@ export function isUniqueViolation(error: unknown): boolean {
 /** D1 binds at most 100 parameters per statement; lists of ids are looked up in chunks. */
 export const MAX_IDS_PER_STATEMENT = 90;
 
+export function chunked<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 export async function byChunks<T>(ids: readonly string[], query: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) out.push(...(await query(ids.slice(i, i + MAX_IDS_PER_STATEMENT))));
+  for (const chunk of chunked(ids, MAX_IDS_PER_STATEMENT)) out.push(...(await query(chunk)));
   return out;
 }

@@ -16,14 +16,13 @@ export interface Principal {
 
 export type AuthVariables = { principal: Principal };
 
+const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 }
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+const randomHex = (bytes: number) => hex(crypto.getRandomValues(new Uint8Array(bytes)));
 
 /** A new token and what is stored of it. The secret exists only in the answer that shows it. */
 export async function newToken(): Promise<{ id: string; secret: string; hash: string }> {

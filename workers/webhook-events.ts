@@ -7,13 +7,6 @@ export type EventHandling =
   | { handled: true; source: PaymentSource; objectId: string }
   | { handled: false; objectId: string | null; reason: string };
 
-/** The event types the Stripe webhook endpoint should send (README, Deploy). */
-export const HANDLED_EVENT_TYPES = [
-  "checkout.session.completed",
-  "checkout.session.async_payment_succeeded",
-  "invoice.paid",
-] as const;
-
 interface EventLike {
   type: string;
   data: { object: Record<string, unknown> };

@@ -1,12 +1,12 @@
 // POST /webhooks/stripe: verify, store, acknowledge. Nothing here calls Stripe or splits:
 // the workflow does that after the acknowledgement.
 import { Hono } from "hono";
-import type Stripe from "stripe";
+import Stripe from "stripe";
 import { database, type Db } from "../db/client";
 import { markWorkflowsStarted, storeEvent } from "../db/queries/events";
 import type { Env } from "./env";
 import { ApiError } from "./errors";
-import { stripeClient, webCrypto } from "./stripe-client";
+import { webCrypto } from "./stripe-client";
 import { classifyEvent } from "./webhook-events";
 
 /** Stripe's default: a signature older than five minutes is refused (replay protection). */
@@ -53,7 +53,7 @@ webhooks.post("/stripe", async (c) => {
 async function verifiedEvent(env: Env, body: string, signature: string): Promise<Stripe.Event> {
   let event: Stripe.Event;
   try {
-    event = await stripeClient(env).webhooks.constructEventAsync(body, signature, env.STRIPE_WEBHOOK_SECRET, SIGNATURE_TOLERANCE_S, webCrypto);
+    event = await Stripe.webhooks.constructEventAsync(body, signature, env.STRIPE_WEBHOOK_SECRET, SIGNATURE_TOLERANCE_S, webCrypto);
   } catch (error) {
     // The SDK's message says which check failed (no signature match, timestamp outside tolerance, …).
     const why = error instanceof Error ? error.message.split("\n")[0] : "verification failed";

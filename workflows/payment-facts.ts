@@ -3,6 +3,7 @@
 // is a clear, permanent "cannot read" rather than an undefined deep in the arithmetic.
 import type Stripe from "stripe";
 import { z } from "zod";
+import { MAX_PAYMENT_LINES } from "../core";
 
 export interface PaymentLineFacts {
   price_id: string | null;
@@ -34,7 +35,7 @@ export class PermanentPaymentProblem extends Error {
   override readonly name = "PermanentPaymentProblem";
 }
 
-const MAX_LINES = 100;
+const MAX_LINES = MAX_PAYMENT_LINES;
 const minor = z.number().int().nonnegative();
 
 const balanceTransaction = z.object({

@@ -28,6 +28,28 @@ export async function listParties(db: Db): Promise<Party[]> {
   return db.select({ id: parties.id, kind: parties.kind, name: parties.name }).from(parties).orderBy(asc(parties.id)).limit(MAX_LIST);
 }
 
+/** Every party id, without a limit: a rule is checked against all of them. */
+export async function allPartyIds(db: Db): Promise<string[]> {
+  return (await db.select({ id: parties.id }).from(parties)).map((p) => p.id);
+}
+
+/** The contributors of every offer of a kind, of one offer, or of all offers (no limit, no prices). */
+export async function contributorPools(db: Db, filter: { offer_id?: string; kind?: OfferKind }): Promise<{ offer_id: string; contributors: Contributor[] }[]> {
+  const rows = await db
+    .select({ offer_id: offers.id, party_id: offerContributors.partyId, weight: offerContributors.weight })
+    .from(offers)
+    .leftJoin(offerContributors, eq(offerContributors.offerId, offers.id))
+    .where(filter.offer_id ? eq(offers.id, filter.offer_id) : filter.kind ? eq(offers.kind, filter.kind) : undefined)
+    .orderBy(asc(offers.id), asc(offerContributors.position));
+  const pools = new Map<string, Contributor[]>();
+  for (const r of rows) {
+    const pool = pools.get(r.offer_id) ?? [];
+    if (r.party_id !== null && r.weight !== null) pool.push({ party_id: r.party_id, weight: r.weight });
+    pools.set(r.offer_id, pool);
+  }
+  return [...pools].map(([offer_id, contributors]) => ({ offer_id, contributors }));
+}
+
 export async function getParty(db: Db, id: string): Promise<Party | undefined> {
   return db.query.parties.findFirst({ where: eq(parties.id, id), columns: { id: true, kind: true, name: true } });
 }
@@ -86,11 +108,18 @@ export function replaceOfferStatements(db: Db, offer: Offer) {
     db.update(offers).set({ name: offer.name }).where(eq(offers.id, offer.id)),
     db.delete(offerPrices).where(eq(offerPrices.offerId, offer.id)),
     db.delete(offerContributors).where(eq(offerContributors.offerId, offer.id)),
+    ...offerListStatements(db, offer),
+  ] as const;
+}
+
+/** An offer's prices and contributors, in the contributors' order. */
+function offerListStatements(db: Db, offer: Offer) {
+  return [
     ...offer.stripe_price_ids.map((priceId) => db.insert(offerPrices).values({ priceId, offerId: offer.id })),
     ...offer.contributors.map((c, position) =>
       db.insert(offerContributors).values({ offerId: offer.id, partyId: c.party_id, weight: c.weight, position }),
     ),
-  ] as const;
+  ];
 }
 
 export function updatePartyStatement(db: Db, party: Party) {
@@ -101,9 +130,6 @@ export function updatePartyStatement(db: Db, party: Party) {
 export function insertOfferStatements(db: Db, offer: Offer, nowMs: number) {
   return [
     db.insert(offers).values({ id: offer.id, kind: offer.kind, name: offer.name, createdAtMs: nowMs }),
-    ...offer.stripe_price_ids.map((priceId) => db.insert(offerPrices).values({ priceId, offerId: offer.id })),
-    ...offer.contributors.map((c, position) =>
-      db.insert(offerContributors).values({ offerId: offer.id, partyId: c.party_id, weight: c.weight, position }),
-    ),
+    ...offerListStatements(db, offer),
   ] as const;
 }

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, lt, notInArray, or, sql } from "drizzle-orm";
-import { MAX_IDS_PER_STATEMENT, type Db } from "../client";
+import { chunked, MAX_IDS_PER_STATEMENT, type Db } from "../client";
 import { stripeEvents, type EventStatus } from "../schema";
 
 export interface NewEvent {
@@ -36,11 +36,11 @@ export async function setEventStatus(db: Db, id: string, status: EventStatus, re
 
 /** Records that workflow instances were created for these events. */
 export async function markWorkflowsStarted(db: Db, ids: string[], nowMs: number) {
-  for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
+  for (const chunk of chunked(ids, MAX_IDS_PER_STATEMENT)) {
     await db
       .update(stripeEvents)
       .set({ workflowStartedAtMs: nowMs, workflowRuns: sql`${stripeEvents.workflowRuns} + 1`, updatedAtMs: nowMs })
-      .where(inArray(stripeEvents.id, ids.slice(i, i + MAX_IDS_PER_STATEMENT)));
+      .where(inArray(stripeEvents.id, chunk));
   }
 }
 

@@ -1,7 +1,8 @@
 // The ledger: payments, their lines, transactions and postings. Append-only.
 import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { isUniqueViolation } from "../client";
+import { PARTY_ACCOUNT_PREFIX } from "../../core";
+import { chunked, isUniqueViolation } from "../client";
 import { ledgerTransactions, parties, paymentLines, payments, postings } from "../schema";
 
 export interface PostingInput {
@@ -84,7 +85,7 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
       }),
     ),
     // Postings go in one multi-row insert per chunk: D1 binds at most 100 parameters.
-    ...chunks(entries, 20).map((chunk) =>
+    ...chunked(entries, 20).map((chunk) =>
       db.insert(postings).values(chunk.map((p) => ({ transactionId: transaction_id, account: p.account, amountMinor: p.amount_minor, currency: p.currency }))),
     ),
   ];
@@ -104,11 +105,6 @@ async function transactionExists(db: Db, idempotencyKey: string): Promise<boolea
   return row !== undefined;
 }
 
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 export async function getPayment(db: Db, id: string) {
   const payment = await db.query.payments.findFirst({ where: eq(payments.id, id) });
@@ -130,7 +126,7 @@ export async function partyBalances(db: Db) {
       balance_minor: sql<number>`sum(${postings.amountMinor})`.mapWith(Number),
     })
     .from(postings)
-    .innerJoin(parties, eq(postings.account, sql`'party:' || ${parties.id}`))
+    .innerJoin(parties, eq(postings.account, sql`${PARTY_ACCOUNT_PREFIX} || ${parties.id}`))
     .groupBy(parties.id, parties.kind, postings.currency)
     .orderBy(asc(parties.id), asc(postings.currency));
 }
@@ -163,12 +159,12 @@ export async function checkLedger(db: Db, maxReported = 100): Promise<LedgerChec
       .select({
         transaction_id: payments.transactionId,
         currency: payments.currency,
-        sum_minor: sql<number>`coalesce((select sum(${postings.amountMinor}) from ${postings} where ${postings.transactionId} = ${payments.transactionId} and ${postings.account} like 'party:%'), 0)`.mapWith(Number),
+        sum_minor: sql<number>`coalesce((select sum(${postings.amountMinor}) from ${postings} where ${postings.transactionId} = ${payments.transactionId} and ${postings.account} like ${`${PARTY_ACCOUNT_PREFIX}%`}), 0)`.mapWith(Number),
         expected_minor: sql<number>`coalesce((select sum(${paymentLines.basisMinor}) from ${paymentLines} where ${paymentLines.paymentId} = ${payments.id}), 0)`.mapWith(Number),
       })
       .from(payments)
       .where(
-        sql`coalesce((select sum(${postings.amountMinor}) from ${postings} where ${postings.transactionId} = ${payments.transactionId} and ${postings.account} like 'party:%'), 0)
+        sql`coalesce((select sum(${postings.amountMinor}) from ${postings} where ${postings.transactionId} = ${payments.transactionId} and ${postings.account} like ${`${PARTY_ACCOUNT_PREFIX}%`}), 0)
           <> coalesce((select sum(${paymentLines.basisMinor}) from ${paymentLines} where ${paymentLines.paymentId} = ${payments.id}), 0)`,
       )
       .limit(maxReported),

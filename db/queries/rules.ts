@@ -93,7 +93,6 @@ export function specificityOf(scope: RuleScope): 1 | 2 | 3 {
  * it the last version whose `effective_from` had come. Later versions never apply.
  */
 export async function resolveRuleVersion(db: Db, offer: { id: string; kind: OfferKind }, atMs: number): Promise<RuleVersionRow | undefined> {
-  const specificity = ruleSpecificity;
   const [row] = await db
     .select(versionColumns)
     .from(ruleVersions)
@@ -108,7 +107,7 @@ export async function resolveRuleVersion(db: Db, offer: { id: string; kind: Offe
         ),
       ),
     )
-    .orderBy(desc(specificity), desc(ruleVersions.effectiveFromMs), desc(ruleVersions.version))
+    .orderBy(desc(ruleSpecificity), desc(ruleVersions.effectiveFromMs), desc(ruleVersions.version))
     .limit(1);
   return row && parsed(row);
 }

@@ -7,7 +7,6 @@ import Stripe from "stripe";
 import { DEMO_RULE } from "../../infra/seed";
 import { emulatorObjects, type HostingPayment, type SubscriptionCheckout, type TrainingPayment } from "../../infra/stripe-emulator/objects";
 
-export const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
 const stripe = new Stripe("sk_test_local");
 
 export function call(path: string, init: RequestInit = {}): Promise<Response> {

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
 import { partiesByIds } from "../../db/queries/catalog";
 import { eq } from "drizzle-orm";
+import { partyOfAccount } from "../../core";
 import { insertAuditStatement } from "../../db/queries/audit";
 import { getEvent, listEventsByStatus, STALE_RUN_MS } from "../../db/queries/events";
 import { getRuleVersion } from "../../db/queries/rules";
@@ -157,10 +158,12 @@ ledger.openapi(
     const found = await getPayment(db, c.req.valid("param").id);
     if (!found) throw new ApiError("not_found", `payment ${c.req.valid("param").id} is not on the ledger`);
     const { payment, lines, postings } = found;
-    const partyPostings = postings.filter((p) => p.account.startsWith("party:"));
-    const kinds = await partiesByIds(db, partyPostings.map((p) => p.account.slice("party:".length)));
     const shares = new Map<string, number>();
-    for (const p of partyPostings) shares.set(p.account.slice(6), (shares.get(p.account.slice(6)) ?? 0) + p.amountMinor);
+    for (const p of postings) {
+      const party = partyOfAccount(p.account);
+      if (party !== null) shares.set(party, (shares.get(party) ?? 0) + p.amountMinor);
+    }
+    const kinds = await partiesByIds(db, [...shares.keys()]);
     return c.json(
       {
         id: payment.id,

@@ -2,10 +2,10 @@
 // diff, preview, and replay a proposal over recent payments. Versions are immutable and
 // never retroactive: a version takes effect now or later, never in the past.
 import { createRoute, z } from "@hono/zod-openapi";
-import { applyRule, checkRule, diffRules, parseRule, sumByParty, type Rule, type RuleError, type RuleJson } from "../../core";
+import { applyRule, diffRules, parseRule, sumByParty, validateRule, type Rule, type RuleError, type RuleJson } from "../../core";
 import { database, isUniqueViolation, type Db } from "../../db/client";
 import { insertAuditStatement } from "../../db/queries/audit";
-import { getOffer, listOffers, listParties } from "../../db/queries/catalog";
+import { allPartyIds, contributorPools, getOffer } from "../../db/queries/catalog";
 import {
   getRule,
   getRuleVersion,
@@ -21,6 +21,7 @@ import {
 } from "../../db/queries/rules";
 import { OFFER_KINDS } from "../../db/schema";
 import type { Env } from "../env";
+import { sha256Hex } from "../auth";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
 import { replayOverRecentPayments } from "./what-if";
@@ -89,33 +90,23 @@ function ruleProblem(errors: readonly RuleError[], what = "the rule"): ApiError 
   );
 }
 
-function parsed(body: unknown): Rule {
-  const result = parseRule(body);
-  if (!result.ok) throw ruleProblem(result.errors);
-  return result.rule;
-}
-
 export function settlementCurrencies(env: Env): string[] {
   return (env.CURRENCIES ?? "eur").split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);
 }
 
 /** Parses and checks a rule body against what exists: parties, the scope's offers, currencies. */
 async function validRule(db: Db, env: Env, body: unknown, scope: RuleScope): Promise<Rule> {
-  const rule = parsed(body);
-  const [parties, offers] = await Promise.all([listParties(db), listOffers(db)]);
-  const inScope = offers.filter((o) => ("offer_id" in scope ? o.id === scope.offer_id : "offer_kind" in scope ? o.kind === scope.offer_kind : true));
-  const checked = checkRule(rule, {
-    parties: new Set(parties.map((p) => p.id)),
-    contributorPools: inScope.map((o) => ({ offer_id: o.id, contributors: o.contributors })),
-    currencies: settlementCurrencies(env),
-  });
-  if (!checked.ok) throw ruleProblem(checked.errors);
-  return rule;
+  const [partyIds, pools] = await Promise.all([
+    allPartyIds(db),
+    contributorPools(db, "offer_id" in scope ? { offer_id: scope.offer_id } : "offer_kind" in scope ? { kind: scope.offer_kind } : {}),
+  ]);
+  const result = validateRule(body, { parties: new Set(partyIds), contributorPools: pools, currencies: settlementCurrencies(env) });
+  if (!result.ok) throw ruleProblem(result.errors);
+  return result.rule;
 }
 
 async function contentHash(body: unknown): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(body)));
-  return `sha256:${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `sha256:${await sha256Hex(canonicalJson(body))}`;
 }
 
 /** JSON with sorted keys, so the same rule always hashes the same. */
@@ -336,9 +327,9 @@ rulesApi.openapi(
     const db = database(c.env.DB);
     const offer = input.offer_id ? await getOffer(db, input.offer_id) : undefined;
     if (input.offer_id && !offer) throw new ApiError("not_found", `no offer ${input.offer_id}`);
-    const rule = parsed(input.rule);
-    const checked = checkRule(rule, { parties: new Set((await listParties(db)).map((p) => p.id)) });
+    const checked = validateRule(input.rule, { parties: new Set(await allPartyIds(db)) });
     if (!checked.ok) throw ruleProblem(checked.errors);
+    const rule = checked.rule;
     const basis_minor = rule.basis === "gross" ? input.amount_minor : input.amount_minor - input.fee_minor;
     const applied = applyRule(rule, { amount_minor: basis_minor, currency: input.currency, contributors: offer?.contributors ?? [] });
     if (!applied.ok) throw ruleProblem([applied.error], offer ? "the rule" : "the rule (without offer_id, there are no contributors)");
