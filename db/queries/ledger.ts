@@ -155,19 +155,17 @@ export async function checkLedger(db: Db, maxReported = 100): Promise<LedgerChec
       .groupBy(postings.transactionId, postings.currency)
       .having(sql`sum(${postings.amountMinor}) <> 0`)
       .limit(maxReported),
-    db
-      .select({
-        transaction_id: payments.transactionId,
-        currency: payments.currency,
-        sum_minor: sql<number>`coalesce((select sum(${postings.amountMinor}) from ${postings} where ${postings.transactionId} = ${payments.transactionId} and ${postings.account} like ${`${PARTY_ACCOUNT_PREFIX}%`}), 0)`.mapWith(Number),
-        expected_minor: sql<number>`coalesce((select sum(${paymentLines.basisMinor}) from ${paymentLines} where ${paymentLines.paymentId} = ${payments.id}), 0)`.mapWith(Number),
-      })
-      .from(payments)
-      .where(
-        sql`coalesce((select sum(${postings.amountMinor}) from ${postings} where ${postings.transactionId} = ${payments.transactionId} and ${postings.account} like ${`${PARTY_ACCOUNT_PREFIX}%`}), 0)
-          <> coalesce((select sum(${paymentLines.basisMinor}) from ${paymentLines} where ${paymentLines.paymentId} = ${payments.id}), 0)`,
-      )
-      .limit(maxReported),
+    // Plain SQL with aliases: the sums are per payment, and a correlated subquery through the
+    // query builder would leave its column names unqualified (and so compare a column with itself).
+    db.all<{ transaction_id: string; currency: string; sum_minor: number; expected_minor: number }>(sql`
+      select p.transaction_id as transaction_id, p.currency as currency,
+             coalesce(s.shares_minor, 0) as sum_minor, coalesce(b.basis_minor, 0) as expected_minor
+      from payments p
+      left join (select transaction_id, sum(amount_minor) as shares_minor from postings
+                 where account like ${`${PARTY_ACCOUNT_PREFIX}%`} group by transaction_id) s on s.transaction_id = p.transaction_id
+      left join (select payment_id, sum(basis_minor) as basis_minor from payment_lines group by payment_id) b on b.payment_id = p.id
+      where coalesce(s.shares_minor, 0) <> coalesce(b.basis_minor, 0)
+      limit ${maxReported}`),
   ]);
   const imbalances = [
     ...unbalanced.map((u) => ({ ...u, invariant: "sums_to_zero" as const, expected_minor: 0 })),

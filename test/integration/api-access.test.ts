@@ -102,6 +102,9 @@ describe("no input, however malformed, yields a 5xx", () => {
     ["POST", "/rules/preview"],
     ["POST", "/rules/default/what-if"],
     ["POST", "/tokens"],
+    ["PATCH", "/offers/training-intro"],
+    ["PATCH", "/parties/commons"],
+    ["POST", "/events/evt_fuzz/retry"],
   ];
 
   it("for random JSON bodies on every route that takes one", async () => {

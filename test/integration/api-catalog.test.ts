@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../../workers/app";
-import { api, call, seedCatalog } from "./helpers";
+import { buildTrainingPayment } from "../../infra/stripe-emulator/objects";
+import { api, call, deliverAndSettle, putStripeObjects, seedCatalog } from "./helpers";
 
 describe("authentication", () => {
   it("answers 401 without a bearer token", async () => {
@@ -99,6 +100,34 @@ describe("reads of the ledger", () => {
   it("answer balances and a ledger check on an empty ledger", async () => {
     expect(await (await api("/balances")).json()).toMatchObject({ balances: expect.any(Array) });
     expect(await (await api("/ledger/check")).json()).toMatchObject({ ok: true });
+  });
+
+  it("derive balances from the postings", async () => {
+    await seedCatalog();
+    for (const amount_minor of [10001, 2500]) {
+      const built = buildTrainingPayment({ amount_minor, currency: "eur", price_id: "price_training_intro", fee_minor: 100 });
+      await putStripeObjects(built);
+      await deliverAndSettle(built.event);
+    }
+    const balances = (await (await api("/balances")).json()) as { balances: { party_id: string; currency: string; balance_minor: number }[] };
+    const sums = await env.DB.prepare("SELECT substr(account, 7) AS party_id, currency, sum(amount_minor) AS s FROM postings WHERE account LIKE 'party:%' GROUP BY account, currency").all<{ party_id: string; currency: string; s: number }>();
+    expect(sums.results.length).toBeGreaterThanOrEqual(4);
+    expect(balances.balances.find((b) => b.party_id === "commons")?.balance_minor).toBe(990 + 240);
+    for (const row of sums.results) {
+      expect(balances.balances).toContainEqual(expect.objectContaining({ party_id: row.party_id, currency: row.currency, balance_minor: row.s }));
+    }
+  });
+
+  it("report a payment whose party postings do not sum to its basis", async () => {
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO ledger_transactions (id, kind, idempotency_key, event_id, description, created_at_ms) VALUES ('txn_pay_pi_short', 'payment', 'payment:pi_short', 'evt_y', 'short on purpose', 0)"),
+      env.DB.prepare("INSERT INTO payments (id, source_type, source_id, event_id, transaction_id, currency, gross_minor, fee_minor, net_minor, presentment_currency, presentment_amount_minor, paid_at_s, created_at_ms) VALUES ('pi_short', 'invoice', 'in_short', 'evt_y', 'txn_pay_pi_short', 'eur', 100, 0, 100, 'eur', 100, 0, 0)"),
+      env.DB.prepare("INSERT INTO payment_lines (payment_id, line_no, offer_id, rule_id, rule_version, basis, gross_minor, fee_minor, basis_minor) VALUES ('pi_short', 0, 'x', 'default', 1, 'gross', 100, 0, 100)"),
+      env.DB.prepare("INSERT INTO postings (transaction_id, account, amount_minor, currency) VALUES ('txn_pay_pi_short', 'stripe:customers', -100, 'eur'), ('txn_pay_pi_short', 'party:commons', 90, 'eur'), ('txn_pay_pi_short', 'coop:somewhere', 10, 'eur')"),
+    ]);
+    const check = (await (await api("/ledger/check")).json()) as { ok: boolean; imbalances: unknown[] };
+    expect(check.ok).toBe(false);
+    expect(check.imbalances).toContainEqual({ transaction_id: "txn_pay_pi_short", currency: "eur", invariant: "shares_equal_basis", sum_minor: 90, expected_minor: 100 });
   });
 
   it("report a transaction that does not sum to zero", async () => {

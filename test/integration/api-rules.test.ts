@@ -269,6 +269,24 @@ describe("a new version is never retroactive", () => {
     expect(freshPayment.shares.find((s) => s.party_id === "commons")?.amount_minor).toBe(5000);
   });
 
+  it("an offer's rule beats a newer offer-kind rule, which beats a newer default version", async () => {
+    const offerRule = { basis: "net", lines: [{ to: "commons", share: "40%" }, { to: "contributors", share: "remaining" }] };
+    await json(await api("/rules", { method: "POST", body: { id: "intro-split", scope: { offer_id: "training-intro" }, version: { reason: "offer", body: offerRule } } }), 201);
+    await createTrainingRule("training-split", { basis: "net", lines: [{ to: "commons", share: "30%" }, { to: "contributors", share: "remaining" }] });
+    const etag = (await api("/rules/default")).headers.get("etag") ?? "";
+    await json(await api("/rules/default/versions", { method: "POST", headers: { "if-match": etag }, body: { reason: "newest", body: TEN_FIFTEEN_REST } }), 201);
+
+    const paidNow = Math.floor(Date.now() / 1000) + 2;
+    const training = buildTrainingPayment({ amount_minor: 10000, currency: "eur", price_id: "price_training_intro", fee_minor: 0, created: paidNow });
+    const hosting = buildTrainingPayment({ amount_minor: 10000, currency: "eur", price_id: "price_hosting_basic", fee_minor: 0, created: paidNow });
+    for (const built of [training, hosting]) {
+      await putStripeObjects(built);
+      await deliverAndSettle(built.event);
+    }
+    expect((await json<{ rule_version: string }>(await api(`/payments/${training.payment_intent.id}`), 200)).rule_version).toBe("intro-split@1");
+    expect((await json<{ rule_version: string }>(await api(`/payments/${hosting.payment_intent.id}`), 200)).rule_version).toMatch(/^default@\d+$/);
+  });
+
   it("the most specific rule in force applies: offer, then offer kind, then default", async () => {
     await createTrainingRule("training-split", { basis: "net", lines: [{ to: "commons", share: "30%" }, { to: "contributors", share: "remaining" }] });
     const built = buildTrainingPayment({ amount_minor: 10000, currency: "eur", price_id: "price_training_intro", fee_minor: 0, created: Math.floor(Date.now() / 1000) + 2 });

@@ -182,6 +182,13 @@ describe("a hosting subscription", () => {
     expect((await eventStatus(built.event.id)).reason).toMatch(/partial or shared/);
   });
 
+  it("whose price no offer lists is found by the subscription's metadata.offer_id", async () => {
+    const built = buildHostingPayment({ amount_minor: 1500, currency: "eur", price_id: "price_custom_plan", offer_id: "hosting-basic", fee_minor: 0 });
+    await putStripeObjects(built);
+    await deliverAndSettle(built.event);
+    expect(byParty(await payment(built.payment_intent.id))).toEqual({ commons: 150, reserve: 225, sacha: 1125 });
+  });
+
   it("for a zero invoice is acknowledged and ignored", async () => {
     const built = buildHostingPayment({ amount_minor: 2900, currency: "eur", price_id: "price_hosting_basic" });
     const free = buildEvent("invoice.paid", { ...built.invoice, amount_paid: 0 });
@@ -228,6 +235,20 @@ describe("a payment that cannot be split yet", () => {
       await m.mockStepError({ name: "fetch the payment from Stripe" }, new Error("Stripe answered 500"), 2);
     });
     expect(output).toMatchObject({ status: "processed", posted: true });
+  });
+
+  it("is retried when D1 fails while posting, then posted once", async () => {
+    const built = buildTrainingPayment({ amount_minor: 6100, currency: "eur", price_id: "price_training_intro" });
+    await putStripeObjects(built);
+    const before = await postingCount();
+    const output = await deliverAndSettle(built.event, async (m) => {
+      await m.disableRetryDelays();
+      await m.mockStepError({ name: "post the ledger transaction" }, new Error("D1_ERROR: Network connection lost"), 2);
+    });
+    expect(output).toMatchObject({ status: "processed", posted: true });
+    const txns = await env.DB.prepare("SELECT count(*) AS n FROM ledger_transactions WHERE id = ?").bind(`txn_pay_${built.payment_intent.id}`).first<{ n: number }>();
+    expect(txns?.n).toBe(1);
+    expect(await postingCount()).toBeGreaterThan(before);
   });
 
   it("is retried when the emulator itself answers 500, through the real Stripe client", async () => {

@@ -72,6 +72,18 @@ describe("POST /webhooks/stripe", () => {
     expect(JSON.parse(row?.payload ?? "{}").id).toBe(e.id);
   });
 
+  it("acknowledges a handled event without waiting for Stripe, even when Stripe is failing", async () => {
+    const e = event();
+    await env.STRIPE_API.fetch("http://stripe.emulator/_emulator/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ status: 500, times: 1000 }) });
+    try {
+      const res = await deliver(e);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ received: true, status: "received" });
+    } finally {
+      await env.STRIPE_API.fetch("http://stripe.emulator/_emulator/faults", { method: "DELETE" });
+    }
+  });
+
   it("stores a handled event raw before acknowledging it", async () => {
     const e = event();
     const res = await deliver(e);
