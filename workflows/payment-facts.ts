@@ -213,11 +213,16 @@ export async function fetchInvoiceFacts(stripe: Stripe, invoiceId: string): Prom
   };
 }
 
-/** Stripe errors worth retrying: the network, rate limits, Stripe's own 5xx. */
+/**
+ * Stripe errors worth retrying: the network, rate limits, Stripe's own 5xx, and our key being
+ * refused (401/403: a rotated or under-permitted key is fixed by an operator, then the sweep's
+ * retries split everything that waited, instead of parking each payment for good).
+ */
 export function isTransientStripeError(error: unknown): boolean {
   if (!(error instanceof Error)) return true;
   const e = error as Error & { type?: string; statusCode?: number };
-  if (e.type === "StripeConnectionError" || e.type === "StripeRateLimitError" || e.type === "StripeAPIError") return true;
-  if (typeof e.statusCode === "number") return e.statusCode >= 500 || e.statusCode === 429;
+  const retried = ["StripeConnectionError", "StripeRateLimitError", "StripeAPIError", "StripeAuthenticationError", "StripePermissionError"];
+  if (e.type !== undefined && retried.includes(e.type)) return true;
+  if (typeof e.statusCode === "number") return e.statusCode >= 500 || e.statusCode === 429 || e.statusCode === 401 || e.statusCode === 403;
   return !(error instanceof PermanentPaymentProblem);
 }

@@ -2,8 +2,9 @@
 // version in force when the payment was made, and the offer's contributors.
 import type { RuleJson } from "../core";
 import type { Db } from "../db/client";
-import { offerIdsByPrice, offersByIds, type Contributor } from "../db/queries/catalog";
-import { getRuleVersion, resolveRuleVersion } from "../db/queries/rules";
+import { offerIdsByPrice, offersByIds, type Contributor, type Offer } from "../db/queries/catalog";
+import { getRule, getRuleVersion, resolveRuleVersion, scopeCovers, type RuleVersionRow } from "../db/queries/rules";
+import type { RuleOverride } from "./split-payment";
 import type { PaymentFacts } from "./payment-facts";
 
 export interface PlannedLine {
@@ -19,7 +20,19 @@ export interface PlannedLine {
 
 export type SplitPlan = { ok: true; lines: PlannedLine[] } | { ok: false; reason: string };
 
-export async function planSplit(db: Db, facts: PaymentFacts, override?: { rule_id: string; version: number }): Promise<SplitPlan> {
+/**
+ * The version in force when the payment was made; only where none was does an admin's
+ * override apply, and only if its rule's scope covers the offer.
+ */
+async function versionFor(db: Db, offer: Offer, atMs: number, override: RuleOverride | undefined): Promise<RuleVersionRow | undefined> {
+  const inForce = await resolveRuleVersion(db, offer, atMs);
+  if (inForce || !override) return inForce;
+  const rule = await getRule(db, override.rule_id);
+  if (!rule || !scopeCovers(rule.scope, offer)) return undefined;
+  return getRuleVersion(db, override.rule_id, override.version);
+}
+
+export async function planSplit(db: Db, facts: PaymentFacts, override?: RuleOverride): Promise<SplitPlan> {
   // A payment without line items (an invoice of credits only, say) is one line of the whole amount.
   const lines = facts.lines.length > 0 ? facts.lines : [{ price_id: null, amount_minor: facts.presentment_amount_minor, description: null }];
   const priceIds = lines.flatMap((l) => (l.price_id ? [l.price_id] : []));
@@ -36,13 +49,11 @@ export async function planSplit(db: Db, facts: PaymentFacts, override?: { rule_i
   for (const [i, line] of lines.entries()) {
     const offer = known.get(offerIds[i] as string);
     if (!offer) return { ok: false, reason: `unknown offer: metadata.offer_id "${offerIds[i]}" names no offer` };
-    if (!versions.has(offer.id)) {
-      versions.set(offer.id, override ? await getRuleVersion(db, override.rule_id, override.version) : await resolveRuleVersion(db, offer, facts.paid_at_s * 1000));
-    }
+    if (!versions.has(offer.id)) versions.set(offer.id, await versionFor(db, offer, facts.paid_at_s * 1000, override));
     const version = versions.get(offer.id);
-    if (!version && override) return { ok: false, reason: `rule ${override.rule_id} has no version ${override.version}` };
     if (!version) {
-      return { ok: false, reason: `no split rule was in force for offer ${offer.id} at ${new Date(facts.paid_at_s * 1000).toISOString()}` };
+      const chosen = override ? ` (the chosen ${override.rule_id}@${override.version} does not exist or does not cover this offer)` : "";
+      return { ok: false, reason: `no split rule was in force for offer ${offer.id} at ${new Date(facts.paid_at_s * 1000).toISOString()}${chosen}` };
     }
     planned.push({
       offer_id: offer.id,

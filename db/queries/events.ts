@@ -44,8 +44,12 @@ export async function markWorkflowsStarted(db: Db, ids: string[], nowMs: number)
   }
 }
 
-/** A run that has not moved its event for this long has died. */
-export const STALE_RUN_MS = 30 * 60_000;
+/**
+ * A run that has not moved its event for this long has died. A live run moves it at its
+ * first and last steps; in between, five steps of six attempts (1 min timeout, 155 s of
+ * backoff) take 45 minutes at the very worst.
+ */
+export const STALE_RUN_MS = 2 * 60 * 60_000;
 /** Failed events are started again after 10 min, 20 min, 40 min… up to this many runs (about two days). */
 export const MAX_RUNS = 9;
 const FAILED_BACKOFF_MS = 5 * 60_000;
@@ -55,6 +59,8 @@ const FAILED_BACKOFF_MS = 5 * 60_000;
  * - stored but never started (creation refused, or the worker died between insert and create);
  * - started long ago but still `received` (the instance never ran its first step);
  * - `processing` with no progress for STALE_RUN_MS (the run died);
+ * - past MAX_RUNS an event waits for an admin's retry, so that a few broken ones cannot
+ *   crowd the sweep's batch for ever;
  * - `failed` (retries exhausted, Stripe down for a while), with exponential backoff, MAX_RUNS at most.
  * Parked events wait for an admin: retrying cannot fix what parked them.
  */
@@ -65,8 +71,8 @@ export async function eventsToStart(db: Db, nowMs: number, graceMs: number, limi
     .where(
       or(
         and(eq(stripeEvents.status, "received"), isNull(stripeEvents.workflowStartedAtMs), lt(stripeEvents.receivedAtMs, nowMs - graceMs)),
-        and(eq(stripeEvents.status, "received"), lt(stripeEvents.workflowStartedAtMs, nowMs - 10 * graceMs)),
-        and(eq(stripeEvents.status, "processing"), lt(stripeEvents.updatedAtMs, nowMs - STALE_RUN_MS)),
+        and(eq(stripeEvents.status, "received"), lt(stripeEvents.workflowStartedAtMs, nowMs - 10 * graceMs), lt(stripeEvents.workflowRuns, MAX_RUNS)),
+        and(eq(stripeEvents.status, "processing"), lt(stripeEvents.updatedAtMs, nowMs - STALE_RUN_MS), lt(stripeEvents.workflowRuns, MAX_RUNS)),
         and(
           eq(stripeEvents.status, "failed"),
           lt(stripeEvents.workflowRuns, MAX_RUNS),

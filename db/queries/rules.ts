@@ -80,6 +80,10 @@ export async function latestRuleVersion(db: Db, ruleId: string): Promise<RuleVer
   return row && parsed(row);
 }
 
+export function scopeCovers(scope: RuleScope, offer: { id: string; kind: OfferKind }): boolean {
+  return "offer_id" in scope ? scope.offer_id === offer.id : "offer_kind" in scope ? scope.offer_kind === offer.kind : true;
+}
+
 /** How specific a rule's scope is: offer 3, offer kind 2, default 1 (SQL, over `rules`). */
 export const ruleSpecificity = sql<number>`case ${rules.scopeKind} when 'offer' then 3 when 'offer_kind' then 2 else 1 end`;
 

@@ -275,10 +275,27 @@ describe("a payment that cannot be split yet", () => {
     expect((await eventStatus(built.event.id)).reason).toMatch(/fee 2000 is larger than the amount 1000/);
   });
 
-  it("paid before any rule was in force is split, after an audited retry, by the version an admin names", async () => {
-    await env.DB.prepare("UPDATE rule_versions SET effective_from_ms = ? WHERE rule_id = 'default' AND version = 1").bind(Date.now() - 60_000).run();
+  it("paid before any rule was in force is split, after an audited retry, by the version an admin names, where none was", async () => {
+    await env.DB.batch([
+      env.DB.prepare("UPDATE rule_versions SET effective_from_ms = ? WHERE rule_id = 'default' AND version = 1").bind(Date.now() - 60_000),
+      // training-intro's own rule was in force all along: its line keeps it, whatever the admin names.
+      env.DB.prepare("INSERT INTO rules (id, scope_kind, scope_value, created_at_ms) VALUES ('intro-old', 'offer', 'training-intro', 0)"),
+      env.DB.prepare("INSERT INTO rule_versions (rule_id, version, effective_from_ms, body, content_hash, author, reason, created_at_ms) VALUES ('intro-old', 1, 0, ?, 'sha256:test', 'test', 'test', 0)").bind(
+        JSON.stringify({ basis: "net", lines: [{ to: "commons", share: "50%" }, { to: "contributors", share: "remaining" }] }),
+      ),
+    ]);
     try {
-      const built = buildTrainingPayment({ amount_minor: 5000, currency: "eur", price_id: "price_training_intro", fee_minor: 0, created: Math.floor(Date.now() / 1000) - 3600 });
+      const built = buildTrainingPayment({
+        amount_minor: 5000,
+        currency: "eur",
+        price_id: "price_training_intro",
+        fee_minor: 0,
+        created: Math.floor(Date.now() / 1000) - 3600,
+        lines: [
+          { price_id: "price_training_intro", amount_minor: 2000 },
+          { price_id: "price_hosting_basic", amount_minor: 3000 },
+        ],
+      });
       await putStripeObjects(built);
       expect(await deliverAndSettle(built.event)).toMatchObject({ status: "parked" });
       expect((await eventStatus(built.event.id)).reason).toMatch(/no split rule was in force/);
@@ -298,11 +315,17 @@ describe("a payment that cannot be split yet", () => {
       await using third = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run3`);
       expect(await sweepUnstartedEvents(env, Date.now() + 60 * 60_000)).toBeGreaterThanOrEqual(1);
       await third.waitForStatus("complete");
-      expect((await payment(built.payment_intent.id)).rule_version).toBe("default@1");
+      const split = await payment(built.payment_intent.id);
+      expect(split.rule_version).toBe("intro-old@1,default@1");
+      expect(byParty(split)).toMatchObject({ commons: 1000 + 300, reserve: 450 });
       const audit = (await (await api(`/audit?entity_type=event&entity_id=${built.event.id}`)).json()) as { entries: { action: string; after: { rule_override: unknown } }[] };
       expect(audit.entries[0]).toMatchObject({ action: "event.retry", after: { rule_override: { rule_id: "default", version: 1 } } });
     } finally {
-      await env.DB.prepare("UPDATE rule_versions SET effective_from_ms = 0 WHERE rule_id = 'default' AND version = 1").run();
+      await env.DB.batch([
+        env.DB.prepare("UPDATE rule_versions SET effective_from_ms = 0 WHERE rule_id = 'default' AND version = 1"),
+        env.DB.prepare("DELETE FROM rule_versions WHERE rule_id = 'intro-old'"),
+        env.DB.prepare("DELETE FROM rules WHERE id = 'intro-old'"),
+      ]);
     }
   });
 

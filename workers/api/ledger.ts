@@ -2,13 +2,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
 import { partiesByIds } from "../../db/queries/catalog";
-import { eq } from "drizzle-orm";
 import { partyOfAccount } from "../../core";
-import { insertAuditStatement } from "../../db/queries/audit";
 import { getEvent, listEventsByStatus, STALE_RUN_MS } from "../../db/queries/events";
 import { getRuleVersion } from "../../db/queries/rules";
 import { checkLedger, getPayment, partyBalances } from "../../db/queries/ledger";
-import { EVENT_STATUSES, PARTY_KINDS, stripeEvents } from "../../db/schema";
+import { EVENT_STATUSES, PARTY_KINDS } from "../../db/schema";
 import { ApiError } from "../errors";
 import { splitStart, startSplits } from "../webhooks";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
@@ -111,7 +109,12 @@ ledger.openapi(
         required: false,
         content: {
           "application/json": {
-            schema: z.object({ rule: z.object({ rule_id: Slug, version: z.number().int().min(1) }).optional(), reason: z.string().trim().min(1).max(2000).optional() }).openapi("Retry"),
+            schema: z
+              .object({
+                rule: z.object({ rule_id: Slug, version: z.number().int().min(1) }).nullable().optional().openapi({ description: "The version to split by where none was in force; null clears an earlier choice" }),
+                reason: z.string().trim().min(1).max(2000).optional(),
+              })
+              .openapi("Retry"),
           },
         },
       },
@@ -132,13 +135,22 @@ ledger.openapi(
       throw new ApiError("invalid_request", `rule.version: rule ${rule.rule_id} has no version ${rule.version}`, [{ path: "rule", message: "no such rule version" }]);
     }
     if (rule && !reason) throw new ApiError("invalid_request", "reason: say why this payment is split by a rule version chosen by hand", [{ path: "reason", message: "required with rule" }]);
-    await db.batch([
-      db
-        .update(stripeEvents)
-        .set({ status: "received", reason: null, updatedAtMs: now, ...(rule ? { ruleOverride: JSON.stringify(rule) } : {}) })
-        .where(eq(stripeEvents.id, event.id)),
-      insertAuditStatement(db, { actor: c.get("principal").actor, action: "event.retry", entity_type: "event", entity_id: event.id, before: { status: event.status, reason: event.reason }, after: { status: "received", rule_override: rule ?? null, reason: reason ?? null } }, now),
+    // `rule` names a version, `null` clears an earlier choice, absent keeps it.
+    const previous = event.ruleOverride === null ? null : (JSON.parse(event.ruleOverride) as unknown);
+    const override = rule === undefined ? previous : rule;
+    const audit = { actor: c.get("principal").actor, action: "event.retry", entity_type: "event" as const, entity_id: event.id, before: { status: event.status, reason: event.reason, rule_override: previous }, after: { status: "received", rule_override: override, reason: reason ?? null } };
+    // The status is changed only if nobody moved the event since we read it (a stalled run
+    // may have finished meanwhile); the audit row is written under the same condition, in the
+    // same batch, so that it records only retries that happened.
+    const [, updated] = await c.env.DB.batch([
+      c.env.DB.prepare("INSERT INTO audit_log (at_ms, actor, action, entity_type, entity_id, before, after) SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM stripe_events WHERE id = ? AND status = ? AND updated_at_ms = ?)").bind(
+        now, audit.actor, audit.action, audit.entity_type, audit.entity_id, JSON.stringify(audit.before), JSON.stringify(audit.after), event.id, event.status, event.updatedAtMs,
+      ),
+      c.env.DB.prepare("UPDATE stripe_events SET status = 'received', reason = NULL, updated_at_ms = ?, rule_override = ? WHERE id = ? AND status = ? AND updated_at_ms = ?").bind(
+        now, override === null ? null : JSON.stringify(override), event.id, event.status, event.updatedAtMs,
+      ),
     ]);
+    if ((updated?.meta.changes ?? 0) === 0) throw new ApiError("conflict", `event ${event.id} changed while it was being retried; read it again`);
     await startSplits(c.env, db, [splitStart(event)]);
     return c.json({ id: event.id, type: event.type, status: "received" as const, reason: null }, 202);
   },
