@@ -33,10 +33,14 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
   override async run(event: Readonly<WorkflowEvent<SplitPaymentParams>>, step: WorkflowStep): Promise<SplitPaymentOutcome> {
     const eventId = event.payload.event_id;
     try {
-      return await this.split(eventId, step);
+      const outcome = await this.split(eventId, step);
+      // One line per run for `wrangler tail` and Workers Logs: ids and outcomes, no secrets.
+      console.log(JSON.stringify({ msg: "split finished", event_id: eventId, ...outcome }));
+      return outcome;
     } catch (error) {
       // Retries are exhausted: say so on the event, where the API shows it, then fail the run.
       const reason = error instanceof Error ? error.message : String(error);
+      console.error(JSON.stringify({ msg: "split failed", event_id: eventId, reason }));
       await step.do("mark the event failed", RETRIED, async () => {
         await setEventStatus(database(this.env.DB), eventId, "failed", reason.slice(0, 500), Date.now());
       });

@@ -65,8 +65,14 @@ export async function ruleIdForScope(db: Db, scope: RuleScope): Promise<string |
   return r?.id;
 }
 
-export async function listRuleVersions(db: Db, ruleId: string, limit = 1000): Promise<RuleVersionRow[]> {
-  const rows = await db.select(versionColumns).from(ruleVersions).where(eq(ruleVersions.ruleId, ruleId)).orderBy(asc(ruleVersions.version)).limit(limit);
+/** One rule's versions in order, or every rule's (by rule, then version) when no id is given. */
+export async function listRuleVersions(db: Db, ruleId?: string, limit = 10_000): Promise<RuleVersionRow[]> {
+  const rows = await db
+    .select(versionColumns)
+    .from(ruleVersions)
+    .where(ruleId === undefined ? undefined : eq(ruleVersions.ruleId, ruleId))
+    .orderBy(asc(ruleVersions.ruleId), asc(ruleVersions.version))
+    .limit(limit);
   return rows.map(parsed);
 }
 

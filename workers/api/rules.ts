@@ -164,7 +164,10 @@ function versionView(v: RuleVersionRow, inForce: number | null) {
 }
 
 async function ruleView(db: Db, rule: RuleRow, nowMs: number) {
-  const versions = await listRuleVersions(db, rule.id);
+  return viewOf(rule, await listRuleVersions(db, rule.id), nowMs);
+}
+
+function viewOf(rule: RuleRow, versions: RuleVersionRow[], nowMs: number) {
   const latest = versions.at(-1);
   if (!latest) throw new Error(`rule ${rule.id} has no version`);
   const inForce = versions.filter((v) => v.effective_from_ms <= nowMs).at(-1)?.version ?? null;
@@ -187,7 +190,8 @@ rulesApi.openapi(
   async (c) => {
     const db = database(c.env.DB);
     const now = Date.now();
-    const rules = await Promise.all((await listRules(db)).map((r) => ruleView(db, r, now)));
+    const [rows, versions] = await Promise.all([listRules(db), listRuleVersions(db)]);
+    const rules = rows.map((r) => viewOf(r, versions.filter((v) => v.rule_id === r.id), now));
     return c.json({ rules }, 200);
   },
 );
