@@ -83,6 +83,10 @@ describe("a paid training checkout", () => {
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ duplicate: true });
     expect(await postingCount()).toBe(before);
+
+    const retry = await api(`/events/${built.event.id}/retry`, { method: "POST" });
+    expect(retry.status).toBe(409);
+    expect((await api("/events/evt_never_seen/retry", { method: "POST" })).status).toBe(404);
   });
 
   it("sent again as a different event for the same payment is processed without posting twice", async () => {
@@ -320,6 +324,8 @@ describe("a payment that cannot be split yet", () => {
       expect(byParty(split)).toMatchObject({ commons: 1000 + 300, reserve: 450 });
       const audit = (await (await api(`/audit?entity_type=event&entity_id=${built.event.id}`)).json()) as { entries: { action: string; after: { rule_override: unknown } }[] };
       expect(audit.entries[0]).toMatchObject({ action: "event.retry", after: { rule_override: { rule_id: "default", version: 1 } } });
+      const stored = await env.DB.prepare("SELECT rule_override FROM stripe_events WHERE id = ?").bind(built.event.id).first<{ rule_override: string }>();
+      expect(JSON.parse(stored?.rule_override ?? "null")).toEqual({ rule_id: "default", version: 1 });
     } finally {
       await env.DB.batch([
         env.DB.prepare("UPDATE rule_versions SET effective_from_ms = 0 WHERE rule_id = 'default' AND version = 1"),
