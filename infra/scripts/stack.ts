@@ -1,0 +1,65 @@
+// A throwaway `npm start` on spare ports with its own D1 state, for the smoke test and the
+// benchmark: started, waited for, stopped, and its state removed.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { readDevVars } from "./trigger";
+
+const root = resolve(import.meta.dirname, "../..");
+
+export interface Stack {
+  api: string;
+  emulator: string;
+  vars: Record<string, string>;
+  output(): string;
+  get(path: string): Promise<Record<string, unknown>>;
+  stop(): void;
+}
+
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export async function startStack(ports: { worker: number; emulator: number; inspector: number }): Promise<Stack> {
+  const state = mkdtempSync(join(tmpdir(), "pot-commun-stack-"));
+  const app = spawn("npm", ["start"], {
+    cwd: root,
+    detached: true,
+    env: { ...process.env, PORT: String(ports.worker), STRIPE_EMULATOR_PORT: String(ports.emulator), POT_COMMUN_STATE_DIR: state, INSPECTOR_PORT: String(ports.inspector) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  app.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  app.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const stop = () => {
+    try {
+      if (app.pid) process.kill(-app.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+    rmSync(state, { recursive: true, force: true });
+  };
+  const api = `http://127.0.0.1:${ports.worker}`;
+  const vars = readDevVars(root);
+  try {
+    await until("npm start to seed and print what to try next", async () => (output.includes("Pot Commun is running") ? true : undefined), 180_000);
+  } catch (error) {
+    stop();
+    throw new Error(`${error instanceof Error ? error.message : error}\n--- npm start output ---\n${output.slice(-4000)}`);
+  }
+  return {
+    api,
+    emulator: `http://127.0.0.1:${ports.emulator}`,
+    vars,
+    output: () => output,
+    get: async (path) => (await fetch(`${api}/api/v1${path}`, { headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}` } })).json() as Promise<Record<string, unknown>>,
+    stop,
+  };
+}
