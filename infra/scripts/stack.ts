@@ -47,13 +47,14 @@ export async function startStack(ports: { worker: number; emulator: number; insp
     rmSync(state, { recursive: true, force: true });
   };
   const api = `http://127.0.0.1:${ports.worker}`;
-  const vars = readDevVars(root);
   try {
     await until("npm start to seed and print what to try next", async () => (output.includes("Pot Commun is running") ? true : undefined), 180_000);
   } catch (error) {
     stop();
     throw new Error(`${error instanceof Error ? error.message : error}\n--- npm start output ---\n${output.slice(-4000)}`);
   }
+  // Read only now: on a fresh clone, `npm start` is what creates .dev.vars.
+  const vars = readDevVars(root);
   return {
     api,
     emulator: `http://127.0.0.1:${ports.emulator}`,
