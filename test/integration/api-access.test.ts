@@ -53,6 +53,38 @@ describe("/api/v1/tokens", () => {
   });
 });
 
+describe("every documented route", () => {
+  async function documentedRoutes(): Promise<[string, string][]> {
+    const doc = (await (await call("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+    return Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith("/api/v1/"))
+      .flatMap(([path, methods]) => Object.keys(methods).map((method): [string, string] => [method.toUpperCase(), path.replace(/\{id\}/g, "evt_any")]));
+  }
+
+  it("answers 401 without a token and with a revoked one", async () => {
+    const { id, token } = (await (await api("/tokens", { method: "POST", body: { name: "soon revoked", role: "admin" } })).json()) as { id: string; token: string };
+    await api(`/tokens/${id}`, { method: "DELETE" });
+    const routes = await documentedRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(20);
+    for (const [method, path] of routes) {
+      const anonymous = await call(path, { method, headers: { "content-type": "application/json" }, body: method === "GET" ? undefined : "{}" });
+      expect(anonymous.status, `${method} ${path}`).toBe(401);
+      const revoked = await api(path.slice("/api/v1".length), { method, token, body: method === "GET" ? undefined : {} });
+      expect(revoked.status, `${method} ${path} (revoked)`).toBe(401);
+    }
+  });
+
+  it("answers 403 to a viewer on every route that changes something", async () => {
+    const viewer = (await (await api("/tokens", { method: "POST", body: { name: "reader", role: "viewer" } })).json()) as { token: string };
+    const computing = /\/rules\/(preview|evt_any\/what-if)$/;
+    for (const [method, path] of await documentedRoutes()) {
+      if (method === "GET" || computing.test(path)) continue;
+      const res = await api(path.slice("/api/v1".length), { method, token: viewer.token, body: {} });
+      expect(res.status, `${method} ${path}`).toBe(403);
+    }
+  });
+});
+
 describe("GET /api/v1/audit", () => {
   it("records changes to parties, offers and tokens with who, when, before and after", async () => {
     await api("/parties", { method: "POST", body: { id: "audited", kind: "contributor", name: "Audited" } });
