@@ -275,6 +275,17 @@ interface CoreIds {
   payment_method: string;
 }
 
+/** What every payment carries: its intent, charge and balance transaction, its prices and products. */
+function paymentObjects(core: ReturnType<typeof buildPaymentCore>, lines: ResolvedLine[], currency: string, created: number, recurring: boolean): PaymentObjects {
+  return {
+    payment_intent: core.payment_intent,
+    charge: core.charge,
+    balance_transaction: core.balance_transaction,
+    prices: uniqueBy(lines.map((l) => buildPrice(l, currency, created, recurring))),
+    products: uniqueBy(lines.map((l) => buildProduct(l, created))),
+  };
+}
+
 /** payment_intent → latest_charge → balance_transaction, all consistent. */
 function buildPaymentCore(
   opts: PaymentOptions,
@@ -505,11 +516,7 @@ export function buildTrainingPayment(opts: TrainingPaymentOptions): TrainingPaym
   return {
     session,
     line_items,
-    payment_intent: core.payment_intent,
-    charge: core.charge,
-    balance_transaction: core.balance_transaction,
-    prices: uniqueBy(lines.map((l) => buildPrice(l, currency, created, false))),
-    products: uniqueBy(lines.map((l) => buildProduct(l, created))),
+    ...paymentObjects(core, lines, currency, created, false),
     event: buildEvent("checkout.session.completed", session, { id: opts.ids?.event, created }),
   };
 }
@@ -652,11 +659,7 @@ export function buildHostingPayment(opts: HostingPaymentOptions): HostingPayment
   return {
     invoice,
     invoice_payment,
-    payment_intent: core.payment_intent,
-    charge: core.charge,
-    balance_transaction: core.balance_transaction,
-    prices: uniqueBy(lines.map((l) => buildPrice(l, currency, created, true))),
-    products: uniqueBy(lines.map((l) => buildProduct(l, created))),
+    ...paymentObjects(core, lines, currency, created, true),
     event: buildEvent("invoice.paid", invoice, { id: opts.ids?.event, created }),
   };
 }
