@@ -58,3 +58,18 @@ export {
   type MalformedPosting,
 } from "./ledger";
 export { diffRules, type RuleChange } from "./rule-diff";
+export {
+  canonicalJson,
+  contentHash,
+  etagOf,
+  ifMatchAccepts,
+  effectiveFrom,
+  versionInForce,
+  versionStatus,
+  PAST_TOLERANCE_MS,
+  type EffectiveFrom,
+  type VersionStatus,
+} from "./rule-versioning";
+export { sha256Hex, toHex } from "./hash";
+export { lineBasis, type LineAmounts } from "./basis";
+export { replayRules, type Replay, type ReplayLine, type ReplayTotal } from "./what-if";

@@ -13,6 +13,7 @@
  *    splits that basis. Fixed amounts and caps are read in the settlement currency.
  */
 import { allocateByWeights } from "./allocate";
+import { lineBasis } from "./basis";
 import { assertCurrency } from "./currency";
 import { assertMinor, invariant, toSafeNumber } from "./invariant";
 import { applyRule, sumByParty, type Part } from "./rule-apply";
@@ -98,7 +99,7 @@ function splitLine(input: PaymentInput, index: number, gross_minor: number, fee_
   const line = input.lines[index];
   invariant(line !== undefined && fee_minor <= gross_minor, "a line's fee is larger than its gross");
   const basis = line.rule.basis;
-  const basis_minor = basis === "gross" ? gross_minor : gross_minor - fee_minor;
+  const basis_minor = lineBasis(basis, { gross_minor, fee_minor });
   const applied = applyRule(line.rule, { amount_minor: basis_minor, currency: input.currency, contributors: line.contributors });
   if (!applied.ok) {
     const { code, path, message } = applied.error;

@@ -10,7 +10,7 @@
  *   payment larger than their sum would leave money unassigned;
  * - a cap needs a `remaining` line at its level, where its excess goes.
  */
-import { describeValue } from "./rule-parse";
+import { describeValue, parseRule } from "./rule-parse";
 import { isCurrencyCode } from "./currency";
 import { add, compare, formatPercentage, formatRational, ONE, ZERO, type Rational } from "./rational";
 import {
@@ -168,4 +168,27 @@ export function checkRule(rule: Rule, ctx: RuleContext): CheckRuleResult {
   forEachLine(rule.lines, "lines", (line, path) => checkLineContext(line, path, ctx, report));
   const all = [...errors, ...contextErrors].slice(0, RULE_LIMITS.errors);
   return all.length === 0 ? { ok: true } : { ok: false, errors: all };
+}
+
+/** A stored rule version, as the checks below read it. */
+export interface StoredVersion {
+  readonly rule_id: string;
+  readonly version: number;
+  readonly body: unknown;
+}
+
+/**
+ * The first of these versions that could not split a payment of an offer without
+ * contributors (a `contributors` line with no `fallback`), with the error naming the line;
+ * null when every one of them could. Versions that do not parse are someone else's problem.
+ */
+export function versionNeedingContributors(offer_id: string, versions: readonly StoredVersion[]): { version: StoredVersion; error: RuleError } | null {
+  for (const version of versions) {
+    const rule = parseRule(version.body);
+    if (!rule.ok) continue;
+    const checked = checkRule(rule.rule, { parties: () => true, contributorPools: [{ offer_id, contributors: [] }] });
+    const error = checked.ok ? undefined : checked.errors.find((e) => e.code === "empty_contributor_pool");
+    if (error) return { version, error };
+  }
+  return null;
 }

@@ -4,6 +4,8 @@ export { parseRule, formatRule, type ParseRuleResult } from "./rule-parse";
 export {
   checkRule,
   checkRuleShape,
+  versionNeedingContributors,
+  type StoredVersion,
   type CheckRuleResult,
   type Contributor,
   type ContributorPool,

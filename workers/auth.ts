@@ -2,10 +2,11 @@
 // SHA-256 hashes in D1, each with a role. Comparisons go through digests, so the time
 // they take does not depend on how much of a guess was right.
 import { createMiddleware } from "hono/factory";
+import { sha256Hex, toHex } from "../core";
 import { database } from "../db/client";
 import { findActiveToken } from "../db/queries/tokens";
 import type { TokenRole } from "../db/schema";
-import type { Env } from "./env";
+import type { Env } from "../workflows/env";
 import { ApiError } from "./errors";
 
 export interface Principal {
@@ -16,13 +17,7 @@ export interface Principal {
 
 export type AuthVariables = { principal: Principal };
 
-const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-
-export async function sha256Hex(text: string): Promise<string> {
-  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
-}
-
-const randomHex = (bytes: number) => hex(crypto.getRandomValues(new Uint8Array(bytes)));
+const randomHex = (bytes: number) => toHex(crypto.getRandomValues(new Uint8Array(bytes)));
 
 /** A new token and what is stored of it. The secret exists only in the answer that shows it. */
 export async function newToken(): Promise<{ id: string; secret: string; hash: string }> {

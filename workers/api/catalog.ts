@@ -16,7 +16,7 @@ import {
   type Offer,
 } from "../../db/queries/catalog";
 import { versionsCovering } from "../../db/queries/rules";
-import { checkRule, parseRule } from "../../core";
+import { versionNeedingContributors } from "../../core";
 import { OFFER_KINDS, PARTY_KINDS } from "../../db/schema";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
@@ -215,15 +215,11 @@ async function assertOfferCanBeSplit(db: Db, offer: Offer): Promise<void> {
   const taken = [...owners].find(([, owner]) => owner !== offer.id);
   if (taken) throw new ApiError("conflict", `price ${taken[0]} already belongs to offer ${taken[1]}`);
   if (offer.contributors.length > 0) return;
-  for (const version of await versionsCovering(db, offer)) {
-    const rule = parseRule(version.body);
-    if (!rule.ok) continue;
-    const checked = checkRule(rule.rule, { parties: () => true, contributorPools: [{ offer_id: offer.id, contributors: [] }] });
-    const pool = checked.ok ? undefined : checked.errors.find((e) => e.code === "empty_contributor_pool");
-    if (pool) {
-      throw new ApiError("invalid_rule", `offer ${offer.id} has no contributors, but rule ${version.rule_id} version ${version.version} sends ${pool.path} to contributors without a fallback: give the offer contributors, or the rule a fallback`, [
-        { path: "contributors", message: `rule ${version.rule_id}@${version.version}: ${pool.message}`, code: pool.code },
-      ]);
-    }
+  const blocking = versionNeedingContributors(offer.id, await versionsCovering(db, offer));
+  if (blocking) {
+    const { version, error } = blocking;
+    throw new ApiError("invalid_rule", `offer ${offer.id} has no contributors, but rule ${version.rule_id} version ${version.version} sends ${error.path} to contributors without a fallback: give the offer contributors, or the rule a fallback`, [
+      { path: "contributors", message: `rule ${version.rule_id}@${version.version}: ${error.message}`, code: error.code },
+    ]);
   }
 }

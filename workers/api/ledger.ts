@@ -3,12 +3,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
 import { partiesByIds } from "../../db/queries/catalog";
 import { partyOfAccount } from "../../core";
-import { getEvent, listEventsByStatus, STALE_RUN_MS } from "../../db/queries/events";
+import { getEvent, listEventsByStatus, requeueEvent, ruleOverrideOf, STALE_RUN_MS } from "../../db/queries/events";
 import { getRuleVersion } from "../../db/queries/rules";
 import { checkLedger, getPayment, partyBalances } from "../../db/queries/ledger";
 import { EVENT_STATUSES, PARTY_KINDS } from "../../db/schema";
 import { ApiError } from "../errors";
-import { splitStart, startSplits } from "../webhooks";
+import { splitStart, startSplits } from "../../workflows/start";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
 
 const EventSchema = z
@@ -136,21 +136,10 @@ ledger.openapi(
     }
     if (rule && !reason) throw new ApiError("invalid_request", "reason: say why this payment is split by a rule version chosen by hand", [{ path: "reason", message: "required with rule" }]);
     // `rule` names a version, `null` clears an earlier choice, absent keeps it.
-    const previous = event.ruleOverride === null ? null : (JSON.parse(event.ruleOverride) as unknown);
+    const previous = ruleOverrideOf(event);
     const override = rule === undefined ? previous : rule;
     const audit = { actor: c.get("principal").actor, action: "event.retry", entity_type: "event" as const, entity_id: event.id, before: { status: event.status, reason: event.reason, rule_override: previous }, after: { status: "received", rule_override: override, reason: reason ?? null } };
-    // The status is changed only if nobody moved the event since we read it (a stalled run
-    // may have finished meanwhile); the audit row is written under the same condition, in the
-    // same batch, so that it records only retries that happened.
-    const [, updated] = await c.env.DB.batch([
-      c.env.DB.prepare("INSERT INTO audit_log (at_ms, actor, action, entity_type, entity_id, before, after) SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM stripe_events WHERE id = ? AND status = ? AND updated_at_ms = ?)").bind(
-        now, audit.actor, audit.action, audit.entity_type, audit.entity_id, JSON.stringify(audit.before), JSON.stringify(audit.after), event.id, event.status, event.updatedAtMs,
-      ),
-      c.env.DB.prepare("UPDATE stripe_events SET status = 'received', reason = NULL, updated_at_ms = ?, rule_override = ? WHERE id = ? AND status = ? AND updated_at_ms = ?").bind(
-        now, override === null ? null : JSON.stringify(override), event.id, event.status, event.updatedAtMs,
-      ),
-    ]);
-    if ((updated?.meta.changes ?? 0) === 0) throw new ApiError("conflict", `event ${event.id} changed while it was being retried; read it again`);
+    if (!(await requeueEvent(db, event, override, audit, now))) throw new ApiError("conflict", `event ${event.id} changed while it was being retried; read it again`);
     await startSplits(c.env, db, [splitStart(event)]);
     return c.json({ id: event.id, type: event.type, status: "received" as const, reason: null }, 202);
   },

@@ -1,7 +1,7 @@
 // Shared pieces of the documented API: the router factory whose validation failures
 // become problem+json 400s naming the field, and response helpers for route definitions.
 import { OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Env } from "../env";
+import type { Env } from "../../workflows/env";
 import type { AuthVariables } from "../auth";
 import { ApiError, type FieldError } from "../errors";
 

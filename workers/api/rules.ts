@@ -2,10 +2,28 @@
 // diff, preview, and replay a proposal over recent payments. Versions are immutable and
 // never retroactive: a version takes effect now or later, never in the past.
 import { createRoute, z } from "@hono/zod-openapi";
-import { applyRule, diffRules, parseRule, sumByParty, validateRule, type Rule, type RuleError, type RuleJson } from "../../core";
+import {
+  applyRule,
+  contentHash,
+  diffRules,
+  effectiveFrom,
+  etagOf,
+  ifMatchAccepts,
+  lineBasis,
+  parseRule,
+  replayRules,
+  sumByParty,
+  validateRule,
+  versionInForce,
+  versionStatus,
+  type Rule,
+  type RuleError,
+  type RuleJson,
+} from "../../core";
 import { database, isUniqueViolation, type Db } from "../../db/client";
 import { insertAuditStatement } from "../../db/queries/audit";
-import { allPartyIds, contributorPools, getOffer } from "../../db/queries/catalog";
+import { allPartyIds, contributorPools, getOffer, offersByIds } from "../../db/queries/catalog";
+import { recentLinesInScope } from "../../db/queries/replay";
 import {
   getRule,
   getRuleVersion,
@@ -20,14 +38,9 @@ import {
   type RuleVersionRow,
 } from "../../db/queries/rules";
 import { OFFER_KINDS } from "../../db/schema";
-import type { Env } from "../env";
-import { sha256Hex } from "../auth";
+import { settlementCurrencies, type Env } from "../../workflows/env";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
-import { replayOverRecentPayments } from "./what-if";
-
-/** Clocks differ a little between an admin's machine and the edge: "now" allows this much. */
-const PAST_TOLERANCE_MS = 60_000;
 
 const RuleBodySchema = z
   .record(z.string(), z.unknown())
@@ -90,10 +103,6 @@ function ruleProblem(errors: readonly RuleError[], what = "the rule"): ApiError 
   );
 }
 
-export function settlementCurrencies(env: Env): string[] {
-  return (env.CURRENCIES ?? "eur").split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);
-}
-
 /** Parses and checks a rule body against what exists: parties, the scope's offers, currencies. */
 async function validRule(db: Db, env: Env, body: unknown, scope: RuleScope): Promise<Rule> {
   const [partyIds, pools] = await Promise.all([
@@ -105,56 +114,18 @@ async function validRule(db: Db, env: Env, body: unknown, scope: RuleScope): Pro
   return result.rule;
 }
 
-async function contentHash(body: unknown): Promise<string> {
-  return `sha256:${await sha256Hex(canonicalJson(body))}`;
-}
-
-/** JSON with sorted keys, so the same rule always hashes the same. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export const etagOf = (v: Pick<RuleVersionRow, "version" | "content_hash">) => `"v${v.version}-${v.content_hash.slice(7, 23)}"`;
-
-/**
- * When a version takes effect, rounded up to a whole second: Stripe stamps payments in
- * seconds, so a version must not start in the middle of one ("paid at 12:00:00" would be
- * ambiguous about a version from 12:00:00.500).
- */
-function effectiveFrom(requested: string | undefined, nowMs: number, notBeforeMs: number, path: string): number {
-  return Math.ceil(requestedFrom(requested, nowMs, notBeforeMs, path) / 1000) * 1000;
-}
-
-function requestedFrom(requested: string | undefined, nowMs: number, notBeforeMs: number, path: string): number {
-  if (requested === undefined) return Math.max(nowMs, notBeforeMs);
-  const at = Date.parse(requested);
-  if (at < nowMs - PAST_TOLERANCE_MS) {
-    throw new ApiError("invalid_request", `${path} is in the past: a rule never applies retroactively`, [{ path, message: "must be now or later" }]);
-  }
-  if (at < notBeforeMs) {
-    throw new ApiError("invalid_request", `effective_from is before the previous version takes effect (${new Date(notBeforeMs).toISOString()})`, [{ path, message: "must not precede the previous version" }]);
-  }
-  return Math.max(at, nowMs);
-}
-
-/** If-Match (RFC 9110 §13.1.1): a list of strong entity tags, or `*`; a weak tag never matches. */
-export function ifMatchAccepts(header: string, etag: string): boolean {
-  return header.split(",").some((candidate) => {
-    const tag = candidate.trim();
-    return tag === "*" || tag === etag;
-  });
+/** `effective_from` as the policy places it (core/rule-versioning.ts), or a 400 naming the field. */
+function effectiveFromOrThrow(requested: string | undefined, nowMs: number, notBeforeMs: number, path: string): number {
+  const at = effectiveFrom(requested, nowMs, notBeforeMs);
+  if (!at.ok) throw new ApiError("invalid_request", `${path} ${at.message}`, [{ path, message: at.code === "in_the_past" ? "must be now or later" : "must not precede the previous version" }]);
+  return at.effective_from_ms;
 }
 
 function versionView(v: RuleVersionRow, inForce: number | null) {
   return {
     version: v.version,
     effective_from: new Date(v.effective_from_ms).toISOString(),
-    status: v.version === inForce ? ("in_force" as const) : inForce !== null && v.version < inForce ? ("superseded" as const) : ("scheduled" as const),
+    status: versionStatus(v.version, inForce),
     reason: v.reason,
     author: v.author,
     content_hash: v.content_hash,
@@ -170,7 +141,7 @@ async function ruleView(db: Db, rule: RuleRow, nowMs: number) {
 function viewOf(rule: RuleRow, versions: RuleVersionRow[], nowMs: number) {
   const latest = versions.at(-1);
   if (!latest) throw new Error(`rule ${rule.id} has no version`);
-  const inForce = versions.filter((v) => v.effective_from_ms <= nowMs).at(-1)?.version ?? null;
+  const inForce = versionInForce(versions, nowMs)?.version ?? null;
   const views = versions.map((v) => versionView(v, inForce));
   return { id: rule.id, scope: rule.scope, etag: etagOf(latest), current: views.find((v) => v.version === inForce) ?? null, latest: views.at(-1) as (typeof views)[number], versions: views };
 }
@@ -215,7 +186,7 @@ rulesApi.openapi(
     if (holder) throw new ApiError("conflict", `rule ${holder} already governs this scope: propose a new version of it`);
     await validRule(db, c.env, version.body, scope);
     const now = Date.now();
-    const first = { version: 1, effective_from_ms: effectiveFrom(version.effective_from, now, 0, "version.effective_from"), body: version.body, content_hash: await contentHash(version.body), author: c.get("principal").actor, reason: version.reason };
+    const first = { version: 1, effective_from_ms: effectiveFromOrThrow(version.effective_from, now, 0, "version.effective_from"), body: version.body, content_hash: await contentHash(version.body), author: c.get("principal").actor, reason: version.reason };
     try {
       await db.batch([
         insertRuleStatement(db, id, scope, now),
@@ -261,7 +232,7 @@ rulesApi.openapi(
     const input = c.req.valid("json");
     await validRule(db, c.env, input.body, rule.scope);
     const now = Date.now();
-    const next = { version: latest.version + 1, effective_from_ms: effectiveFrom(input.effective_from, now, latest.effective_from_ms, "effective_from"), body: input.body, content_hash: await contentHash(input.body), author: c.get("principal").actor, reason: input.reason };
+    const next = { version: latest.version + 1, effective_from_ms: effectiveFromOrThrow(input.effective_from, now, latest.effective_from_ms, "effective_from"), body: input.body, content_hash: await contentHash(input.body), author: c.get("principal").actor, reason: input.reason };
     try {
       await db.batch([
         insertRuleVersionStatement(db, rule.id, next, now),
@@ -334,7 +305,7 @@ rulesApi.openapi(
     const checked = validateRule(input.rule, { parties: new Set(await allPartyIds(db)) });
     if (!checked.ok) throw ruleProblem(checked.errors);
     const rule = checked.rule;
-    const basis_minor = rule.basis === "gross" ? input.amount_minor : input.amount_minor - input.fee_minor;
+    const basis_minor = lineBasis(rule.basis, { gross_minor: input.amount_minor, fee_minor: input.fee_minor });
     const applied = applyRule(rule, { amount_minor: basis_minor, currency: input.currency, contributors: offer?.contributors ?? [] });
     if (!applied.ok) throw ruleProblem([applied.error], offer ? "the rule" : "the rule (without offer_id, there are no contributors)");
     return c.json({ basis_minor, shares: sumByParty(applied.parts), lines: applied.lines.map((l) => ({ ...l })) }, 200);
@@ -369,10 +340,13 @@ rulesApi.openapi(
     const { body, last } = c.req.valid("json");
     const proposed = await validRule(db, c.env, body, rule.scope);
     const now = Date.now();
-    const versions = await listRuleVersions(db, rule.id);
-    const current = versions.filter((v) => v.effective_from_ms <= now).at(-1);
+    const current = versionInForce(await listRuleVersions(db, rule.id), now);
     const currentRule = current ? parseRule(current.body) : null;
-    const result = await replayOverRecentPayments(db, rule.scope, last, currentRule?.ok ? currentRule.rule : null, proposed);
+    const lines = await recentLinesInScope(db, rule.scope, last);
+    const offers = await offersByIds(db, [...new Set(lines.map((l) => l.offer_id))]);
+    // Both columns use the offers' current contributors, so they compare like with like.
+    const replayed = lines.map((l) => ({ ...l, contributors: offers.get(l.offer_id)?.contributors ?? [] }));
+    const result = replayRules(replayed, currentRule?.ok ? currentRule.rule : null, proposed);
     return c.json({ rule_id: rule.id, current_version: current?.version ?? null, ...result }, 200);
   },
 );
