@@ -8,7 +8,7 @@ import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
 import { newRouter } from "./api/openapi";
 import { rulesApi } from "./api/rules";
-import { missingSecrets } from "./env";
+import { missingSecrets } from "../workflows/env";
 import { ApiError, problemResponse, type ErrorCode } from "./errors";
 import { webhooks } from "./webhooks";
 

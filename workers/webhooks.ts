@@ -2,17 +2,19 @@
 // the workflow does that after the acknowledgement.
 import { Hono } from "hono";
 import Stripe from "stripe";
-import { database, type Db } from "../db/client";
-import { markWorkflowsStarted, storeEvent } from "../db/queries/events";
-import type { Env } from "./env";
+import { database } from "../db/client";
+import { storeEvent } from "../db/queries/events";
+import type { Env } from "../workflows/env";
+import { classifyEvent } from "../workflows/payment-events";
+import { startSplits } from "../workflows/start";
 import { ApiError } from "./errors";
-import { webCrypto } from "./stripe-client";
-import { classifyEvent } from "./webhook-events";
 
 /** Stripe's default: a signature older than five minutes is refused (replay protection). */
 export const SIGNATURE_TOLERANCE_S = 300;
 /** Stripe events are a few KiB; anything far larger is not one. */
 const MAX_BODY_BYTES = 512 * 1024;
+/** Web Crypto for the signature check: the SDK's synchronous check throws on Workers. */
+const webCrypto = Stripe.createSubtleCryptoProvider();
 
 export const webhooks = new Hono<{ Bindings: Env }>();
 
@@ -65,34 +67,4 @@ async function verifiedEvent(env: Env, body: string, signature: string): Promise
     throw new ApiError("invalid_event", "the body is signed but is not a Stripe event (needs object 'event', id, type, created, data.object)");
   }
   return event;
-}
-
-export interface SplitStart {
-  event_id: string;
-  /** The event id for its first run; a fresh id for a run started again (instance ids are unique). */
-  instance_id: string;
-}
-
-export function splitStart(event: { id: string; workflowRuns: number }): SplitStart {
-  return { event_id: event.id, instance_id: event.workflowRuns === 0 ? event.id : `${event.id}-run${event.workflowRuns + 1}` };
-}
-
-/**
- * Creates one workflow instance per event and records that it started. Called outside
- * any step and possibly twice for one event; safe, because the ledger write is keyed by
- * the payment and the workflow's first step skips finished events.
- */
-/** Returns whether every instance was created; what was not stays due for the sweep. */
-export async function startSplits(env: Env, db: Db, starts: SplitStart[]): Promise<boolean> {
-  if (starts.length === 0) return true;
-  try {
-    const result = await env.SPLIT_PAYMENT.createBatch({ instances: starts.map((s) => ({ id: s.instance_id, params: { event_id: s.event_id } })) });
-    // An id that exists already was started before: it counts as started.
-    const failed = new Set(result.errors.filter((e) => !/exist/i.test(e.message)).map((e) => starts[e.index]?.event_id));
-    await markWorkflowsStarted(db, starts.map((s) => s.event_id).filter((id) => !failed.has(id)), Date.now());
-    return failed.size === 0;
-  } catch (error) {
-    console.warn(`could not start workflows for ${starts.length} event(s); the sweep will retry:`, error instanceof Error ? error.message : String(error));
-    return false;
-  }
 }

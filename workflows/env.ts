@@ -1,4 +1,10 @@
-import type { SplitPaymentParams } from "../workflows/split-payment";
+// The worker's bindings (wrangler.toml, .dev.vars.example). They live here, below both the
+// webhook and the workflows, because both read them.
+
+/** What the split workflow is started with: the stored event to split. */
+export interface SplitPaymentParams {
+  event_id: string;
+}
 
 /** The worker's bindings: see wrangler.toml and .dev.vars.example. */
 export interface Env {
@@ -21,4 +27,9 @@ export const REQUIRED_SECRETS = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "
 
 export function missingSecrets(env: Partial<Env>): string[] {
   return REQUIRED_SECRETS.filter((name) => typeof env[name] !== "string" || env[name] === "");
+}
+
+/** The settlement currencies of `CURRENCIES` ("eur" when unset), lower case. */
+export function settlementCurrencies(env: Pick<Env, "CURRENCIES">): string[] {
+  return (env.CURRENCIES ?? "eur").split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);
 }

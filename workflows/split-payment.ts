@@ -4,20 +4,13 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
 import { parseRule, paymentPostings, splitPayment, type PaymentLineInput } from "../core";
 import { database } from "../db/client";
-import { getEvent, setEventStatus } from "../db/queries/events";
+import { getEvent, ruleOverrideOf, setEventStatus } from "../db/queries/events";
 import { postPayment, type PaymentRecord } from "../db/queries/ledger";
-import type { Env } from "../workers/env";
-import { stripeClient } from "../workers/stripe-client";
-import { classifyEvent } from "../workers/webhook-events";
+import type { Env, SplitPaymentParams } from "./env";
+import { classifyEvent } from "./payment-events";
 import { fetchCheckoutFacts, fetchInvoiceFacts, isTransientStripeError, type PaymentFacts } from "./payment-facts";
 import { planSplit } from "./split-plan";
-
-export interface SplitPaymentParams {
-  event_id: string;
-}
-
-/** An admin's explicit choice of rule version for a parked payment, stored on the event at an audited retry. */
-export type RuleOverride = { rule_id: string; version: number };
+import { stripeClient } from "./stripe";
 
 export type SplitPaymentOutcome =
   | { status: "processed"; payment_intent_id: string; transaction_id: string; posted: boolean }
@@ -58,7 +51,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       const handling = classifyEvent(JSON.parse(stored.payload));
       if (!handling.handled) return { ok: false as const, reason: handling.reason };
       await setEventStatus(db(), eventId, "processing", null, Date.now());
-      const override = stored.ruleOverride === null ? undefined : (JSON.parse(stored.ruleOverride) as RuleOverride);
+      const override = ruleOverrideOf(stored) ?? undefined;
       return { ok: true as const, source: handling.source, objectId: handling.objectId, override };
     });
     if (!source.ok) return { status: "skipped", reason: source.reason };

@@ -3,8 +3,8 @@
 import type { RuleJson } from "../core";
 import type { Db } from "../db/client";
 import { offerIdsByPrice, offersByIds, type Contributor, type Offer } from "../db/queries/catalog";
+import type { RuleOverride } from "../db/queries/events";
 import { getRule, getRuleVersion, resolveRuleVersion, scopeCovers, type RuleVersionRow } from "../db/queries/rules";
-import type { RuleOverride } from "./split-payment";
 import type { PaymentFacts } from "./payment-facts";
 
 export interface PlannedLine {

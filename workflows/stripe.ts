@@ -22,5 +22,3 @@ export function stripeClient(env: Env): Stripe {
   }
   return new Stripe(env.STRIPE_SECRET_KEY, config);
 }
-
-export const webCrypto = Stripe.createSubtleCryptoProvider();

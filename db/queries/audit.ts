@@ -1,4 +1,5 @@
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, lt, sql, type SQL } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../client";
 import { auditLog } from "../schema";
 
@@ -11,9 +12,8 @@ export interface AuditEntry {
   after: unknown;
 }
 
-/** The audit row goes into the same batch as the change it describes: both or neither. */
-export function insertAuditStatement(db: Db, e: AuditEntry, nowMs: number) {
-  return db.insert(auditLog).values({
+function auditRow(e: AuditEntry, nowMs: number): typeof auditLog.$inferInsert {
+  return {
     atMs: nowMs,
     actor: e.actor,
     action: e.action,
@@ -21,7 +21,21 @@ export function insertAuditStatement(db: Db, e: AuditEntry, nowMs: number) {
     entityId: e.entity_id,
     before: e.before === undefined || e.before === null ? null : JSON.stringify(e.before),
     after: e.after === undefined || e.after === null ? null : JSON.stringify(e.after),
-  });
+  };
+}
+
+/**
+ * The audit row goes into the same batch as the change it describes: both or neither.
+ * With `onlyIf`, the row is written only if that condition holds on `table` when the batch
+ * runs (put it before the change it records, whose WHERE says the same): a change guarded
+ * by "nobody moved this since I read it" is audited only when it happens.
+ */
+export function insertAuditStatement(db: Db, e: AuditEntry, nowMs: number, onlyIf?: { table: SQLiteTable; where: SQL | undefined }) {
+  const row = auditRow(e, nowMs);
+  if (!onlyIf) return db.insert(auditLog).values(row);
+  // INSERT … SELECT: every column of audit_log, in order, as a bound value (null for the id).
+  const fields = Object.fromEntries(Object.keys(getTableColumns(auditLog)).map((key) => [key, sql`${row[key as keyof typeof row] ?? null}`]));
+  return db.insert(auditLog).select(db.select(fields).from(onlyIf.table).where(onlyIf.where) as never);
 }
 
 export async function listAudit(db: Db, filter: { entity_type?: string; entity_id?: string; before_id?: number }, limit: number) {

@@ -1,6 +1,14 @@
 import { and, eq, inArray, isNull, lt, notInArray, or, sql } from "drizzle-orm";
 import { chunked, MAX_IDS_PER_STATEMENT, type Db } from "../client";
 import { stripeEvents, type EventStatus } from "../schema";
+import { insertAuditStatement, type AuditEntry } from "./audit";
+
+/** An admin's choice of rule version for a payment no version covered, kept on its event for every later run. */
+export type RuleOverride = { rule_id: string; version: number };
+
+export function ruleOverrideOf(event: { ruleOverride: string | null }): RuleOverride | null {
+  return event.ruleOverride === null ? null : (JSON.parse(event.ruleOverride) as RuleOverride);
+}
 
 export interface NewEvent {
   id: string;
@@ -91,4 +99,21 @@ export async function listEventsByStatus(db: Db, status: EventStatus, limit: num
     .where(eq(stripeEvents.status, status))
     .orderBy(stripeEvents.receivedAtMs)
     .limit(limit);
+}
+
+/**
+ * Puts an event back to `received` for a new run, with the rule override to use, and writes
+ * its audit row in the same batch. Both happen only if nobody moved the event since it was
+ * read (a stalled run may have finished meanwhile). Returns false when it had moved.
+ */
+export async function requeueEvent(db: Db, read: { id: string; status: EventStatus; updatedAtMs: number }, override: RuleOverride | null, audit: AuditEntry, nowMs: number): Promise<boolean> {
+  const unmoved = and(eq(stripeEvents.id, read.id), eq(stripeEvents.status, read.status), eq(stripeEvents.updatedAtMs, read.updatedAtMs));
+  const [, updated] = await db.batch([
+    insertAuditStatement(db, audit, nowMs, { table: stripeEvents, where: unmoved }),
+    db
+      .update(stripeEvents)
+      .set({ status: "received", reason: null, updatedAtMs: nowMs, ruleOverride: override === null ? null : JSON.stringify(override) })
+      .where(unmoved),
+  ]);
+  return updated.meta.changes > 0;
 }

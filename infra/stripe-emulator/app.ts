@@ -13,23 +13,11 @@
  *   /_emulator/faults, GET/DELETE /_emulator/requests, POST /_emulator/reset, GET /_emulator/health.
  */
 import { Hono } from "hono";
+// vitest.config.ts loads this file in the test host: relative imports keep their `.ts`
+// extension and there are no JSON imports, so a native config loader can follow them too.
+import { STRIPE_API_VERSION, stripeId, type StripeObject } from "./ids.ts";
 
-// No relative imports here on purpose: vitest.config.ts loads this file in the test host, and
-// Vite's future native config loader cannot follow extensionless or JSON imports.
-
-/** The API version the installed stripe SDK pins (also STRIPE_API_VERSION in objects.ts). */
-export const EMULATOR_STRIPE_VERSION = "2026-10-28.endive";
-
-/** Any Stripe API object: what the emulator stores. */
-export type StripeObject = { id: string; object: string } & Record<string, unknown>;
-
-function randomId(prefix: string, length: number): string {
-  const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  const bytes = crypto.getRandomValues(new Uint8Array(length));
-  let out = prefix;
-  for (const b of bytes) out += alphabet[b % 62];
-  return out;
-}
+export type { StripeObject };
 
 /** The next `times` requests matching it (method and path prefix) fail with `status`. */
 export interface EmulatorFault {
@@ -413,8 +401,8 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
       res = errorResponse(err);
     }
     res = new Response(res.body, res);
-    res.headers.set("Request-Id", randomId("req_", 14));
-    res.headers.set("Stripe-Version", c.req.header("Stripe-Version") ?? EMULATOR_STRIPE_VERSION);
+    res.headers.set("Request-Id", stripeId("req_", 14));
+    res.headers.set("Stripe-Version", c.req.header("Stripe-Version") ?? STRIPE_API_VERSION);
     store.record({ method, path: path + new URL(c.req.url).search, status: res.status, fault });
     c.res = res;
   });

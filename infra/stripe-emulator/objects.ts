@@ -7,6 +7,11 @@
  */
 import type Stripe from "stripe";
 
+import { minorUnitExponent } from "../../core/currency";
+import { STRIPE_API_VERSION, stripeId, type StripeObject } from "./ids.ts";
+
+export { STRIPE_API_VERSION, stripeId, type StripeObject };
+
 import balanceTransactionFx from "../stripe-fixtures/balance_transaction.json" with { type: "json" };
 import chargeFx from "../stripe-fixtures/charge.json" with { type: "json" };
 import checkoutSessionFx from "../stripe-fixtures/checkout.session.json" with { type: "json" };
@@ -19,28 +24,9 @@ import paymentIntentFx from "../stripe-fixtures/payment_intent.json" with { type
 import priceFx from "../stripe-fixtures/price.json" with { type: "json" };
 import productFx from "../stripe-fixtures/product.json" with { type: "json" };
 
-/** The API version the installed stripe SDK pins; events carry it. */
-export const STRIPE_API_VERSION = "2026-10-28.endive";
-
-/** Any Stripe API object: what the emulator stores. */
-export type StripeObject = { id: string; object: string } & Record<string, unknown>;
-
 // ---------------------------------------------------------------------------------------------
 // Currencies, fees, ids
 // ---------------------------------------------------------------------------------------------
-
-const ZERO_DECIMAL = new Set([
-  "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
-]);
-const THREE_DECIMAL = new Set(["bhd", "jod", "kwd", "omr", "tnd"]);
-
-/** Number of minor-unit decimals of a currency as Stripe counts them (0, 2 or 3). */
-export function currencyExponent(currency: string): 0 | 2 | 3 {
-  const c = currency.toLowerCase();
-  if (ZERO_DECIMAL.has(c)) return 0;
-  if (THREE_DECIMAL.has(c)) return 3;
-  return 2;
-}
 
 /**
  * The emulator's default Stripe fee, in minor units of `currency`: 1.5% of the amount rounded
@@ -49,18 +35,7 @@ export function currencyExponent(currency: string): 0 | 2 | 3 {
 export function defaultStripeFee(amount_minor: number, currency: string): number {
   assertMinor(amount_minor, "amount_minor");
   const percent = Math.floor((amount_minor * 15 + 500) / 1000);
-  return percent + (currencyExponent(currency) === 0 ? 0 : 25);
-}
-
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/** A random Stripe-like id: `stripeId("pi_")` → `pi_3xK…` (24 base62 characters). */
-export function stripeId(prefix: string, length = 24): string {
-  const bytes = new Uint8Array(length);
-  crypto.getRandomValues(bytes);
-  let out = prefix;
-  for (const b of bytes) out += BASE62[b % 62];
-  return out;
+  return percent + (minorUnitExponent(currency.toLowerCase()) === 0 ? 0 : 25);
 }
 
 function assertMinor(value: number, name: string): void {
@@ -226,7 +201,7 @@ function settlement(opts: PaymentOptions): { currency: string; amount: number; e
     throw new Error(`settlement_currency ${currency} differs from ${opts.currency}: give exchange_rate or settlement_amount_minor`);
   }
   // Stripe converts and rounds to the settlement currency's minor unit; so does the emulator.
-  const shift = 10 ** (currencyExponent(currency) - currencyExponent(opts.currency));
+  const shift = 10 ** (minorUnitExponent(currency) - minorUnitExponent(opts.currency.toLowerCase()));
   return { currency, amount: Math.round(opts.amount_minor * opts.exchange_rate * shift), exchange_rate: opts.exchange_rate };
 }
 

@@ -2,7 +2,7 @@ import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildAsyncPaymentSucceeded, buildEvent, buildHostingPayment, buildSubscriptionCheckout, buildTrainingPayment } from "../../infra/stripe-emulator/objects";
-import { sweepUnstartedEvents } from "../../workers/index";
+import { sweepUnstartedEvents } from "../../workflows/start";
 import { api, deliver, deliverAndSettle, eventStatus, putStripeObjects, seedCatalog } from "./helpers";
 
 interface PaymentView {

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { buildEvent, buildTrainingPayment } from "../../infra/stripe-emulator/objects";
 import { call, deliver, signed } from "./helpers";
-import { sweepUnstartedEvents } from "../../workers/index";
+import { sweepUnstartedEvents } from "../../workflows/start";
 
 async function storedEvents(): Promise<number> {
   return (await env.DB.prepare("SELECT count(*) AS n FROM stripe_events").first<{ n: number }>())?.n ?? 0;

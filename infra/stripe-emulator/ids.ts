@@ -1,0 +1,17 @@
+// What the emulator's server (app.ts) and its object builders (objects.ts) share.
+
+/** The API version the installed stripe SDK pins; the emulator answers in it and events carry it. */
+export const STRIPE_API_VERSION = "2026-10-28.endive";
+
+/** Any Stripe API object: what the emulator stores. */
+export type StripeObject = { id: string; object: string } & Record<string, unknown>;
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** A random Stripe-like id: `stripeId("pi_")` → `pi_3xK…` (24 base62 characters). */
+export function stripeId(prefix: string, length = 24): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  let out = prefix;
+  for (const b of bytes) out += BASE62[b % 62];
+  return out;
+}
