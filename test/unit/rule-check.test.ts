@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkRule, parseRule, validateRule, type Rule, type RuleContext } from "../../core";
+import { checkRule, parseRule, validateRule, versionNeedingContributors, type Rule, type RuleContext } from "../../core";
 import { CURRENCIES, PARTIES, ruleJsonArb } from "./arbitraries";
 
 const anyParty: RuleContext = { parties: () => true };
@@ -109,5 +109,23 @@ describe("checking a rule at save time", () => {
         expect(checkRule(parsed(json), ctx)).toEqual({ ok: true });
       }),
     );
+  });
+});
+
+describe("versionNeedingContributors: could an offer without contributors still be split?", () => {
+  const versions = [
+    { rule_id: "default", version: 1, body: rule([line("commons", "10%"), line("contributors", "remaining", { fallback: "reserve" })]) },
+    { rule_id: "training", version: 2, body: rule([line("commons", "10%"), line("contributors", "remaining")]) },
+  ];
+
+  it("names the first version with a contributors line and no fallback, and the line", () => {
+    expect(versionNeedingContributors("intro", versions)).toEqual({
+      version: versions[1],
+      error: { code: "empty_contributor_pool", path: "lines[1].to", message: 'offer(s) intro have no contributor with a weight above 0, and this line has no "fallback" party to take its share' },
+    });
+  });
+
+  it("finds none when every version has a fallback, or pays no contributors, or does not parse", () => {
+    expect(versionNeedingContributors("intro", [versions[0]!, { rule_id: "broken", version: 1, body: { basis: "net" } }, { rule_id: "fixed", version: 1, body: rule([line("commons", "100%")]) }])).toBeNull();
   });
 });
