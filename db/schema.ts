@@ -25,13 +25,20 @@ export const stripeEvents = sqliteTable(
     payload: text("payload").notNull(),
     stripeCreatedS: integer("stripe_created_s").notNull(),
     receivedAtMs: integer("received_at_ms").notNull(),
+    /**
+     * When the event is to be (re)started if nothing moves it first: right away once stored,
+     * a lease while a start is under way, the stall cutoff while a run works, the backoff after
+     * a failure. Null when nothing is due: finished, ignored, or waiting for an admin.
+     */
+    dueAtMs: integer("due_at_ms"),
     workflowStartedAtMs: integer("workflow_started_at_ms"),
+    /** Workflow instances really created for this event (run n's instance id: the event id, then `<id>-run<n>`). */
     workflowRuns: integer("workflow_runs").notNull().default(0),
     /** `{ rule_id, version }` an admin chose at a retry, for a payment no version covered; every later run uses it. */
     ruleOverride: text("rule_override"),
     updatedAtMs: integer("updated_at_ms").notNull(),
   },
-  (t) => [index("stripe_events_status").on(t.status, t.receivedAtMs)],
+  (t) => [index("stripe_events_status").on(t.status, t.receivedAtMs), index("stripe_events_due").on(t.dueAtMs)],
 );
 
 export const parties = sqliteTable("parties", {

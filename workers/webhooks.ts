@@ -6,7 +6,7 @@ import { database } from "../db/client";
 import { storeEvent } from "../db/queries/events";
 import type { Env } from "../workflows/env";
 import { classifyEvent } from "../workflows/payment-events";
-import { startSplits } from "../workflows/start";
+import { queueStarts } from "../workflows/start";
 import { ApiError } from "./errors";
 
 /** Stripe's default: a signature older than five minutes is refused (replay protection). */
@@ -45,9 +45,9 @@ webhooks.post("/stripe", async (c) => {
   );
   if (!stored) return c.json({ received: true, duplicate: true, id: event.id }, 200);
   if (handling.handled) {
-    // Not awaited by the response: if creation fails (the per-second limit, say), the
-    // event stays `received` and the scheduled sweep starts it.
-    c.executionCtx.waitUntil(startSplits(c.env, db, [{ event_id: event.id, instance_id: event.id }]));
+    // Not awaited by the response. The event is stored due now: if the queue refuses the
+    // message, the scheduled sweep queues it within a minute.
+    c.executionCtx.waitUntil(queueStarts(c.env, [event.id]));
   }
   return c.json({ received: true, id: event.id, status: handling.handled ? "received" : "ignored" }, 200);
 });

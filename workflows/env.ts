@@ -1,8 +1,14 @@
 // The worker's bindings (wrangler.toml, .dev.vars.example). They live here, below both the
 // webhook and the workflows, because both read them.
 
-/** What the split workflow is started with: the stored event to split. */
+/** What the split workflow is started with: the stored event to split, and which of its runs this is. */
 export interface SplitPaymentParams {
+  event_id: string;
+  run: number;
+}
+
+/** A message on the start queue: start the next run of this event if it is due. */
+export interface StartMessage {
   event_id: string;
 }
 
@@ -10,6 +16,8 @@ export interface SplitPaymentParams {
 export interface Env {
   DB: D1Database;
   SPLIT_PAYMENT: Workflow<SplitPaymentParams>;
+  /** Event ids whose runs are to be started, at the rate Workflows accepts (workflows/start.ts). */
+  SPLIT_STARTS: Queue<StartMessage>;
   STRIPE_SECRET_KEY: string;
   STRIPE_WEBHOOK_SECRET: string;
   /** Bootstrap admin token; further tokens live hashed in D1. */

@@ -4,6 +4,7 @@
 import type Stripe from "stripe";
 import { z } from "zod";
 import { MAX_PAYMENT_LINES } from "../core";
+import { NotYetAtStripe, PermanentPaymentProblem } from "./failures";
 
 export interface PaymentLineFacts {
   price_id: string | null;
@@ -28,11 +29,6 @@ export interface PaymentFacts {
   /** `metadata.offer_id` of the session or invoice, when set. */
   offer_hint: string | null;
   lines: PaymentLineFacts[];
-}
-
-/** A problem that retrying will not fix: the event is parked with this reason. */
-export class PermanentPaymentProblem extends Error {
-  override readonly name = "PermanentPaymentProblem";
 }
 
 const MAX_LINES = MAX_PAYMENT_LINES;
@@ -117,7 +113,7 @@ function settledCharge(pi: z.infer<typeof paymentIntent>) {
   const bt = latest.balance_transaction;
   if (bt === null || typeof bt === "string") {
     // Stripe attaches the balance transaction when the charge settles into the balance.
-    throw new Error(`charge ${latest.id} has no balance transaction yet`);
+    throw new NotYetAtStripe(`charge ${latest.id} has no balance transaction yet`);
   }
   if (bt.fee > bt.amount) {
     throw new PermanentPaymentProblem(`balance transaction ${bt.id}: the fee ${bt.fee} is larger than the amount ${bt.amount}`);
@@ -211,18 +207,4 @@ export async function fetchInvoiceFacts(stripe: Stripe, invoiceId: string): Prom
         return { price_id: price === undefined || price === null ? null : typeof price === "string" ? price : price.id, amount_minor: l.amount, description: l.description ?? null };
       }),
   };
-}
-
-/**
- * Stripe errors worth retrying: the network, rate limits, Stripe's own 5xx, and our key being
- * refused (401/403: a rotated or under-permitted key is fixed by an operator, then the sweep's
- * retries split everything that waited, instead of parking each payment for good).
- */
-export function isTransientStripeError(error: unknown): boolean {
-  if (!(error instanceof Error)) return true;
-  const e = error as Error & { type?: string; statusCode?: number };
-  const retried = ["StripeConnectionError", "StripeRateLimitError", "StripeAPIError", "StripeAuthenticationError", "StripePermissionError"];
-  if (e.type !== undefined && retried.includes(e.type)) return true;
-  if (typeof e.statusCode === "number") return e.statusCode >= 500 || e.statusCode === 429 || e.statusCode === 401 || e.statusCode === 403;
-  return !(error instanceof PermanentPaymentProblem);
 }

@@ -1,122 +1,176 @@
-// The split of one payment, as durable steps. Each step is idempotent: a step may run
-// again after a crash or a retry, and the ledger write is keyed by the payment intent,
-// so a replayed event or a retried step can never post twice.
+// The split of one payment, as durable steps. A payment that needs no waiting takes three:
+// take the event in hand (and look at the ledger first), fetch the payment from Stripe, then
+// plan, compute, post and mark processed in one D1 batch. Each step is idempotent: it may run
+// again after a crash or a retry, and the ledger write is keyed by the payment intent, so a
+// replayed event, a second run or a retried step can never post twice.
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
 import { parseRule, paymentPostings, splitPayment, type PaymentLineInput } from "../core";
-import { database } from "../db/client";
-import { getEvent, ruleOverrideOf, setEventStatus } from "../db/queries/events";
-import { postPayment, type PaymentRecord } from "../db/queries/ledger";
+import { database, type Db } from "../db/client";
+import { beginRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
+import { paymentBySource, postPayment, type PaymentRecord } from "../db/queries/ledger";
 import type { Env, SplitPaymentParams } from "./env";
-import { classifyEvent } from "./payment-events";
-import { fetchCheckoutFacts, fetchInvoiceFacts, isTransientStripeError, type PaymentFacts } from "./payment-facts";
-import { planSplit } from "./split-plan";
+import { classifyFailure, describeError, MAX_RETRY_AFTER_S, PermanentPaymentProblem } from "./failures";
+import { classifyEvent, type PaymentSource } from "./payment-events";
+import { fetchCheckoutFacts, fetchInvoiceFacts, type PaymentFacts } from "./payment-facts";
+import { planSplit, type SplitPlan } from "./split-plan";
 import { stripeClient } from "./stripe";
 
 export type SplitPaymentOutcome =
-  | { status: "processed"; payment_intent_id: string; transaction_id: string; posted: boolean }
+  | { status: "processed"; payment_intent_id: string; transaction_id: string; posted: boolean; note: string | null }
   | { status: "parked"; reason: string }
   | { status: "skipped"; reason: string };
 
 /** Stripe and D1 hiccups are retried with exponential backoff: 5 s, 10 s, 20 s, 40 s, 80 s. */
-const RETRIED: WorkflowStepConfig = { retries: { limit: 5, delay: "5 seconds", backoff: "exponential" }, timeout: "1 minute" };
+const RETRIES = { limit: 5, delay_ms: 5_000, timeout_ms: 60_000 } as const;
+const RETRIED: WorkflowStepConfig = { retries: { limit: RETRIES.limit, delay: RETRIES.delay_ms, backoff: "exponential" }, timeout: RETRIES.timeout_ms };
+/** How many times a step waits as Stripe's Retry-After asks before it counts as a failure. */
+const MAX_STRIPE_WAITS = 3;
 
-type Fetched = { ok: true; facts: PaymentFacts } | { ok: false; reason: string };
+/** The longest one step can take: every try timing out, and every backoff delay between them. */
+const WORST_STEP_MS = (RETRIES.limit + 1) * RETRIES.timeout_ms + RETRIES.delay_ms * (2 ** RETRIES.limit - 1);
+/**
+ * The longest a live run can go between taking the event in hand and its last write: the
+ * Stripe step with all its Retry-After waits, the posting step, and marking the event failed.
+ */
+export const WORST_RUN_MS = (MAX_STRIPE_WAITS + 1) * WORST_STEP_MS + MAX_STRIPE_WAITS * MAX_RETRY_AFTER_S * 1000 + 2 * WORST_STEP_MS;
+/** A run that has not finished this long after taking its event in hand is dead: the event is due again. */
+export const STALL_CUTOFF_MS = WORST_RUN_MS + 15 * 60_000;
+
+type Taken = { go: true; source: PaymentSource; objectId: string; override: { rule_id: string; version: number } | undefined } | { go: false; outcome: SplitPaymentOutcome };
+type Fetched = { ok: true; facts: PaymentFacts } | { ok: false; reason: string } | { ok: "wait"; seconds: number };
+
+/**
+ * Runs a step's work. What retrying cannot fix parks the event at once, in this step; what
+ * can is thrown again as a plain sentence (the platform keeps step errors: they stay clean),
+ * so that the step's retries take it.
+ */
+async function parkOnPermanent<T>(db: Db, eventId: string, work: () => Promise<T>): Promise<T | { status: "parked"; reason: string }> {
+  try {
+    return await work();
+  } catch (error) {
+    const failure = classifyFailure(error);
+    if (failure.transient) throw new Error(failure.reason);
+    await parkEvent(db, eventId, failure.reason, Date.now());
+    return { status: "parked", reason: failure.reason };
+  }
+}
 
 export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentParams> {
   override async run(event: Readonly<WorkflowEvent<SplitPaymentParams>>, step: WorkflowStep): Promise<SplitPaymentOutcome> {
-    const eventId = event.payload.event_id;
+    const { event_id: eventId, run } = event.payload;
     try {
-      const outcome = await this.split(eventId, step);
-      // One line per run for `wrangler tail` and Workers Logs: ids and outcomes, no secrets.
-      console.log(JSON.stringify({ msg: "split finished", event_id: eventId, ...outcome }));
+      const outcome = await this.split(eventId, run, step);
+      // One line per run for `wrangler tail` and Workers Logs: ids and outcomes, nothing personal.
+      console.log(JSON.stringify({ msg: "split finished", event_id: eventId, run, ...outcome }));
       return outcome;
     } catch (error) {
       // Retries are exhausted: say so on the event, where the API shows it, then fail the run.
-      const reason = error instanceof Error ? error.message : String(error);
-      console.error(JSON.stringify({ msg: "split failed", event_id: eventId, reason }));
+      const reason = describeError(error);
+      console.error(JSON.stringify({ msg: "split failed", event_id: eventId, run, reason }));
       await step.do("mark the event failed", RETRIED, async () => {
-        await setEventStatus(database(this.env.DB), eventId, "failed", reason.slice(0, 500), Date.now());
+        await failEvent(database(this.env.DB), eventId, reason, Date.now());
       });
-      throw error;
+      throw new Error(reason);
     }
   }
 
-  private async split(eventId: string, step: WorkflowStep): Promise<SplitPaymentOutcome> {
+  private async split(eventId: string, run: number, step: WorkflowStep): Promise<SplitPaymentOutcome> {
     const db = () => database(this.env.DB);
 
-    const source = await step.do("start processing the event", RETRIED, async () => {
-      const stored = await getEvent(db(), eventId);
-      if (!stored) return { ok: false as const, reason: `event ${eventId} is not stored` };
-      if (stored.status === "processed" || stored.status === "ignored") return { ok: false as const, reason: `event already ${stored.status}` };
-      const handling = classifyEvent(JSON.parse(stored.payload));
-      if (!handling.handled) return { ok: false as const, reason: handling.reason };
-      await setEventStatus(db(), eventId, "processing", null, Date.now());
-      const override = ruleOverrideOf(stored) ?? undefined;
-      return { ok: true as const, source: handling.source, objectId: handling.objectId, override };
-    });
-    if (!source.ok) return { status: "skipped", reason: source.reason };
+    const taken = await step.do("take the event in hand", RETRIED, () => parkOnPermanent(db(), eventId, () => this.take(db(), eventId, run)));
+    if ("status" in taken) return taken;
+    if (!taken.go) return taken.outcome;
 
-    const fetched = await step.do("fetch the payment from Stripe", RETRIED, async (): Promise<Fetched> => {
-      const stripe = stripeClient(this.env);
-      try {
-        const facts = source.source === "checkout.session" ? await fetchCheckoutFacts(stripe, source.objectId) : await fetchInvoiceFacts(stripe, source.objectId);
-        return { ok: true, facts };
-      } catch (error) {
-        if (isTransientStripeError(error)) throw error;
-        return { ok: false, reason: error instanceof Error ? error.message : String(error) };
-      }
-    });
+    const fetched = await this.fetchFacts(step, taken.source, taken.objectId);
     if (!fetched.ok) return this.park(step, eventId, fetched.reason);
     const facts = fetched.facts;
 
-    const plan = await step.do("resolve the offers and the rule versions in force", RETRIED, () => planSplit(db(), facts, source.override));
-    if (!plan.ok) return this.park(step, eventId, plan.reason);
+    return step.do("split and post the payment", RETRIED, () => parkOnPermanent(db(), eventId, async () => this.post(db(), eventId, facts, await planSplit(db(), facts, taken.override))));
+  }
 
-    const allocation = await step.do("compute the allocation", async () => {
-      const lines: PaymentLineInput[] = [];
-      for (const [i, l] of plan.lines.entries()) {
-        const rule = parseRule(l.rule);
-        if (!rule.ok) return { ok: false as const, reason: `rule ${l.rule_id}@${l.rule_version} is not valid: ${rule.errors[0]?.message}` };
-        lines.push({ key: String(i), weight_minor: l.weight_minor, rule: rule.rule, contributors: l.contributors });
-      }
-      const split = splitPayment({ currency: facts.currency, gross_minor: facts.gross_minor, fee_minor: facts.fee_minor, lines });
-      if (!split.ok) return { ok: false as const, reason: `the rule cannot split this payment: ${split.error.message}` };
-      return { ok: true as const, split: split.value, postings: paymentPostings(split.value) };
-    });
-    if (!allocation.ok) return this.park(step, eventId, allocation.reason);
+  /**
+   * Step 1. Only the event's latest run goes on, and never for a finished or parked event. A
+   * run started again looks at the ledger first: a payment already posted (by this event's
+   * earlier run, or by another event for the same payment) is not fetched or planned again.
+   */
+  private async take(db: Db, eventId: string, run: number): Promise<Taken> {
+    const now = Date.now();
+    const stored = await beginRun(db, eventId, run, now, STALL_CUTOFF_MS);
+    if (!stored) return { go: false, outcome: { status: "skipped", reason: `run ${run} of event ${eventId} has nothing to do: the event is finished, parked, or a later run has it` } };
+    const handling = classifyEvent(JSON.parse(stored.payload));
+    if (!handling.handled) {
+      await markIgnored(db, eventId, handling.reason, now);
+      return { go: false, outcome: { status: "skipped", reason: handling.reason } };
+    }
+    const posted = await paymentBySource(db, handling.objectId);
+    if (posted) {
+      const note = posted.eventId === eventId ? `payment ${posted.id} was posted by an earlier run of this event` : `payment ${posted.id} was already posted by event ${posted.eventId}: not posted twice`;
+      await markProcessed(db, eventId, note, now);
+      return { go: false, outcome: { status: "processed", payment_intent_id: posted.id, transaction_id: posted.transactionId, posted: false, note } };
+    }
+    return { go: true, source: handling.source, objectId: handling.objectId, override: ruleOverrideOf(stored) ?? undefined };
+  }
 
-    const outcome = await step.do("post the ledger transaction", RETRIED, async () => {
-      const record: PaymentRecord = {
-        id: facts.payment_intent_id,
-        source_type: facts.source_type,
-        source_id: facts.source_id,
-        event_id: eventId,
-        currency: facts.currency,
-        gross_minor: facts.gross_minor,
-        fee_minor: facts.fee_minor,
-        net_minor: facts.net_minor,
-        presentment_currency: facts.presentment_currency,
-        presentment_amount_minor: facts.presentment_amount_minor,
-        paid_at_s: facts.paid_at_s,
-        lines: plan.lines.map((l, i) => {
-          const line = allocation.split.lines[i];
-          if (!line) throw new Error(`allocation lost line ${i}`);
-          return { offer_id: l.offer_id, price_id: l.price_id, rule_id: l.rule_id, rule_version: l.rule_version, basis: line.basis, gross_minor: line.gross_minor, fee_minor: line.fee_minor, basis_minor: line.basis_minor };
-        }),
-      };
-      return postPayment(db(), record, allocation.postings, Date.now());
-    });
+  /** Step 2: what Stripe says about the payment, waiting as Stripe asks when it says Retry-After. */
+  private async fetchFacts(step: WorkflowStep, source: PaymentSource, objectId: string): Promise<{ ok: true; facts: PaymentFacts } | { ok: false; reason: string }> {
+    for (let attempt = 1; ; attempt++) {
+      const name = attempt === 1 ? "fetch the payment from Stripe" : `fetch the payment from Stripe, try ${attempt}`;
+      const fetched = await step.do(name, RETRIED, async (): Promise<Fetched> => {
+        try {
+          const stripe = stripeClient(this.env);
+          return { ok: true, facts: source === "checkout.session" ? await fetchCheckoutFacts(stripe, objectId) : await fetchInvoiceFacts(stripe, objectId) };
+        } catch (error) {
+          const failure = classifyFailure(error);
+          if (!failure.transient) return { ok: false, reason: failure.reason };
+          if (failure.retry_after_s !== null && attempt <= MAX_STRIPE_WAITS) return { ok: "wait", seconds: failure.retry_after_s };
+          // Thrown again as a plain sentence: the platform keeps step errors, and they stay clean.
+          throw new Error(failure.reason);
+        }
+      });
+      if (fetched.ok !== "wait") return fetched;
+      await step.sleep(`wait ${fetched.seconds} s as Stripe asked, before try ${attempt + 1}`, fetched.seconds * 1000);
+    }
+  }
 
-    await step.do("mark the event processed", RETRIED, async () => {
-      const note = outcome.posted ? null : `payment ${facts.payment_intent_id} was already on the ledger (${outcome.transaction_id}): not posted twice`;
-      await setEventStatus(db(), eventId, "processed", note, Date.now());
+  /** Step 3's work: the plan's lines split by their rules and posted with the event marked processed, in one batch. */
+  private async post(db: Db, eventId: string, facts: PaymentFacts, plan: SplitPlan): Promise<SplitPaymentOutcome> {
+    if (!plan.ok) throw new PermanentPaymentProblem(plan.reason);
+    const lines: PaymentLineInput[] = plan.lines.map((l, i) => {
+      const rule = parseRule(l.rule);
+      if (!rule.ok) throw new PermanentPaymentProblem(`rule ${l.rule_id}@${l.rule_version} is not valid: ${rule.errors[0]?.message}`);
+      return { key: String(i), weight_minor: l.weight_minor, rule: rule.rule, contributors: l.contributors };
     });
-    return { status: "processed", payment_intent_id: facts.payment_intent_id, transaction_id: outcome.transaction_id, posted: outcome.posted };
+    const split = splitPayment({ currency: facts.currency, gross_minor: facts.gross_minor, fee_minor: facts.fee_minor, lines });
+    if (!split.ok) throw new PermanentPaymentProblem(`the rule cannot split this payment: ${split.error.message}`);
+    const record: PaymentRecord = {
+      id: facts.payment_intent_id,
+      source_type: facts.source_type,
+      source_id: facts.source_id,
+      event_id: eventId,
+      currency: facts.currency,
+      gross_minor: facts.gross_minor,
+      fee_minor: facts.fee_minor,
+      net_minor: facts.net_minor,
+      presentment_currency: facts.presentment_currency,
+      presentment_amount_minor: facts.presentment_amount_minor,
+      paid_at_s: facts.paid_at_s,
+      lines: plan.lines.map((l, i) => {
+        const line = split.value.lines[i];
+        if (!line) throw new PermanentPaymentProblem(`the split lost line ${i}`);
+        return { offer_id: l.offer_id, price_id: l.price_id, rule_id: l.rule_id, rule_version: l.rule_version, basis: line.basis, gross_minor: line.gross_minor, fee_minor: line.fee_minor, basis_minor: line.basis_minor };
+      }),
+    };
+    const now = Date.now();
+    const outcome = await postPayment(db, record, paymentPostings(split.value), now, [markProcessedStatement(db, eventId, null, now)]);
+    if (outcome.posted) return { status: "processed", payment_intent_id: record.id, transaction_id: outcome.transaction_id, posted: true, note: null };
+    const note = outcome.event_id === eventId ? `payment ${record.id} was posted by an earlier run of this event` : `payment ${record.id} was already posted by event ${outcome.event_id}: not posted twice`;
+    await markProcessed(db, eventId, note, now);
+    return { status: "processed", payment_intent_id: record.id, transaction_id: outcome.transaction_id, posted: false, note };
   }
 
   private async park(step: WorkflowStep, eventId: string, reason: string): Promise<SplitPaymentOutcome> {
     await step.do("park the event", RETRIED, async () => {
-      await setEventStatus(database(this.env.DB), eventId, "parked", reason.slice(0, 500), Date.now());
+      await parkEvent(database(this.env.DB), eventId, reason, Date.now());
     });
     return { status: "parked", reason };
   }

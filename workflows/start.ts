@@ -1,48 +1,126 @@
-// Starting split workflows: from the webhook (right after the event is stored), from an
-// admin's retry, and from the scheduled sweep that picks up whatever was never started.
+// Starting split runs. Every start goes through one door, `startDueEvents`: it takes a lease on
+// the events that are due (so the queue, the sweep and an admin's retry never start the same
+// event twice at once), creates their workflow instances, and records only the runs that
+// really started. The webhook and the sweep do not start anything themselves: they put event
+// ids on the start queue, whose consumer starts them at the rate Workflows accepts.
 import { database, type Db } from "../db/client";
-import { eventsToStart, markWorkflowsStarted } from "../db/queries/events";
-import type { Env } from "./env";
+import { claimDueEvents, dueEventIds, recordStarts, releaseClaims } from "../db/queries/events";
+import type { Env, StartMessage } from "./env";
+import { describeError } from "./failures";
 
+/** Workflows accepts at most this many instance creations per second per workflow (429 above). */
+export const CREATIONS_PER_SECOND = 100;
 /** createBatch takes at most 100 instances. */
-const SWEEP_BATCH = 100;
-/** An event younger than this may still be starting from its own request. */
-const SWEEP_GRACE_MS = 60_000;
+const BATCH = 100;
+/** A claimer has this long to create the instances it claimed before another may try. */
+const START_LEASE_MS = 60_000;
+/** A run whose instance was created but that has not reached its first step by then is started again. */
+export const FIRST_STEP_TIMEOUT_MS = 15 * 60_000;
+/** What one sweep hands to the queue at most; the next minute's sweep takes the rest. */
+const SWEEP_LIMIT = 1_000;
+/** Workflows' error code for "an instance with this id already exists" (instance.already_exists). */
+const INSTANCE_ALREADY_EXISTS = 10405;
 
-export interface SplitStart {
-  event_id: string;
-  /** The event id for its first run; a fresh id for a run started again (instance ids are unique). */
-  instance_id: string;
+/** Run 1 of an event is the instance named by the event id; run n > 1 is `<event id>-run<n>`. */
+export function instanceId(eventId: string, run: number): string {
+  return run === 1 ? eventId : `${eventId}-run${run}`;
 }
 
-export function splitStart(event: { id: string; workflowRuns: number }): SplitStart {
-  return { event_id: event.id, instance_id: event.workflowRuns === 0 ? event.id : `${event.id}-run${event.workflowRuns + 1}` };
+export interface StartOutcome {
+  /** Events whose next run started now (or had been created already by an earlier try). */
+  started: string[];
+  /** Events that were due but whose start failed: due again, with why. */
+  failed: { id: string; reason: string }[];
+  /** Events that were not due (finished, running, or leased by another claimer). */
+  skipped: string[];
 }
 
-/**
- * Creates one workflow instance per event and records that it started. Called outside
- * any step and possibly twice for one event; safe, because the ledger write is keyed by
- * the payment and the workflow's first step skips finished events. Returns whether every
- * instance was created; what was not stays due for the sweep.
- */
-export async function startSplits(env: Env, db: Db, starts: SplitStart[]): Promise<boolean> {
-  if (starts.length === 0) return true;
+/** Starts the next run of those of `ids` that are due. At most 100 ids. Never throws. */
+export async function startDueEvents(env: Env, db: Db, ids: readonly string[], nowMs = Date.now()): Promise<StartOutcome> {
+  const unique = [...new Set(ids)].slice(0, BATCH);
+  let claimed: { id: string; workflowRuns: number }[];
   try {
-    const result = await env.SPLIT_PAYMENT.createBatch({ instances: starts.map((s) => ({ id: s.instance_id, params: { event_id: s.event_id } })) });
-    // An id that exists already was started before: it counts as started.
-    const failed = new Set(result.errors.filter((e) => !/exist/i.test(e.message)).map((e) => starts[e.index]?.event_id));
-    await markWorkflowsStarted(db, starts.map((s) => s.event_id).filter((id) => !failed.has(id)), Date.now());
-    return failed.size === 0;
+    claimed = await claimDueEvents(db, unique, nowMs, START_LEASE_MS);
   } catch (error) {
-    console.warn(`could not start workflows for ${starts.length} event(s); the sweep will retry:`, error instanceof Error ? error.message : String(error));
+    return { started: [], failed: unique.map((id) => ({ id, reason: describeError(error) })), skipped: [] };
+  }
+  const claimedIds = new Set(claimed.map((c) => c.id));
+  const skipped = unique.filter((id) => !claimedIds.has(id));
+  if (claimed.length === 0) return { started: [], failed: [], skipped };
+  const runs = claimed.map((c) => ({ id: c.id, run: c.workflowRuns + 1 }));
+  const failed: { id: string; reason: string }[] = [];
+  try {
+    const result = await env.SPLIT_PAYMENT.createBatch({ instances: runs.map((r) => ({ id: instanceId(r.id, r.run), params: { event_id: r.id, run: r.run } })) });
+    for (const error of result.errors) {
+      // An instance that exists was created by an earlier try that died before recording it.
+      if (error.code === INSTANCE_ALREADY_EXISTS) continue;
+      const run = runs[error.index];
+      if (run) failed.push({ id: run.id, reason: `Workflows refused the instance (${error.code}): ${error.message}` });
+    }
+  } catch (error) {
+    failed.push(...runs.map((r) => ({ id: r.id, reason: `Workflows refused the batch: ${describeError(error)}` })));
+  }
+  const failedIds = new Set(failed.map((f) => f.id));
+  const started = runs.filter((r) => !failedIds.has(r.id));
+  try {
+    await recordStarts(db, started, Date.now(), FIRST_STEP_TIMEOUT_MS);
+    if (failed.length > 0) await releaseClaims(db, [...failedIds], Date.now());
+  } catch (error) {
+    // The leases run out by themselves: the events are due again within START_LEASE_MS.
+    console.warn(JSON.stringify({ msg: "could not record workflow starts; the leases will expire", events: claimed.length, error: describeError(error) }));
+  }
+  return { started: started.map((s) => s.id), failed, skipped };
+}
+
+/** Puts event ids on the start queue. Returns false (and logs) when the queue refused them: the sweep is the backstop. */
+export async function queueStarts(env: Env, ids: readonly string[]): Promise<boolean> {
+  try {
+    for (let i = 0; i < ids.length; i += BATCH) {
+      await env.SPLIT_STARTS.sendBatch(ids.slice(i, i + BATCH).map((event_id) => ({ body: { event_id } })));
+    }
+    return true;
+  } catch (error) {
+    console.warn(JSON.stringify({ msg: "could not queue starts; the sweep will", events: ids.length, error: describeError(error) }));
     return false;
   }
 }
 
-/** The scheduled sweep: starts the events that were stored but never started (see DOMAIN.md, Cloudflare). */
-export async function sweepUnstartedEvents(env: Env, nowMs = Date.now()): Promise<number> {
-  const db = database(env.DB);
-  const due = await eventsToStart(db, nowMs, SWEEP_GRACE_MS, SWEEP_BATCH);
-  await startSplits(env, db, due.map(splitStart));
-  return due.length;
+/** The scheduled sweep (every minute): every due event goes on the start queue. Returns how many. */
+export async function sweepDueEvents(env: Env, nowMs = Date.now()): Promise<number> {
+  const ids = await dueEventIds(database(env.DB), nowMs, SWEEP_LIMIT);
+  if (ids.length > 0) await queueStarts(env, ids);
+  return ids.length;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The start queue's consumer. With `max_concurrency = 1`, one batch at a time: each batch
+ * creates at most 100 instances and lasts at least a hundredth of a second per instance
+ * created, which holds creation to CREATIONS_PER_SECOND. Messages whose start failed are
+ * retried by the queue after a short delay; the others are acknowledged.
+ */
+export async function consumeStarts(batch: MessageBatch<unknown>, env: Env, _ctx?: ExecutionContext, pause: (ms: number) => Promise<unknown> = sleep): Promise<void> {
+  const began = Date.now();
+  const byEvent = new Map<string, Message<unknown>[]>();
+  for (const message of batch.messages) {
+    const body = message.body as Partial<StartMessage> | null;
+    if (typeof body?.event_id !== "string") {
+      message.ack(); // not ours: nothing to start
+      continue;
+    }
+    byEvent.set(body.event_id, [...(byEvent.get(body.event_id) ?? []), message]);
+  }
+  const outcome = await startDueEvents(env, database(env.DB), [...byEvent.keys()], began);
+  const failed = new Set(outcome.failed.map((f) => f.id));
+  for (const [id, messages] of byEvent) {
+    for (const message of messages) {
+      if (failed.has(id)) message.retry({ delaySeconds: 2 });
+      else message.ack();
+    }
+  }
+  if (outcome.failed.length > 0) console.warn(JSON.stringify({ msg: "some starts failed; retried by the queue", failed: outcome.failed.length, reason: outcome.failed[0]?.reason }));
+  const minimumMs = Math.ceil((outcome.started.length * 1000) / CREATIONS_PER_SECOND);
+  const left = began + minimumMs - Date.now();
+  if (left > 0) await pause(left);
 }

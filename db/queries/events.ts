@@ -1,5 +1,7 @@
-import { and, eq, inArray, isNull, lt, notInArray, or, sql } from "drizzle-orm";
-import { chunked, MAX_IDS_PER_STATEMENT, type Db } from "../client";
+// Stripe events as stored, and their way through a run. Every state an event can be in says
+// when it is next due for a start (`due_at_ms`), so nothing waits unseen: see the schema.
+import { and, asc, eq, inArray, isNotNull, lte, notInArray, sql } from "drizzle-orm";
+import { byChunks, type Db } from "../client";
 import { stripeEvents, type EventStatus } from "../schema";
 import { insertAuditStatement, type AuditEntry } from "./audit";
 
@@ -20,11 +22,18 @@ export interface NewEvent {
   stripeCreatedS: number;
 }
 
-/** Stores a verified event once. Returns false when the id was already stored. */
+/** Failed events are started again after 10 min, 20 min, 40 min… up to this many runs (about two days). */
+export const MAX_AUTOMATIC_RUNS = 9;
+const FAILED_BACKOFF_MS = 5 * 60_000;
+
+/** Events that no run may touch again. */
+const FINAL: EventStatus[] = ["processed", "ignored"];
+
+/** Stores a verified event once, due at once if it is to be split. Returns false when the id was already stored. */
 export async function storeEvent(db: Db, event: NewEvent, nowMs: number): Promise<boolean> {
   const inserted = await db
     .insert(stripeEvents)
-    .values({ ...event, receivedAtMs: nowMs, updatedAtMs: nowMs })
+    .values({ ...event, receivedAtMs: nowMs, updatedAtMs: nowMs, dueAtMs: event.status === "received" ? nowMs : null })
     .onConflictDoNothing({ target: stripeEvents.id })
     .returning({ id: stripeEvents.id });
   return inserted.length === 1;
@@ -34,77 +43,133 @@ export async function getEvent(db: Db, id: string) {
   return db.query.stripeEvents.findFirst({ where: eq(stripeEvents.id, id) });
 }
 
-/** Moves an event on; a processed or ignored event stays as it is (a late duplicate run cannot undo it). */
-export async function setEventStatus(db: Db, id: string, status: EventStatus, reason: string | null, nowMs: number) {
+// ---- starting runs ---------------------------------------------------------------------------
+
+/** The due events, soonest first: what the sweep hands to the start queue. */
+export async function dueEventIds(db: Db, nowMs: number, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ id: stripeEvents.id })
+    .from(stripeEvents)
+    .where(lte(stripeEvents.dueAtMs, nowMs))
+    .orderBy(asc(stripeEvents.dueAtMs))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Takes a start lease on those of `ids` that are due: their `due_at` moves to the end of the
+ * lease, so a second claimer (the sweep's message, an admin's retry) finds them not due and
+ * leaves them. Returns what was claimed, with the runs they have had.
+ */
+export async function claimDueEvents(db: Db, ids: readonly string[], nowMs: number, leaseMs: number): Promise<{ id: string; workflowRuns: number }[]> {
+  return byChunks([...new Set(ids)], (chunk) =>
+    db
+      .update(stripeEvents)
+      .set({ dueAtMs: nowMs + leaseMs })
+      .where(and(inArray(stripeEvents.id, chunk), lte(stripeEvents.dueAtMs, nowMs)))
+      .returning({ id: stripeEvents.id, workflowRuns: stripeEvents.workflowRuns }),
+  );
+}
+
+/**
+ * Records runs that really started (their instance was created, or existed already): the run
+ * counts, and the event is due again only if the run never reaches its first step.
+ */
+export async function recordStarts(db: Db, started: readonly { id: string; run: number }[], nowMs: number, firstStepTimeoutMs: number): Promise<void> {
+  if (started.length === 0) return;
+  const statements = started.map((s) =>
+    db
+      .update(stripeEvents)
+      .set({ workflowRuns: s.run, workflowStartedAtMs: nowMs, dueAtMs: nowMs + firstStepTimeoutMs })
+      .where(and(eq(stripeEvents.id, s.id), eq(stripeEvents.workflowRuns, s.run - 1))),
+  );
+  await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+}
+
+/** Gives back start leases that did not lead to a start: the events are due again at `dueAtMs`. */
+export async function releaseClaims(db: Db, ids: readonly string[], dueAtMs: number): Promise<void> {
+  await byChunks([...ids], async (chunk) => {
+    await db.update(stripeEvents).set({ dueAtMs }).where(and(inArray(stripeEvents.id, chunk), notInArray(stripeEvents.status, FINAL)));
+    return [];
+  });
+}
+
+// ---- in a run -----------------------------------------------------------------------------
+
+/**
+ * Run `run` takes the event in hand: `processing`, due again at the stall cutoff. Only the
+ * event's latest run may, and never a finished or parked event; returns the event, or
+ * undefined when this run has nothing to do.
+ */
+export async function beginRun(db: Db, id: string, run: number, nowMs: number, stallCutoffMs: number) {
+  const [row] = await db
+    .update(stripeEvents)
+    .set({ status: "processing", reason: null, dueAtMs: nowMs + stallCutoffMs, updatedAtMs: nowMs })
+    .where(and(eq(stripeEvents.id, id), eq(stripeEvents.workflowRuns, run), inArray(stripeEvents.status, ["received", "processing", "failed"])))
+    .returning();
+  return row;
+}
+
+/** `processed`, with a note (who posted the payment); nothing is due any more. For a batch. */
+export function markProcessedStatement(db: Db, id: string, note: string | null, nowMs: number) {
+  return db
+    .update(stripeEvents)
+    .set({ status: "processed", reason: note, dueAtMs: null, updatedAtMs: nowMs })
+    .where(and(eq(stripeEvents.id, id), notInArray(stripeEvents.status, FINAL)));
+}
+
+export async function markProcessed(db: Db, id: string, note: string | null, nowMs: number): Promise<void> {
+  await markProcessedStatement(db, id, note, nowMs);
+}
+
+/** `ignored` by the run (the payment turned out not to be one to split), with why. */
+export async function markIgnored(db: Db, id: string, reason: string, nowMs: number): Promise<void> {
+  await db.update(stripeEvents).set({ status: "ignored", reason, dueAtMs: null, updatedAtMs: nowMs }).where(and(eq(stripeEvents.id, id), notInArray(stripeEvents.status, FINAL)));
+}
+
+/** `parked` with its reason: retrying cannot fix it, so it waits for an admin. */
+export async function parkEvent(db: Db, id: string, reason: string, nowMs: number): Promise<void> {
+  await db.update(stripeEvents).set({ status: "parked", reason, dueAtMs: null, updatedAtMs: nowMs }).where(and(eq(stripeEvents.id, id), notInArray(stripeEvents.status, FINAL)));
+}
+
+/**
+ * `failed` after a run spent its retries: due again after 10, 20, 40 minutes… while it has had
+ * fewer than MAX_AUTOMATIC_RUNS runs, then waiting for an admin, as its reason says.
+ */
+export async function failEvent(db: Db, id: string, reason: string, nowMs: number): Promise<void> {
+  const runs = stripeEvents.workflowRuns;
   await db
     .update(stripeEvents)
-    .set({ status, reason, updatedAtMs: nowMs })
-    .where(and(eq(stripeEvents.id, id), notInArray(stripeEvents.status, ["processed", "ignored"])));
+    .set({
+      status: "failed",
+      reason: sql`case when ${runs} < ${MAX_AUTOMATIC_RUNS} then ${reason} else ${reason} || ${` (gave up after ${MAX_AUTOMATIC_RUNS} runs: retry it by hand)`} end`,
+      dueAtMs: sql`case when ${runs} < ${MAX_AUTOMATIC_RUNS} then ${nowMs} + ${FAILED_BACKOFF_MS} * (1 << min(${runs}, 20)) else null end`,
+      updatedAtMs: nowMs,
+    })
+    .where(and(eq(stripeEvents.id, id), notInArray(stripeEvents.status, FINAL)));
 }
 
-/** Records that workflow instances were created for these events. */
-export async function markWorkflowsStarted(db: Db, ids: string[], nowMs: number) {
-  for (const chunk of chunked(ids, MAX_IDS_PER_STATEMENT)) {
-    await db
-      .update(stripeEvents)
-      .set({ workflowStartedAtMs: nowMs, workflowRuns: sql`${stripeEvents.workflowRuns} + 1`, updatedAtMs: nowMs })
-      .where(inArray(stripeEvents.id, chunk));
-  }
-}
+// ---- reading and retrying ---------------------------------------------------------------------
 
-/**
- * A run that has not moved its event for this long has died. A live run moves it at its
- * first and last steps; in between, five steps of six attempts (1 min timeout, 155 s of
- * backoff) take 45 minutes at the very worst.
- */
-export const STALE_RUN_MS = 2 * 60 * 60_000;
-/** Failed events are started again after 10 min, 20 min, 40 min… up to this many runs (about two days). */
-export const MAX_RUNS = 9;
-const FAILED_BACKOFF_MS = 5 * 60_000;
+const listColumns = {
+  id: stripeEvents.id,
+  type: stripeEvents.type,
+  status: stripeEvents.status,
+  reason: stripeEvents.reason,
+  dueAtMs: stripeEvents.dueAtMs,
+  workflowRuns: stripeEvents.workflowRuns,
+};
 
-/**
- * The events the sweep (re)starts, oldest first:
- * - stored but never started (creation refused, or the worker died between insert and create);
- * - started long ago but still `received` (the instance never ran its first step);
- * - `processing` with no progress for STALE_RUN_MS (the run died);
- * - past MAX_RUNS an event waits for an admin's retry, so that a few broken ones cannot
- *   crowd the sweep's batch for ever;
- * - `failed` (retries exhausted, Stripe down for a while), with exponential backoff, MAX_RUNS at most.
- * Parked events wait for an admin: retrying cannot fix what parked them.
- */
-export async function eventsToStart(db: Db, nowMs: number, graceMs: number, limit: number) {
-  return db
-    .select({ id: stripeEvents.id, workflowRuns: stripeEvents.workflowRuns })
-    .from(stripeEvents)
-    .where(
-      or(
-        and(eq(stripeEvents.status, "received"), isNull(stripeEvents.workflowStartedAtMs), lt(stripeEvents.receivedAtMs, nowMs - graceMs)),
-        and(eq(stripeEvents.status, "received"), lt(stripeEvents.workflowStartedAtMs, nowMs - 10 * graceMs), lt(stripeEvents.workflowRuns, MAX_RUNS)),
-        and(eq(stripeEvents.status, "processing"), lt(stripeEvents.updatedAtMs, nowMs - STALE_RUN_MS), lt(stripeEvents.workflowRuns, MAX_RUNS)),
-        and(
-          eq(stripeEvents.status, "failed"),
-          lt(stripeEvents.workflowRuns, MAX_RUNS),
-          sql`${stripeEvents.updatedAtMs} < ${nowMs} - ${FAILED_BACKOFF_MS} * (1 << min(${stripeEvents.workflowRuns}, 20))`,
-        ),
-      ),
-    )
-    .orderBy(stripeEvents.receivedAtMs)
-    .limit(limit);
-}
-
-export async function listEventsByStatus(db: Db, status: EventStatus, limit: number) {
-  return db
-    .select({ id: stripeEvents.id, type: stripeEvents.type, status: stripeEvents.status, reason: stripeEvents.reason })
-    .from(stripeEvents)
-    .where(eq(stripeEvents.status, status))
-    .orderBy(stripeEvents.receivedAtMs)
-    .limit(limit);
+/** Events in one status (oldest first), or every event that is due sometime (soonest first). */
+export async function listEvents(db: Db, filter: { status: EventStatus } | { due: true }, limit: number) {
+  if ("due" in filter) return db.select(listColumns).from(stripeEvents).where(isNotNull(stripeEvents.dueAtMs)).orderBy(asc(stripeEvents.dueAtMs)).limit(limit);
+  return db.select(listColumns).from(stripeEvents).where(eq(stripeEvents.status, filter.status)).orderBy(asc(stripeEvents.receivedAtMs)).limit(limit);
 }
 
 /**
- * Puts an event back to `received` for a new run, with the rule override to use, and writes
- * its audit row in the same batch. Both happen only if nobody moved the event since it was
- * read (a stalled run may have finished meanwhile). Returns false when it had moved.
+ * Puts an event back to `received`, due now, with the rule override to use, and writes its
+ * audit row in the same batch. Both happen only if nobody moved the event since it was read
+ * (a stalled run may have finished meanwhile). Returns false when it had moved.
  */
 export async function requeueEvent(db: Db, read: { id: string; status: EventStatus; updatedAtMs: number }, override: RuleOverride | null, audit: AuditEntry, nowMs: number): Promise<boolean> {
   const unmoved = and(eq(stripeEvents.id, read.id), eq(stripeEvents.status, read.status), eq(stripeEvents.updatedAtMs, read.updatedAtMs));
@@ -112,7 +177,7 @@ export async function requeueEvent(db: Db, read: { id: string; status: EventStat
     insertAuditStatement(db, audit, nowMs, { table: stripeEvents, where: unmoved }),
     db
       .update(stripeEvents)
-      .set({ status: "received", reason: null, updatedAtMs: nowMs, ruleOverride: override === null ? null : JSON.stringify(override) })
+      .set({ status: "received", reason: null, dueAtMs: nowMs, updatedAtMs: nowMs, ruleOverride: override === null ? null : JSON.stringify(override) })
       .where(unmoved),
   ]);
   return updated.meta.changes > 0;

@@ -1,5 +1,6 @@
 // The ledger: payments, their lines, transactions and postings. Append-only.
 import { asc, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../client";
 import { PARTY_ACCOUNT_PREFIX } from "../../core";
 import { chunked, isUniqueViolation } from "../client";
@@ -35,16 +36,18 @@ export interface PaymentRecord {
   }[];
 }
 
-export type PostOutcome = { posted: true; transaction_id: string } | { posted: false; transaction_id: string };
+/** Posted now, or found on the ledger already (posted by `event_id`, perhaps another event for the same payment). */
+export type PostOutcome = { posted: true; transaction_id: string } | { posted: false; transaction_id: string; event_id: string };
 
 export const paymentTransactionId = (paymentIntentId: string) => `txn_pay_${paymentIntentId}`;
 
 /**
- * Writes a payment, its lines, its transaction and its postings in one D1 batch (atomic).
- * The transaction's idempotency key is the payment intent: if it was posted already the
- * unique index rejects the whole batch and nothing is written twice.
+ * Writes a payment, its lines, its transaction and its postings in one D1 batch (atomic),
+ * with `alongside` (the event marked processed, say) in the same batch. The transaction's
+ * idempotency key is the payment intent: if it was posted already the unique index rejects
+ * the whole batch, `alongside` included, and nothing is written twice.
  */
-export async function postPayment(db: Db, payment: PaymentRecord, entries: PostingInput[], nowMs: number): Promise<PostOutcome> {
+export async function postPayment(db: Db, payment: PaymentRecord, entries: PostingInput[], nowMs: number, alongside: BatchItem<"sqlite">[] = []): Promise<PostOutcome> {
   const transaction_id = paymentTransactionId(payment.id);
   const statements = [
     db.insert(ledgerTransactions).values({
@@ -88,6 +91,7 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
     ...chunked(entries, 20).map((chunk) =>
       db.insert(postings).values(chunk.map((p) => ({ transactionId: transaction_id, account: p.account, amountMinor: p.amount_minor, currency: p.currency }))),
     ),
+    ...alongside,
   ];
   try {
     await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
@@ -95,14 +99,17 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
   } catch (error) {
     // The batch is atomic: on a unique violation nothing of it was written. It means
     // "already posted" only if the payment's transaction is indeed there.
-    if (isUniqueViolation(error) && (await transactionExists(db, `payment:${payment.id}`))) return { posted: false, transaction_id };
+    if (isUniqueViolation(error)) {
+      const existing = await db.query.ledgerTransactions.findFirst({ where: eq(ledgerTransactions.idempotencyKey, `payment:${payment.id}`), columns: { id: true, eventId: true } });
+      if (existing) return { posted: false, transaction_id: existing.id, event_id: existing.eventId };
+    }
     throw error;
   }
 }
 
-async function transactionExists(db: Db, idempotencyKey: string): Promise<boolean> {
-  const row = await db.query.ledgerTransactions.findFirst({ where: eq(ledgerTransactions.idempotencyKey, idempotencyKey), columns: { id: true } });
-  return row !== undefined;
+/** The payment that a Checkout Session or an invoice paid, if it is on the ledger already. */
+export async function paymentBySource(db: Db, sourceId: string) {
+  return db.query.payments.findFirst({ where: eq(payments.sourceId, sourceId), columns: { id: true, eventId: true, transactionId: true } });
 }
 
 

@@ -31,6 +31,8 @@ export interface EmulatorFault {
   error?: { type?: string; code?: string; message?: string };
   /** Sends `Stripe-Should-Retry: true|false`, which the stripe SDK obeys. */
   should_retry?: boolean;
+  /** Sends `Retry-After: <seconds>`, as Stripe does on some 429s and 503s. */
+  retry_after_s?: number;
 }
 
 export interface EmulatorRequestRecord {
@@ -177,6 +179,7 @@ function faultError(fault: EmulatorFault): StripeHttpError {
             : { type: "invalid_request_error", message: `Emulated fault (HTTP ${s}).` };
   const headers: Record<string, string> = {};
   if (fault.should_retry !== undefined) headers["Stripe-Should-Retry"] = String(fault.should_retry);
+  if (fault.retry_after_s !== undefined) headers["Retry-After"] = String(fault.retry_after_s);
   return new StripeHttpError(s, { ...base, ...fault.error }, headers);
 }
 
@@ -506,6 +509,7 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
       ...(typeof body.method === "string" ? { method: body.method.toUpperCase() } : {}),
       ...(isRecord(body.error) ? { error: body.error as EmulatorFault["error"] } : {}),
       ...(typeof body.should_retry === "boolean" ? { should_retry: body.should_retry } : {}),
+      ...(typeof body.retry_after_s === "number" && Number.isInteger(body.retry_after_s) && body.retry_after_s >= 0 ? { retry_after_s: body.retry_after_s } : {}),
     };
     store.faults.push(fault);
     return json({ faults: store.faults });

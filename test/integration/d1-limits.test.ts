@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../db/client";
-import { markWorkflowsStarted } from "../../db/queries/events";
+import { claimDueEvents, recordStarts, releaseClaims } from "../../db/queries/events";
 import app from "../../workers/app";
 
 function strictD1(db: D1Database): D1Database {
@@ -44,11 +44,17 @@ describe("lists longer than D1's 100 bound parameters", () => {
     expect(() => strict.prepare(`SELECT ${Array(101).fill("?").join(",")}`).bind(...Array(101).fill(1))).toThrow(/too many/);
   });
 
-  it("a sweep of 100 events is recorded as started", async () => {
+  it("100 due events are claimed, recorded as started, and released, each within the parameter limit", async () => {
     const ids = Array.from({ length: 100 }, (_, i) => `evt_bulk_${i}`);
-    await env.DB.batch(ids.map((id) => env.DB.prepare("INSERT OR IGNORE INTO stripe_events (id, type, status, payload, stripe_created_s, received_at_ms, updated_at_ms) VALUES (?, 'invoice.paid', 'received', '{}', 0, 0, 0)").bind(id)));
-    await markWorkflowsStarted(database(strictD1(env.DB)), ids, 1234);
-    const started = await env.DB.prepare("SELECT count(*) AS n FROM stripe_events WHERE id LIKE 'evt_bulk_%' AND workflow_started_at_ms = 1234").first<{ n: number }>();
-    expect(started?.n).toBe(100);
+    await env.DB.batch(ids.map((id) => env.DB.prepare("INSERT OR IGNORE INTO stripe_events (id, type, status, payload, stripe_created_s, received_at_ms, updated_at_ms, due_at_ms) VALUES (?, 'invoice.paid', 'received', '{}', 0, 0, 0, 0)").bind(id)));
+    const strict = database(strictD1(env.DB));
+    const claimed = await claimDueEvents(strict, ids, 1000, 60_000);
+    expect(claimed.map((c) => c.id).sort()).toEqual([...ids].sort());
+    await recordStarts(strict, ids.slice(0, 60).map((id) => ({ id, run: 1 })), 1234, 1000);
+    await releaseClaims(strict, ids.slice(60), 5);
+    const started = await env.DB.prepare("SELECT count(*) AS n FROM stripe_events WHERE id LIKE 'evt_bulk_%' AND workflow_started_at_ms = 1234 AND workflow_runs = 1 AND due_at_ms = 2234").first<{ n: number }>();
+    expect(started?.n).toBe(60);
+    const released = await env.DB.prepare("SELECT count(*) AS n FROM stripe_events WHERE id LIKE 'evt_bulk_%' AND workflow_runs = 0 AND due_at_ms = 5").first<{ n: number }>();
+    expect(released?.n).toBe(40);
   });
 });

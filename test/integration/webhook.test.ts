@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { buildEvent, buildTrainingPayment } from "../../infra/stripe-emulator/objects";
 import { call, deliver, signed } from "./helpers";
-import { sweepUnstartedEvents } from "../../workflows/start";
+import { introspectWorkflowInstance } from "cloudflare:test";
+import { sweepDueEvents } from "../../workflows/start";
 
 async function storedEvents(): Promise<number> {
   return (await env.DB.prepare("SELECT count(*) AS n FROM stripe_events").first<{ n: number }>())?.n ?? 0;
@@ -94,17 +95,20 @@ describe("POST /webhooks/stripe", () => {
 });
 
 describe("the scheduled sweep", () => {
-  it("starts events that were stored but never started", async () => {
+  it("queues events that were stored but never started; the queue's consumer starts them once", async () => {
     const e = event();
     const payload = JSON.stringify(e);
-    await env.DB.prepare("INSERT INTO stripe_events (id, type, object_id, status, payload, stripe_created_s, received_at_ms, updated_at_ms) VALUES (?, ?, ?, 'received', ?, ?, ?, ?)")
-      .bind(e.id, e.type, (e.data.object as { id: string }).id, payload, e.created, Date.now() - 120_000, Date.now() - 120_000)
+    await env.DB.prepare("INSERT INTO stripe_events (id, type, object_id, status, payload, stripe_created_s, received_at_ms, updated_at_ms, due_at_ms) VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?)")
+      .bind(e.id, e.type, (e.data.object as { id: string }).id, payload, e.created, Date.now() - 120_000, Date.now() - 120_000, Date.now() - 120_000)
       .run();
-    expect(await sweepUnstartedEvents(env)).toBeGreaterThanOrEqual(1);
-    const row = await env.DB.prepare("SELECT workflow_started_at_ms, workflow_runs FROM stripe_events WHERE id = ?").bind(e.id).first<{ workflow_started_at_ms: number; workflow_runs: number }>();
+    await using instance = await introspectWorkflowInstance(env.SPLIT_PAYMENT, e.id);
+    expect(await sweepDueEvents(env)).toBeGreaterThanOrEqual(1);
+    await instance.waitForStatus("complete");
+    const row = await env.DB.prepare("SELECT workflow_started_at_ms, workflow_runs, due_at_ms FROM stripe_events WHERE id = ?").bind(e.id).first<{ workflow_started_at_ms: number; workflow_runs: number; due_at_ms: number | null }>();
     expect(row?.workflow_started_at_ms).toBeGreaterThan(0);
     expect(row?.workflow_runs).toBe(1);
-    expect(await sweepUnstartedEvents(env)).toBe(0);
+    const due = await env.DB.prepare("SELECT count(*) AS n FROM stripe_events WHERE id = ? AND due_at_ms IS NOT NULL").bind(e.id).first<{ n: number }>();
+    expect(due?.n).toBe(0);
   });
 
   function event() {

@@ -3,17 +3,33 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
 import { partiesByIds } from "../../db/queries/catalog";
 import { partyOfAccount } from "../../core";
-import { getEvent, listEventsByStatus, requeueEvent, ruleOverrideOf, STALE_RUN_MS } from "../../db/queries/events";
+import { getEvent, listEvents, requeueEvent, ruleOverrideOf } from "../../db/queries/events";
 import { getRuleVersion } from "../../db/queries/rules";
 import { checkLedger, getPayment, partyBalances } from "../../db/queries/ledger";
 import { EVENT_STATUSES, PARTY_KINDS } from "../../db/schema";
 import { ApiError } from "../errors";
-import { splitStart, startSplits } from "../../workflows/start";
+import { queueStarts, startDueEvents } from "../../workflows/start";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
 
 const EventSchema = z
-  .object({ id: z.string(), type: z.string(), status: z.enum(EVENT_STATUSES), reason: z.string().nullable() })
+  .object({
+    id: z.string(),
+    type: z.string(),
+    status: z.enum(EVENT_STATUSES),
+    reason: z.string().nullable(),
+    due_at: z.string().nullable().openapi({ description: "When the event is (re)started if nothing moves it first; null when nothing is due (finished, ignored, or waiting for an admin)" }),
+    runs: z.number().int().openapi({ description: "Workflow runs really started for it" }),
+  })
   .openapi("Event", { description: "A Stripe event as received; `reason` says why it was ignored, parked or failed." });
+
+function eventView(e: { id: string; type: string; status: (typeof EVENT_STATUSES)[number]; reason: string | null; dueAtMs: number | null; workflowRuns: number }) {
+  return { id: e.id, type: e.type, status: e.status, reason: e.reason, due_at: e.dueAtMs === null ? null : new Date(e.dueAtMs).toISOString(), runs: e.workflowRuns };
+}
+
+/** The scheduled sweep runs at every minute's start (wrangler.toml, crons). */
+function nextSweepAt(nowMs: number): string {
+  return new Date(Math.floor(nowMs / 60_000) * 60_000 + 60_000).toISOString();
+}
 
 const ShareSchema = z.object({ party_id: z.string(), kind: z.enum(PARTY_KINDS), amount_minor: z.number().int() });
 
@@ -75,7 +91,7 @@ ledger.openapi(
   async (c) => {
     const event = await getEvent(database(c.env.DB), c.req.valid("param").id);
     if (!event) throw new ApiError("not_found", `no event ${c.req.valid("param").id} was received`);
-    return c.json({ id: event.id, type: event.type, status: event.status, reason: event.reason }, 200);
+    return c.json(eventView(event), 200);
   },
 );
 
@@ -85,12 +101,19 @@ ledger.openapi(
     path: "/events",
     tags: ["ledger"],
     security: bearer,
-    request: { query: z.object({ status: z.enum(EVENT_STATUSES).default("parked"), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
-    responses: { 200: jsonBody(z.object({ events: z.array(EventSchema) }), "Events in one status, oldest first (parked by default)"), ...problems(400, 401) },
+    request: {
+      query: z.object({
+        status: z.enum(EVENT_STATUSES).default("parked"),
+        due: z.enum(["true"]).optional().openapi({ description: "`true`: every event that is due sometime, whatever its status, soonest first (`status` is then ignored)" }),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+      }),
+    },
+    responses: { 200: jsonBody(z.object({ events: z.array(EventSchema) }), "Events in one status, oldest first (parked by default), or the due ones, soonest first"), ...problems(400, 401) },
   }),
   async (c) => {
-    const { status, limit } = c.req.valid("query");
-    return c.json({ events: await listEventsByStatus(database(c.env.DB), status, limit) }, 200);
+    const { status, due, limit } = c.req.valid("query");
+    const rows = await listEvents(database(c.env.DB), due === "true" ? { due: true } : { status }, limit);
+    return c.json({ events: rows.map(eventView) }, 200);
   },
 );
 
@@ -119,16 +142,26 @@ ledger.openapi(
         },
       },
     },
-    responses: { 202: jsonBody(EventSchema, "Started again (or, if the start failed, left for the sweep)"), ...problems(400, 401, 403, 404, 409) },
+    responses: {
+      202: jsonBody(
+        EventSchema.extend({
+          outcome: z.enum(["started", "queued"]).openapi({ description: "`started`: its next run was created now; `queued`: the start failed, the event stays due and is started by `next_sweep_at` at the latest" }),
+          next_sweep_at: z.string().nullable(),
+        }).openapi("RetriedEvent"),
+        "What the retry did",
+      ),
+      ...problems(400, 401, 403, 404, 409),
+    },
   }),
   async (c) => {
     const db = database(c.env.DB);
     const event = await getEvent(db, c.req.valid("param").id);
     if (!event) throw new ApiError("not_found", `no event ${c.req.valid("param").id} was received`);
     const now = Date.now();
-    const staleRun = event.status === "processing" && event.updatedAtMs < now - STALE_RUN_MS;
-    if (event.status !== "parked" && event.status !== "failed" && !staleRun) {
-      throw new ApiError("conflict", `event ${event.id} is ${event.status}; only parked, failed or stalled events are retried`);
+    // A run that stalled, or a start that did not happen, has made its event due.
+    const dueNow = event.dueAtMs !== null && event.dueAtMs <= now && (event.status === "processing" || event.status === "received");
+    if (event.status !== "parked" && event.status !== "failed" && !dueNow) {
+      throw new ApiError("conflict", `event ${event.id} is ${event.status}${event.dueAtMs === null ? "" : `, due at ${new Date(event.dueAtMs).toISOString()}`}; only parked, failed, stalled or unstarted events are retried`);
     }
     const { rule, reason } = c.req.valid("json");
     if (rule && !(await getRuleVersion(db, rule.rule_id, rule.version))) {
@@ -140,8 +173,11 @@ ledger.openapi(
     const override = rule === undefined ? previous : rule;
     const audit = { actor: c.get("principal").actor, action: "event.retry", entity_type: "event" as const, entity_id: event.id, before: { status: event.status, reason: event.reason, rule_override: previous }, after: { status: "received", rule_override: override, reason: reason ?? null } };
     if (!(await requeueEvent(db, event, override, audit, now))) throw new ApiError("conflict", `event ${event.id} changed while it was being retried; read it again`);
-    await startSplits(c.env, db, [splitStart(event)]);
-    return c.json({ id: event.id, type: event.type, status: "received" as const, reason: null }, 202);
+    const start = await startDueEvents(c.env, db, [event.id]);
+    const started = start.started.includes(event.id);
+    if (!started) await queueStarts(c.env, [event.id]);
+    const after = (await getEvent(db, event.id)) ?? event;
+    return c.json({ ...eventView(after), outcome: started ? ("started" as const) : ("queued" as const), next_sweep_at: started ? null : nextSweepAt(Date.now()) }, 202);
   },
 );
 
