@@ -1,6 +1,7 @@
 // The HTTP surface: health, the Stripe webhook, the admin API under /api/v1, its OpenAPI
 // document and interactive docs. Errors of every route become problem+json in `onError`.
 import { Scalar } from "@scalar/hono-api-reference";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { authenticate, authorize } from "./auth";
 import { access } from "./api/access";
@@ -26,7 +27,21 @@ app.use("*", async (c, next) => {
 app.get("/health", (c) => c.json({ ok: true }));
 app.route("/webhooks", webhooks);
 
-app.use("/api/v1/*", authenticate, authorize);
+/** The largest request body the API reads: a rule of 200 lines is a few tens of KiB. */
+export const MAX_API_BODY_BYTES = 128 * 1024;
+
+app.use(
+  "/api/v1/*",
+  authenticate,
+  authorize,
+  // Held while the body is read, in bytes, chunked bodies included.
+  bodyLimit({
+    maxSize: MAX_API_BODY_BYTES,
+    onError: () => {
+      throw new ApiError("payload_too_large", `a request body is at most ${MAX_API_BODY_BYTES} bytes`);
+    },
+  }),
+);
 app.route("/api/v1", catalog);
 app.route("/api/v1", ledger);
 app.route("/api/v1", rulesApi);

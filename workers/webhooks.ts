@@ -1,6 +1,7 @@
 // POST /webhooks/stripe: verify, store, acknowledge. Nothing here calls Stripe or splits:
 // the workflow does that after the acknowledgement.
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import Stripe from "stripe";
 import { database } from "../db/client";
 import { storeEvent } from "../db/queries/events";
@@ -18,13 +19,18 @@ const webCrypto = Stripe.createSubtleCryptoProvider();
 
 export const webhooks = new Hono<{ Bindings: Env }>();
 
-webhooks.post("/stripe", async (c) => {
+// The limit holds while the body is read, in bytes, chunked bodies included.
+const limited = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new ApiError("payload_too_large", `a Stripe event is at most ${MAX_BODY_BYTES} bytes`);
+  },
+});
+
+webhooks.post("/stripe", limited, async (c) => {
   const signature = c.req.header("stripe-signature");
   if (!signature) throw new ApiError("invalid_signature", "missing Stripe-Signature header");
-  const tooLarge = () => new ApiError("payload_too_large", `a Stripe event is at most ${MAX_BODY_BYTES} bytes`);
-  if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) throw tooLarge();
   const body = await c.req.text();
-  if (body.length > MAX_BODY_BYTES) throw tooLarge();
 
   const event = await verifiedEvent(c.env, body, signature);
   const db = database(c.env.DB);

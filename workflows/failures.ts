@@ -95,6 +95,14 @@ export function classifyFailure(error: unknown): Failure {
   return { transient: false, reason: shorten(`a programming error (${e.name})${detail}`) };
 }
 
+/**
+ * Why a run stopped once a step's retries ran out. What reaches there was thrown by a step
+ * as an already-clean sentence (see the workflow) or by the platform (a step's timeout).
+ */
+export function describeExhausted(error: unknown): string {
+  return error instanceof Error ? shorten(`retries ran out: ${error.message}`) : "retries ran out";
+}
+
 /** A short description of any error for a log line or an answer: the same sentence as a reason. */
 export function describeError(error: unknown): string {
   return classifyFailure(error).reason;

@@ -32,6 +32,8 @@ export interface PaymentFacts {
 }
 
 const MAX_LINES = MAX_PAYMENT_LINES;
+/** Paid invoice payments read for one invoice: one is what can be split today; a few more are read to say so. */
+const MAX_INVOICE_PAYMENTS = 20;
 const minor = z.number().int().nonnegative();
 
 const balanceTransaction = z.object({
@@ -105,6 +107,11 @@ function read<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   throw new PermanentPaymentProblem(`Stripe ${what} has an unexpected shape at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
 }
 
+/** Only a payment intent that succeeded moved money that can be split. */
+function assertSucceeded(pi: z.infer<typeof paymentIntent>): void {
+  if (pi.status !== "succeeded") throw new PermanentPaymentProblem(`payment intent ${pi.id} is ${pi.status}, not succeeded: nothing is split until it succeeds`);
+}
+
 function settledCharge(pi: z.infer<typeof paymentIntent>) {
   const latest = pi.latest_charge;
   if (latest === null || typeof latest === "string") {
@@ -147,6 +154,7 @@ export async function fetchCheckoutFacts(stripe: Stripe, sessionId: string): Pro
   if (session.payment_intent === null || typeof session.payment_intent === "string") {
     throw new PermanentPaymentProblem(`checkout session ${sessionId} has no payment intent`);
   }
+  assertSucceeded(session.payment_intent);
   const { charge: ch, bt } = settledCharge(session.payment_intent);
   const items = await allLines(session.line_items ?? { data: [], has_more: false }, checkoutLineItem, () => stripe.checkout.sessions.listLineItems(sessionId, { limit: MAX_LINES }), `checkout session ${sessionId}`);
   return {
@@ -171,17 +179,24 @@ export async function fetchCheckoutFacts(stripe: Stripe, sessionId: string): Pro
 
 export async function fetchInvoiceFacts(stripe: Stripe, invoiceId: string): Promise<PaymentFacts> {
   const inv = read(invoice, await stripe.invoices.retrieve(invoiceId), `invoice ${invoiceId}`);
-  // Since API 2025-03-31 an invoice no longer names its payment intent: invoice payments do.
-  const list = await stripe.invoicePayments.list({ invoice: invoiceId, limit: 10 });
-  const paid = list.data.map((p) => read(invoicePayment, p, `invoice payment of ${invoiceId}`)).find((p) => p.status === "paid" && p.payment.type === "payment_intent");
-  const piRef = paid?.payment.payment_intent;
+  // Since API 2025-03-31 an invoice no longer names its payment intent: its paid invoice payments do.
+  const paid: z.infer<typeof invoicePayment>[] = [];
+  for await (const p of stripe.invoicePayments.list({ invoice: invoiceId, status: "paid", limit: 100 })) {
+    if (paid.length >= MAX_INVOICE_PAYMENTS) throw new PermanentPaymentProblem(`invoice ${invoiceId} has more than ${MAX_INVOICE_PAYMENTS} paid invoice payments`);
+    paid.push(read(invoicePayment, p, `invoice payment of ${invoiceId}`));
+  }
+  const byIntent = paid.filter((p) => p.status === "paid" && p.payment.type === "payment_intent");
+  const piRef = byIntent[0]?.payment.payment_intent;
   if (!piRef) throw new PermanentPaymentProblem(`invoice ${invoiceId} has no paid invoice payment with a payment intent`);
+  if (byIntent.length > 1) throw new PermanentPaymentProblem(`invoice ${invoiceId} was paid by ${byIntent.length} payments (partial or shared payments are not split yet)`);
   const piId = typeof piRef === "string" ? piRef : piRef.id;
   const pi = read(paymentIntent, await stripe.paymentIntents.retrieve(piId, { expand: ["latest_charge.balance_transaction"] }), `payment intent ${piId}`);
+  assertSucceeded(pi);
   const { charge: ch, bt } = settledCharge(pi);
+  const payment = byIntent[0];
   // One payment intent for one whole invoice is what the ledger is keyed by; a partial
   // payment, or one payment for several invoices, would need prorating: park it instead.
-  if (paid?.amount_paid !== null && paid?.amount_paid !== undefined && (paid.amount_paid !== inv.amount_paid || pi.amount !== inv.amount_paid)) {
+  if (payment?.amount_paid !== null && payment?.amount_paid !== undefined && (payment.amount_paid !== inv.amount_paid || pi.amount !== inv.amount_paid)) {
     throw new PermanentPaymentProblem(`invoice ${invoiceId}: payment ${pi.id} of ${pi.amount} does not pay exactly the invoice's ${inv.amount_paid} (partial or shared payments are not split yet)`);
   }
   const lines = await allLines(inv.lines, invoiceLine, () => stripe.invoices.listLineItems(invoiceId, { limit: MAX_LINES }), `invoice ${invoiceId}`);

@@ -9,7 +9,7 @@ import { database, type Db } from "../db/client";
 import { beginRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
 import { paymentBySource, postPayment, type PaymentRecord } from "../db/queries/ledger";
 import type { Env, SplitPaymentParams } from "./env";
-import { classifyFailure, describeError, MAX_RETRY_AFTER_S, PermanentPaymentProblem } from "./failures";
+import { classifyFailure, describeExhausted, MAX_RETRY_AFTER_S, PermanentPaymentProblem } from "./failures";
 import { classifyEvent, type PaymentSource } from "./payment-events";
 import { fetchCheckoutFacts, fetchInvoiceFacts, type PaymentFacts } from "./payment-facts";
 import { planSplit, type SplitPlan } from "./split-plan";
@@ -65,7 +65,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       return outcome;
     } catch (error) {
       // Retries are exhausted: say so on the event, where the API shows it, then fail the run.
-      const reason = describeError(error);
+      const reason = describeExhausted(error);
       console.error(JSON.stringify({ msg: "split failed", event_id: eventId, run, reason }));
       await step.do("mark the event failed", RETRIED, async () => {
         await failEvent(database(this.env.DB), eventId, reason, Date.now());

@@ -1,5 +1,6 @@
 import Stripe from "stripe";
 import type { Env } from "./env";
+import { STRIPE_API_VERSION } from "./stripe-version";
 
 /**
  * The Stripe client for this environment. In tests the emulator is a service binding
@@ -7,7 +8,7 @@ import type { Env } from "./env";
  * and the SDK talks to Stripe. The SDK does not retry: workflow steps own retries.
  */
 export function stripeClient(env: Env): Stripe {
-  const config: Stripe.StripeConfig = { maxNetworkRetries: 0, timeout: 20_000 };
+  const config: Stripe.StripeConfig = { apiVersion: STRIPE_API_VERSION, maxNetworkRetries: 0, timeout: 20_000 };
   if (env.STRIPE_API) {
     const emulator = env.STRIPE_API;
     config.httpClient = Stripe.createFetchHttpClient((input, init) => emulator.fetch(input as RequestInfo, init as RequestInit));

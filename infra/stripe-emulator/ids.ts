@@ -1,7 +1,7 @@
 // What the emulator's server (app.ts) and its object builders (objects.ts) share.
 
-/** The API version the installed stripe SDK pins; the emulator answers in it and events carry it. */
-export const STRIPE_API_VERSION = "2026-10-28.endive";
+/** The worker's pinned Stripe API version: the emulator answers in it and its events carry it. */
+export { STRIPE_API_VERSION } from "../../workflows/stripe-version.ts";
 
 /** Any Stripe API object: what the emulator stores. */
 export type StripeObject = { id: string; object: string } & Record<string, unknown>;
