@@ -4,6 +4,8 @@ import type { SplitPaymentParams } from "../workflows/split-payment";
 export interface Env {
   DB: D1Database;
   SPLIT_PAYMENT: Workflow<SplitPaymentParams>;
+  /** The static assets in public/ (wrangler.toml, [assets]), served without the worker; only tests read them through it. */
+  ASSETS: Fetcher;
   STRIPE_SECRET_KEY: string;
   STRIPE_WEBHOOK_SECRET: string;
   /** Bootstrap admin token; further tokens live hashed in D1. */
