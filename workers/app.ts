@@ -1,6 +1,5 @@
 // The HTTP surface: health, the Stripe webhook, the admin API under /api/v1, its OpenAPI
 // document and interactive docs. Errors of every route become problem+json in `onError`.
-import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { authenticate, authorize } from "./auth";
@@ -10,6 +9,7 @@ import { ledger } from "./api/ledger";
 import { newRouter } from "./api/openapi";
 import { rulesApi } from "./api/rules";
 import { missingSecrets } from "../workflows/env";
+import { docs } from "./docs";
 import { ApiError, problemResponse, type ErrorCode } from "./errors";
 import { webhooks } from "./webhooks";
 
@@ -56,7 +56,7 @@ app.doc31("/openapi.json", {
     description: "Split every Stripe payment between the commons, the reserve and the contributors, on a double-entry ledger. Errors are RFC 9457 problem+json with a stable `code`.",
   },
 });
-app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Pot Commun API" }));
+app.route("/docs", docs);
 
 app.notFound(() => problemResponse(new ApiError("not_found", "no such route")));
 

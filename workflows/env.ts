@@ -18,6 +18,8 @@ export interface Env {
   SPLIT_PAYMENT: Workflow<SplitPaymentParams>;
   /** Event ids whose runs are to be started, at the rate Workflows accepts (workflows/start.ts). */
   SPLIT_STARTS: Queue<StartMessage>;
+  /** The static assets in public/ (wrangler.toml, [assets]), served without the worker; only tests read them through it. */
+  ASSETS: Fetcher;
   STRIPE_SECRET_KEY: string;
   STRIPE_WEBHOOK_SECRET: string;
   /** Bootstrap admin token; further tokens live hashed in D1. */
