@@ -40,6 +40,8 @@ export interface EmulatorRequestRecord {
   path: string;
   status: number;
   fault: boolean;
+  /** The Stripe-Version the client asked for, or null when it sent none. */
+  stripe_version: string | null;
 }
 
 /** In-memory state of one emulator. Pass your own to share it between apps or to seed it. */
@@ -406,7 +408,7 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
     res = new Response(res.body, res);
     res.headers.set("Request-Id", stripeId("req_", 14));
     res.headers.set("Stripe-Version", c.req.header("Stripe-Version") ?? STRIPE_API_VERSION);
-    store.record({ method, path: path + new URL(c.req.url).search, status: res.status, fault });
+    store.record({ method, path: path + new URL(c.req.url).search, status: res.status, fault, stripe_version: c.req.header("Stripe-Version") ?? null });
     c.res = res;
   });
 
