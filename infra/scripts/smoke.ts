@@ -1,7 +1,8 @@
 // `npm run smoke`: the README's quick start, checked by a machine. Runs `npm start` on spare
 // ports with throwaway state, triggers a training and a hosting payment, and checks that
 // each is processed, that its shares sum to its basis, and that the ledger check is ok.
-import { startStack, until, type Stack } from "./stack";
+import { poll } from "./poll";
+import { startStack, type Stack } from "./stack";
 import { parseTriggerArgs, trigger, type Kind } from "./trigger";
 
 function check(condition: boolean, message: string): void {
@@ -15,10 +16,10 @@ async function smoke(stack: Stack): Promise<void> {
     if (opts === "help") throw new Error("unexpected help");
     const sent = await trigger(opts, fetch, () => {});
     check(sent.worker_status === 200, `${kind}: the worker acknowledged ${sent.event_id}`);
-    const event = await until(`${kind} event processed`, async () => {
+    const event = await poll(`${kind} event processed`, async () => {
       const e = await stack.get(`/events/${sent.event_id}`);
       return e.status === "processed" || e.status === "parked" || e.status === "failed" ? e : undefined;
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
     check(event.status === "processed", `${kind}: event ${sent.event_id} is ${String(event.status)}${event.reason ? ` (${String(event.reason)})` : ""}`);
     const payment = (await stack.get(`/payments/${sent.payment_intent_id}`)) as { shares: { amount_minor: number }[]; lines: { basis_minor: number }[] };
     const shares = payment.shares.reduce((a, s) => a + s.amount_minor, 0);

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { poll } from "./poll";
 import { readDevVars } from "./trigger";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -15,16 +16,6 @@ export interface Stack {
   output(): string;
   get(path: string): Promise<Record<string, unknown>>;
   stop(): void;
-}
-
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 export async function startStack(ports: { worker: number; emulator: number; inspector: number }): Promise<Stack> {
@@ -48,7 +39,7 @@ export async function startStack(ports: { worker: number; emulator: number; insp
   };
   const api = `http://127.0.0.1:${ports.worker}`;
   try {
-    await until("npm start to seed and print what to try next", async () => (output.includes("Pot Commun is running") ? true : undefined), 180_000);
+    await poll("npm start to seed and print what to try next", async () => (output.includes("Pot Commun is running") ? true : undefined), { timeoutMs: 180_000 });
   } catch (error) {
     stop();
     throw new Error(`${error instanceof Error ? error.message : error}\n--- npm start output ---\n${output.slice(-4000)}`);

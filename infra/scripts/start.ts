@@ -4,6 +4,7 @@ import { copyFileSync, existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { seed } from "../seed";
 import { serveEmulator } from "../stripe-emulator/main";
+import { poll } from "./poll";
 import { readDevVars } from "./trigger";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -13,19 +14,6 @@ const EMULATOR_PORT = Number(process.env.STRIPE_EMULATOR_PORT ?? 12111);
 const STATE_DIR = process.env.POT_COMMUN_STATE_DIR ?? ".wrangler/state";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 const children: ChildProcess[] = [];
-
-async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
-}
 
 function stop(code: number): never {
   for (const child of children) child.kill("SIGTERM");
@@ -58,7 +46,7 @@ async function main() {
   process.on("SIGTERM", () => stop(0));
 
   const api = `http://127.0.0.1:${WORKER_PORT}`;
-  await waitForHealth(`${api}/health`, 120_000);
+  await poll("the worker's /health", async () => ((await fetch(`${api}/health`)).ok ? true : undefined), { timeoutMs: 120_000 });
   console.log("seeding demo data…");
   await seed(api, vars.ADMIN_TOKEN ?? "", (line) => console.log(`  ${line}`));
 
