@@ -12,18 +12,21 @@ const root = resolve(import.meta.dirname, "../..");
 export interface Stack {
   api: string;
   emulator: string;
+  /** The stack's own D1 state folder (wrangler's --persist-to). */
+  state: string;
   vars: Record<string, string>;
   output(): string;
   get(path: string): Promise<Record<string, unknown>>;
   stop(): void;
 }
 
-export async function startStack(ports: { worker: number; emulator: number; inspector: number }): Promise<Stack> {
+/** `env`: more variables for `npm start`, e.g. POT_COMMUN_CRON_INTERVAL_MS. */
+export async function startStack(ports: { worker: number; emulator: number; inspector: number }, env: Record<string, string> = {}): Promise<Stack> {
   const state = mkdtempSync(join(tmpdir(), "pot-commun-stack-"));
   const app = spawn("npm", ["start"], {
     cwd: root,
     detached: true,
-    env: { ...process.env, PORT: String(ports.worker), STRIPE_EMULATOR_PORT: String(ports.emulator), POT_COMMUN_STATE_DIR: state, INSPECTOR_PORT: String(ports.inspector) },
+    env: { ...process.env, PORT: String(ports.worker), STRIPE_EMULATOR_PORT: String(ports.emulator), POT_COMMUN_STATE_DIR: state, INSPECTOR_PORT: String(ports.inspector), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -49,6 +52,7 @@ export async function startStack(ports: { worker: number; emulator: number; insp
   return {
     api,
     emulator: `http://127.0.0.1:${ports.emulator}`,
+    state,
     vars,
     output: () => output,
     get: async (path) => (await fetch(`${api}/api/v1${path}`, { headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}` } })).json() as Promise<Record<string, unknown>>,

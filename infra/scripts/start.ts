@@ -1,4 +1,5 @@
-// `npm start`: local secrets, D1 migrations, the Stripe emulator, the worker, demo data.
+// `npm start`: local secrets, D1 migrations, the Stripe emulator, the worker, demo data, and
+// the worker's cron every minute.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -12,8 +13,31 @@ const WORKER_PORT = Number(process.env.PORT ?? 8787);
 const EMULATOR_PORT = Number(process.env.STRIPE_EMULATOR_PORT ?? 12111);
 /** Where wrangler keeps local D1 state; the smoke test points it at a throwaway folder. */
 const STATE_DIR = process.env.POT_COMMUN_STATE_DIR ?? ".wrangler/state";
+/** wrangler.toml's cron, `* * * * *`: every minute. The smoke test shortens it. */
+const CRON_INTERVAL_MS = Number(process.env.POT_COMMUN_CRON_INTERVAL_MS ?? 60_000);
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 const children: ChildProcess[] = [];
+
+/**
+ * The local runtime does not fire cron triggers; on Cloudflare, wrangler.toml's `* * * * *`
+ * runs the worker's `scheduled` handler (the sweep) every minute. `wrangler dev` serves
+ * /cdn-cgi/local/scheduled, which runs that handler once, waits for it (its `waitUntil` too)
+ * and answers its outcome, 200 or 500. Called now, then at every interval boundary (the top of
+ * each minute, like Cloudflare). Quiet unless it fails: wrangler prints the handler's error.
+ */
+function runLocalCron(api: string, intervalMs: number): void {
+  const fire = async () => {
+    try {
+      const res = await fetch(`${api}/cdn-cgi/local/scheduled?format=json`);
+      if (!res.ok) console.error(`local cron: the scheduled sweep ended in ${await res.text()} (HTTP ${res.status})`);
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      console.error(`local cron: could not reach the worker to run the scheduled sweep (${cause})`);
+    }
+    setTimeout(fire, intervalMs - (Date.now() % intervalMs));
+  };
+  void fire();
+}
 
 function stop(code: number): never {
   for (const child of children) child.kill("SIGTERM");
@@ -24,6 +48,10 @@ async function main() {
   const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
   if (major < 22 || (major === 22 && minor < 12)) {
     console.error(`Node ${process.versions.node} is too old: wrangler needs 22.12 or newer (README, Quick start).`);
+    process.exit(1);
+  }
+  if (!Number.isInteger(CRON_INTERVAL_MS) || CRON_INTERVAL_MS < 1000) {
+    console.error(`POT_COMMUN_CRON_INTERVAL_MS must be a whole number of milliseconds, 1000 or more (got ${process.env.POT_COMMUN_CRON_INTERVAL_MS})`);
     process.exit(1);
   }
   if (!existsSync(resolve(root, ".dev.vars"))) {
@@ -39,7 +67,9 @@ async function main() {
   await serveEmulator(EMULATOR_PORT);
   console.log(`Stripe emulator on http://127.0.0.1:${EMULATOR_PORT}`);
 
-  const worker = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(WORKER_PORT), "--persist-to", STATE_DIR, "--var", `STRIPE_API_BASE:http://127.0.0.1:${EMULATOR_PORT}`, "--show-interactive-dev-session=false", ...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [])], { cwd: root, env, stdio: "inherit" });
+  // --test-scheduled: this session does run scheduled events (runLocalCron), so wrangler's
+  // warning that they are not triggered locally would be wrong; it also serves /__scheduled.
+  const worker = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(WORKER_PORT), "--persist-to", STATE_DIR, "--var", `STRIPE_API_BASE:http://127.0.0.1:${EMULATOR_PORT}`, "--show-interactive-dev-session=false", "--test-scheduled", ...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [])], { cwd: root, env, stdio: "inherit" });
   children.push(worker);
   worker.on("exit", (code) => stop(code ?? 0));
   process.on("SIGINT", () => stop(0));
@@ -49,11 +79,13 @@ async function main() {
   await poll("the worker's /health", async () => ((await fetch(`${api}/health`)).ok ? true : undefined), { timeoutMs: 120_000 });
   console.log("seeding demo data…");
   await seed(api, vars.ADMIN_TOKEN ?? "", (line) => console.log(`  ${line}`));
+  runLocalCron(api, CRON_INTERVAL_MS);
 
   console.log(`
 Pot Commun is running.
   worker          ${api}   (API docs: ${api}/docs)
   Stripe emulator http://127.0.0.1:${EMULATOR_PORT}
+  local cron      the scheduled sweep ${CRON_INTERVAL_MS === 60_000 ? "every minute" : `every ${CRON_INTERVAL_MS / 1000} s`}, as wrangler.toml's crons do on Cloudflare
 
 Try next, in another shell:
   npm run stripe:trigger -- training            # a paid Checkout session → split
