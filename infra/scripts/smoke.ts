@@ -2,7 +2,8 @@
 // ports with throwaway state, triggers a training and a hosting payment, and checks that
 // each is processed, that its shares sum to its basis, and that the ledger check is ok. Then
 // it leaves an event as a worker that died before starting it would have, and checks that
-// npm start's local cron has the scheduled sweep start it.
+// npm start's local cron has the scheduled sweep start it; and that npm start printed no
+// error or warning.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -90,6 +91,11 @@ async function smokeLocalCron(stack: Stack): Promise<void> {
   check(res.status === 200 && outcome.outcome === "ok", `GET /cdn-cgi/local/scheduled, what npm start calls, ran the scheduled handler: ${res.status} ${JSON.stringify(outcome)}`);
 }
 
+/** What a newcomer would worry about in npm start's output. */
+function worrying(output: string): string[] {
+  return output.split("\n").filter((line) => /\b(error|warn|warning)\b|✘|▲/i.test(line));
+}
+
 const stack = await startStack({ worker: 8799, emulator: 12199, inspector: 9299 }, { POT_COMMUN_CRON_INTERVAL_MS: String(CRON_INTERVAL_MS) }).catch((error: unknown) => {
   console.error(`smoke failed: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
@@ -99,6 +105,8 @@ try {
   await smokeLocalCron(stack);
   const ledger = await stack.get("/ledger/check");
   check(ledger.ok === true && ledger.transactions === 3, `the ledger check is ok over ${String(ledger.transactions)} transactions`);
+  const lines = worrying(stack.output());
+  check(lines.length === 0, lines.length === 0 ? "npm start printed no error or warning" : `npm start printed errors or warnings:\n${lines.join("\n")}`);
   console.log("smoke: the quick start works");
   stack.stop();
   process.exit(0);

@@ -15,7 +15,9 @@ const EMULATOR_PORT = Number(process.env.STRIPE_EMULATOR_PORT ?? 12111);
 const STATE_DIR = process.env.POT_COMMUN_STATE_DIR ?? ".wrangler/state";
 /** wrangler.toml's cron, `* * * * *`: every minute. The smoke test shortens it. */
 const CRON_INTERVAL_MS = Number(process.env.POT_COMMUN_CRON_INTERVAL_MS ?? 60_000);
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+// No usage metrics, and no download of the `Request.cf` placeholder from workers.cloudflare.com:
+// nothing here reads `request.cf`, and offline that download prints a network error.
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 const children: ChildProcess[] = [];
 
 /**
@@ -60,9 +62,16 @@ async function main() {
   }
   const vars = readDevVars(root);
 
+  // CI=true: wrangler applies without asking. Its report (tables, a confirmation question
+  // answered by itself, hints about --remote) is shown only when something fails.
   console.log("applying D1 migrations locally…");
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", STATE_DIR], { cwd: root, env: { ...env, CI: "true" }, stdio: "inherit" });
-  if (migrate.status !== 0) stop(migrate.status ?? 1);
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", STATE_DIR], { cwd: root, env: { ...env, CI: "true" }, encoding: "utf8" });
+  if (migrate.status !== 0) {
+    process.stderr.write(`${migrate.stdout ?? ""}${migrate.stderr ?? ""}`);
+    console.error(`applying the D1 migrations failed (${migrate.error?.message ?? `exit ${migrate.status}`})`);
+    stop(migrate.status ?? 1);
+  }
+  console.log(`D1 migrations applied (local state in ${STATE_DIR})`);
 
   await serveEmulator(EMULATOR_PORT);
   console.log(`Stripe emulator on http://127.0.0.1:${EMULATOR_PORT}`);
