@@ -21,6 +21,23 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETC
 const children: ChildProcess[] = [];
 
 /**
+ * wrangler refuses a Node older than 22.12. `npm start` runs on the Node 22 that `npm install`
+ * puts in node_modules/.bin (the `node` devDependency), whatever the system's is; this catches
+ * the script run some other way, or before `npm install`.
+ */
+function checkNode(): void {
+  const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
+  if (major > 22 || (major === 22 && minor >= 12)) return;
+  const tooOld = `Node ${process.versions.node} is too old for wrangler (22.12 or newer).`;
+  console.error(
+    existsSync(resolve(root, "node_modules/.bin/node"))
+      ? `${tooOld} Run it as \`npm start\`: npm scripts run on the Node 22 in node_modules/.bin.`
+      : `${tooOld} \`npm install\` puts Node 22 in node_modules/.bin (a devDependency); run it first, then \`npm start\`.`,
+  );
+  process.exit(1);
+}
+
+/**
  * The local runtime does not fire cron triggers; on Cloudflare, wrangler.toml's `* * * * *`
  * runs the worker's `scheduled` handler (the sweep) every minute. `wrangler dev` serves
  * /cdn-cgi/local/scheduled, which runs that handler once, waits for it (its `waitUntil` too)
@@ -47,11 +64,7 @@ function stop(code: number): never {
 }
 
 async function main() {
-  const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
-  if (major < 22 || (major === 22 && minor < 12)) {
-    console.error(`Node ${process.versions.node} is too old: wrangler needs 22.12 or newer (README, Quick start).`);
-    process.exit(1);
-  }
+  checkNode();
   if (!Number.isInteger(CRON_INTERVAL_MS) || CRON_INTERVAL_MS < 1000) {
     console.error(`POT_COMMUN_CRON_INTERVAL_MS must be a whole number of milliseconds, 1000 or more (got ${process.env.POT_COMMUN_CRON_INTERVAL_MS})`);
     process.exit(1);
