@@ -1,5 +1,6 @@
 // Demo data for `npm start`: written through the admin API, like an admin would, so the
 // audit log shows it and nothing bypasses validation. Safe to run again: what exists is kept.
+import { poll } from "./scripts/poll";
 
 export const DEMO_RULE = {
   basis: "net",
@@ -63,10 +64,10 @@ export async function seed(apiBase: string, adminToken: string, log: (line: stri
  */
 async function untilRulesInForce(apiBase: string, adminToken: string): Promise<void> {
   for (const r of rules) {
-    for (let attempt = 0; attempt < 20; attempt++) {
+    await poll(`rule ${r.id} to be in force`, async () => {
       const res = await fetch(`${apiBase}/api/v1/rules/${r.id}`, { headers: { authorization: `Bearer ${adminToken}` } });
-      if (res.ok && ((await res.json()) as { current: unknown }).current !== null) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+      if (!res.ok) throw new Error(`GET /api/v1/rules/${r.id} answered ${res.status}`);
+      return ((await res.json()) as { current: unknown }).current !== null ? true : undefined;
+    }, { timeoutMs: 5_000, everyMs: 250 });
   }
 }

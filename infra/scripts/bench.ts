@@ -4,7 +4,8 @@
 import Stripe from "stripe";
 import { parseRule, splitPayment, type PaymentLineInput, type Rule } from "../../core";
 import { buildEvent, buildTrainingPayment, emulatorObjects } from "../stripe-emulator/objects";
-import { startStack, until } from "./stack";
+import { poll } from "./poll";
+import { startStack } from "./stack";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -100,10 +101,10 @@ async function benchIngest(): Promise<void> {
     const handled = await Promise.all(payments.map((p) => sign(p.event)));
     const started = performance.now();
     const withSplits = report("paid checkouts (+ workflow, same workerd)", await send(stack.api, handled));
-    const ledger = await until("every payment on the ledger", async () => {
+    const ledger = await poll("every payment on the ledger", async () => {
       const check = await stack.get("/ledger/check");
       return Number(check.transactions) >= EVENTS ? check : undefined;
-    }, 600_000, 250);
+    }, { timeoutMs: 600_000, everyMs: 250 });
     const allSeconds = (performance.now() - started) / 1000;
     console.log(`  all ${EVENTS} split and posted after ${allSeconds.toFixed(1)} s: ${(EVENTS / allSeconds).toFixed(0)} payments/s; ledger check ok: ${String(ledger.ok)}`);
     console.log(`  ratio: acknowledging ignored events is ${(ingestOnly / withSplits).toFixed(1)}× the rate of acknowledging paid ones while their splits run in the same local workerd`);

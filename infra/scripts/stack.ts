@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { poll } from "./poll";
 import { readDevVars } from "./trigger";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -11,28 +12,21 @@ const root = resolve(import.meta.dirname, "../..");
 export interface Stack {
   api: string;
   emulator: string;
+  /** The stack's own D1 state folder (wrangler's --persist-to). */
+  state: string;
   vars: Record<string, string>;
   output(): string;
   get(path: string): Promise<Record<string, unknown>>;
   stop(): void;
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-export async function startStack(ports: { worker: number; emulator: number; inspector: number }): Promise<Stack> {
+/** `env`: more variables for `npm start`, e.g. POT_COMMUN_CRON_INTERVAL_MS. */
+export async function startStack(ports: { worker: number; emulator: number; inspector: number }, env: Record<string, string> = {}): Promise<Stack> {
   const state = mkdtempSync(join(tmpdir(), "pot-commun-stack-"));
   const app = spawn("npm", ["start"], {
     cwd: root,
     detached: true,
-    env: { ...process.env, PORT: String(ports.worker), STRIPE_EMULATOR_PORT: String(ports.emulator), POT_COMMUN_STATE_DIR: state, INSPECTOR_PORT: String(ports.inspector) },
+    env: { ...process.env, PORT: String(ports.worker), STRIPE_EMULATOR_PORT: String(ports.emulator), POT_COMMUN_STATE_DIR: state, INSPECTOR_PORT: String(ports.inspector), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -48,7 +42,7 @@ export async function startStack(ports: { worker: number; emulator: number; insp
   };
   const api = `http://127.0.0.1:${ports.worker}`;
   try {
-    await until("npm start to seed and print what to try next", async () => (output.includes("Pot Commun is running") ? true : undefined), 180_000);
+    await poll("npm start to seed and print what to try next", async () => (output.includes("Pot Commun is running") ? true : undefined), { timeoutMs: 180_000 });
   } catch (error) {
     stop();
     throw new Error(`${error instanceof Error ? error.message : error}\n--- npm start output ---\n${output.slice(-4000)}`);
@@ -58,6 +52,7 @@ export async function startStack(ports: { worker: number; emulator: number; insp
   return {
     api,
     emulator: `http://127.0.0.1:${ports.emulator}`,
+    state,
     vars,
     output: () => output,
     get: async (path) => (await fetch(`${api}/api/v1${path}`, { headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}` } })).json() as Promise<Record<string, unknown>>,
