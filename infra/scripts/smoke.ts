@@ -52,10 +52,9 @@ async function smokeTriggers(stack: Stack): Promise<void> {
 const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /**
- * Writes the event into the stack's D1 the way the webhook stores it, `received` and never
- * started, as a worker that died between storing and starting would leave it. Its
- * received_at_ms is 2 minutes back, past the sweep's 60 s grace, so that the smoke need not
- * wait a minute; the payment itself is from now, after the demo rule took effect.
+ * Writes the event into the stack's D1 the way the webhook stores it, `received`, due, and
+ * never started, as a worker that died between storing and queueing its start would leave it
+ * (2 minutes ago); the payment itself is from now, after the demo rule took effect.
  */
 function storeUnstartedEvent(stack: Stack, event: Stripe.Event): void {
   const receivedAtMs = Date.now() - 2 * 60_000;
@@ -64,8 +63,8 @@ function storeUnstartedEvent(stack: Stack, event: Stripe.Event): void {
   const file = join(dir, "unstarted-event.sql");
   writeFileSync(
     file,
-    `INSERT INTO stripe_events (id, type, object_id, status, payload, stripe_created_s, received_at_ms, updated_at_ms)
-     VALUES (${sqlText(event.id)}, ${sqlText(event.type)}, ${sqlText(objectId)}, 'received', ${sqlText(JSON.stringify(event))}, ${event.created}, ${receivedAtMs}, ${receivedAtMs});\n`,
+    `INSERT INTO stripe_events (id, type, object_id, status, payload, stripe_created_s, received_at_ms, updated_at_ms, due_at_ms)
+     VALUES (${sqlText(event.id)}, ${sqlText(event.type)}, ${sqlText(objectId)}, 'received', ${sqlText(JSON.stringify(event))}, ${event.created}, ${receivedAtMs}, ${receivedAtMs}, ${receivedAtMs});\n`,
   );
   const run = spawnSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", stack.state, "--file", file], {
     cwd: root,
