@@ -31,20 +31,20 @@ function strictD1(db: D1Database): D1Database {
 }
 
 describe("lists longer than D1's 100 bound parameters", () => {
-  it("GET /api/v1/offers answers with 150 offers", async () => {
+  it("GET /api/v1/offers lists all 150 offers, looked up in chunks", async () => {
     const ids = Array.from({ length: 150 }, (_, i) => `bulk-offer-${String(i).padStart(3, "0")}`);
     await env.DB.batch(ids.map((id) => env.DB.prepare("INSERT OR IGNORE INTO offers (id, kind, name, created_at_ms) VALUES (?, 'hosting', ?, 0)").bind(id, id)));
     const res = await app.request("/api/v1/offers", { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }, { ...env, DB: strictD1(env.DB) });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { offers: unknown[] }).offers.length).toBeGreaterThanOrEqual(150);
+    expect(((await res.json()) as { offers: { id: string }[] }).offers.map((o) => o.id)).toEqual(ids);
   });
 
-  it("the strict D1 does refuse a statement with 101 parameters", async () => {
+  it("the strict D1 used here does refuse a statement with 101 parameters", async () => {
     const strict = strictD1(env.DB);
     expect(() => strict.prepare(`SELECT ${Array(101).fill("?").join(",")}`).bind(...Array(101).fill(1))).toThrow(/too many/);
   });
 
-  it("a sweep of 100 events is recorded as started", async () => {
+  it("marking 100 events started goes through in chunks and marks all 100", async () => {
     const ids = Array.from({ length: 100 }, (_, i) => `evt_bulk_${i}`);
     await env.DB.batch(ids.map((id) => env.DB.prepare("INSERT OR IGNORE INTO stripe_events (id, type, status, payload, stripe_created_s, received_at_ms, updated_at_ms) VALUES (?, 'invoice.paid', 'received', '{}', 0, 0, 0)").bind(id)));
     await markWorkflowsStarted(database(strictD1(env.DB)), ids, 1234);
