@@ -3,8 +3,10 @@
 // of ids are always looked up in chunks.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { inArray } from "drizzle-orm";
 import { database } from "../../db/client";
 import { markWorkflowsStarted } from "../../db/queries/events";
+import { offers } from "../../db/schema";
 import app from "../../workers/app";
 
 function strictD1(db: D1Database): D1Database {
@@ -39,9 +41,15 @@ describe("lists longer than D1's 100 bound parameters", () => {
     expect(((await res.json()) as { offers: { id: string }[] }).offers.map((o) => o.id)).toEqual(ids);
   });
 
-  it("the strict D1 used here does refuse a statement with 101 parameters", async () => {
+  it("the strict D1 used here does refuse a statement with 101 parameters, also one drizzle builds", async () => {
     const strict = strictD1(env.DB);
     expect(() => strict.prepare(`SELECT ${Array(101).fill("?").join(",")}`).bind(...Array(101).fill(1))).toThrow(/too many/);
+    // The queries under test go through drizzle: it must reach the proxy's bind, or the tests above prove nothing.
+    const ids = Array.from({ length: 101 }, (_, i) => `offer-${i}`);
+    const refused = await database(strict).select().from(offers).where(inArray(offers.id, ids)).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).cause).toEqual(new Error("D1: too many SQL variables (101 > 100)"));
+    expect(await database(strict).select().from(offers).where(inArray(offers.id, ids.slice(0, 100)))).toEqual([]);
   });
 
   it("marking 100 events started goes through in chunks and marks all 100", async () => {
