@@ -1,9 +1,11 @@
 // What the integration tests share: calling the worker, signing Stripe events, feeding the
-// emulator, and a catalog written straight to D1 with rule versions in force since 1970
-// (the API refuses past dates, rightly; tests of the payment path need a rule in force).
+// emulator, setting the clock, and a catalog written straight to D1 with rule versions in force
+// since 1970 (the API refuses past dates, rightly; tests of the payment path need a rule in force).
+// D1 is emptied before every test (setup.ts); the emulator is shared by every test file.
 import { introspectWorkflowInstance } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import Stripe from "stripe";
+import { vi } from "vitest";
 import { DEMO_RULE } from "../../infra/seed";
 import { emulatorObjects, type HostingPayment, type SubscriptionCheckout, type TrainingPayment } from "../../infra/stripe-emulator/objects";
 
@@ -43,6 +45,35 @@ export async function deliverAndSettle(event: { id: string }, configure?: Parame
   return instance.getOutput();
 }
 
+/**
+ * Freezes the clock at `at`. The worker runs in the tests' isolate, so its Date.now() is this
+ * one too (handlers and workflow steps alike); timers stay real. setup.ts restores the real clock
+ * after each test. Returns the frozen time in ms.
+ */
+export function setClock(at: string | number): number {
+  vi.setSystemTime(new Date(at));
+  return Date.now();
+}
+
+/** Moves a frozen clock (setClock) forward by `ms`; returns the new time in ms. */
+export function advanceClock(ms: number): number {
+  vi.setSystemTime(new Date(Date.now() + ms));
+  return Date.now();
+}
+
+/** Makes the emulator answer `status` to the next `times` requests whose path starts with `path_prefix`. */
+export async function stripeFault(path_prefix: string, status: number, times: number): Promise<void> {
+  // Always scoped to a path: the emulator is shared by test files that may run at the same time.
+  const res = await env.STRIPE_API.fetch("http://stripe.emulator/_emulator/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ path_prefix, status, times }) });
+  if (!res.ok) throw new Error(`emulator refused the fault: ${res.status} ${await res.text()}`);
+}
+
+/** The emulator's log of the requests it answered (every test file's), as `status` by `path`. */
+export async function stripeRequests(path_prefix: string): Promise<{ method: string; path: string; status: number }[]> {
+  const log = (await (await env.STRIPE_API.fetch("http://stripe.emulator/_emulator/requests")).json()) as { requests: { method: string; path: string; status: number }[] };
+  return log.requests.filter((r) => r.path.startsWith(path_prefix)).map((r) => ({ method: r.method, path: r.path, status: r.status }));
+}
+
 export async function eventStatus(id: string): Promise<{ status: string; reason: string | null }> {
   return (await (await api(`/events/${id}`)).json()) as { status: string; reason: string | null };
 }
@@ -50,7 +81,7 @@ export async function eventStatus(id: string): Promise<{ status: string; reason:
 /** The demo seed's default rule: 10% commons, 15% reserve, the rest to contributors, on net. */
 export const DEFAULT_RULE = DEMO_RULE;
 
-/** Parties, two offers and a default rule, in force since the epoch. Idempotent. */
+/** Parties, two offers and a default rule (version 1, in force since the epoch). Idempotent. */
 export async function seedCatalog(rule: unknown = DEFAULT_RULE): Promise<void> {
   const sql = [
     `INSERT OR IGNORE INTO parties (id, kind, name, created_at_ms) VALUES ('commons','commons','Commons',0), ('reserve','reserve','Reserve',0), ('camille','contributor','Camille',0), ('dominique','contributor','Dominique',0), ('sacha','contributor','Sacha',0)`,

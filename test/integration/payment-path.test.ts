@@ -5,7 +5,7 @@ import { buildAsyncPaymentSucceeded, buildEvent, buildHostingPayment, buildSubsc
 import { database } from "../../db/client";
 import { dueEventIds } from "../../db/queries/events";
 import { sweepDueEvents } from "../../workflows/start";
-import { api, deliver, deliverAndSettle, eventStatus, putStripeObjects, seedCatalog } from "./helpers";
+import { api, deliver, deliverAndSettle, eventStatus, putStripeObjects, seedCatalog, stripeFault, stripeRequests } from "./helpers";
 
 interface PaymentView {
   id: string;
@@ -54,10 +54,10 @@ describe("a paid training checkout", () => {
     expect(byParty(p)).toEqual({ commons: 1000, reserve: 1500, camille: 5001, dominique: 2500 });
     expect(p.shares.find((s) => s.party_id === "commons")?.kind).toBe("commons");
 
-    const check = (await (await api("/ledger/check")).json()) as { ok: boolean; transactions: number };
-    expect(check).toMatchObject({ ok: true });
-    const sum = await env.DB.prepare("SELECT sum(amount_minor) AS s FROM postings").first<{ s: number }>();
-    expect(sum?.s).toBe(0);
+    // One transaction: the customers' -10001 and the four shares (no fee, so no fee posting).
+    expect(await (await api("/ledger/check")).json()).toEqual({ ok: true, transactions: 1, postings: 5, imbalances: [] });
+    const sum = await env.DB.prepare("SELECT count(*) AS n, sum(amount_minor) AS s FROM postings").first<{ n: number; s: number }>();
+    expect(sum).toEqual({ n: 5, s: 0 });
   });
 
   it("splits the net after Stripe's fee, which is its own posting", async () => {
@@ -67,7 +67,8 @@ describe("a paid training checkout", () => {
 
     const p = await payment(built.payment_intent.id);
     expect(p).toMatchObject({ gross_minor: 20000, fee_minor: 325, net_minor: 19675 });
-    expect(p.shares.reduce((a, s) => a + s.amount_minor, 0)).toBe(19675);
+    // 1967.5 / 2951.25 / 14756.25: the leftover unit goes to commons (.5); 14756 by 2:1 is 9837.33 / 4918.67 → 9837 / 4919.
+    expect(byParty(p)).toEqual({ commons: 1968, reserve: 2951, camille: 9837, dominique: 4919 });
     const fee = await env.DB.prepare("SELECT amount_minor FROM postings WHERE account = 'stripe:fees' AND transaction_id = ?").bind(`txn_pay_${p.id}`).first<{ amount_minor: number }>();
     expect(fee?.amount_minor).toBe(325);
   });
@@ -78,18 +79,20 @@ describe("a paid training checkout", () => {
     await deliverAndSettle(built.event);
     const p = await payment(built.payment_intent.id);
     expect(p).toMatchObject({ currency: "eur", gross_minor: 9200, fee_minor: 300, net_minor: 8900 });
+    expect(byParty(p)).toEqual({ commons: 890, reserve: 1335, camille: 4450, dominique: 2225 });
   });
 
   it("delivered twice is acknowledged twice and posted once", async () => {
     const built = buildTrainingPayment({ amount_minor: 5000, currency: "eur", price_id: "price_training_intro" });
     await putStripeObjects(built);
     await deliverAndSettle(built.event);
-    const before = await postingCount();
+    // Customers, Stripe's fee (100) and the four shares of the net 4900.
+    expect(await postingCount()).toBe(6);
 
     const again = await deliver(built.event);
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ duplicate: true });
-    expect(await postingCount()).toBe(before);
+    expect(await postingCount()).toBe(6);
 
     const retry = await api(`/events/${built.event.id}/retry`, { method: "POST" });
     expect(retry.status).toBe(409);
@@ -106,6 +109,7 @@ describe("a paid training checkout", () => {
     const output = await deliverAndSettle(twin);
     expect(output).toMatchObject({ status: "processed", posted: false });
     expect(await postingCount()).toBe(before);
+    expect(before).toBe(6);
     expect((await eventStatus(twin.id)).reason).toBe(`payment ${built.payment_intent.id} was already posted by event ${built.event.id}: not posted twice`);
   });
 
@@ -119,7 +123,10 @@ describe("a paid training checkout", () => {
     const cleared = buildAsyncPaymentSucceeded(pending);
     await putStripeObjects(cleared);
     await deliverAndSettle(cleared.event);
-    expect((await payment(cleared.payment_intent.id)).gross_minor).toBe(4000);
+    const p = await payment(cleared.payment_intent.id);
+    expect(p).toMatchObject({ gross_minor: 4000, fee_minor: 85, net_minor: 3915 });
+    // 391.5 / 587.25 / 2936.25: the leftover unit to commons (.5); 2936 by 2:1 is 1957.33 / 978.67 → 1957 / 979.
+    expect(byParty(p)).toEqual({ commons: 392, reserve: 587, camille: 1957, dominique: 979 });
   });
 
   it("with two offers in the cart splits each line by its own offer's rule, the fee shared pro rata", async () => {
@@ -156,9 +163,7 @@ describe("a large cart", () => {
     await deliverAndSettle(built.event);
     const p = await payment(built.payment_intent.id);
     expect(p.lines).toHaveLength(12);
-    const log = (await (await env.STRIPE_API.fetch("http://stripe.emulator/_emulator/requests")).json()) as { requests?: { path: string }[] } | { path: string }[];
-    const requests = Array.isArray(log) ? log : (log.requests ?? []);
-    expect(requests.some((r) => r.path.startsWith(`/v1/checkout/sessions/${built.session.id}/line_items`))).toBe(true);
+    expect((await stripeRequests(`/v1/checkout/sessions/${built.session.id}/line_items`)).map((r) => r.status)).toEqual([200]);
     expect(p.shares.reduce((a, s) => a + s.amount_minor, 0)).toBe(amount);
   });
 });
@@ -181,8 +186,9 @@ describe("a hosting subscription", () => {
     expect((await eventStatus(built.checkout_event.id)).reason).toMatch(/subscription mode/);
 
     await deliverAndSettle(built.event);
-    const rows = await env.DB.prepare("SELECT count(*) AS n FROM payments WHERE id = ?").bind(built.payment_intent.id).first<{ n: number }>();
-    expect(rows?.n).toBe(1);
+    const rows = await env.DB.prepare("SELECT id FROM payments").all<{ id: string }>();
+    expect(rows.results).toEqual([{ id: built.payment_intent.id }]);
+    expect(byParty(await payment(built.payment_intent.id))).toEqual({ commons: 283, reserve: 425, sacha: 2123 });
   });
 
   it("paid only in part by its payment is parked, not split on the wrong amount", async () => {
@@ -205,12 +211,13 @@ describe("a hosting subscription", () => {
     const free = buildEvent("invoice.paid", { ...built.invoice, amount_paid: 0 });
     const res = await deliver(free);
     expect(await res.json()).toMatchObject({ status: "ignored" });
+    expect(await eventStatus(free.id)).toEqual({ id: free.id, type: "invoice.paid", status: "ignored", reason: "invoice paid with nothing to split (amount_paid is 0)", due_at: null, runs: 0 });
   });
 });
 
 describe("a payment that cannot be split yet", () => {
   it("whose offer is unknown is parked with a reason the API shows, and split once the offer exists", async () => {
-    const built = buildTrainingPayment({ amount_minor: 7000, currency: "eur", price_id: "price_unknown_workshop" });
+    const built = buildTrainingPayment({ amount_minor: 7000, currency: "eur", price_id: "price_unknown_workshop", fee_minor: 130 });
     await putStripeObjects(built);
     const output = await deliverAndSettle(built.event);
     expect(output).toMatchObject({ status: "parked" });
@@ -228,14 +235,17 @@ describe("a payment that cannot be split yet", () => {
     expect(retry.status).toBe(202);
     await rerun.waitForStatus("complete");
     expect(await eventStatus(built.event.id)).toMatchObject({ status: "processed" });
-    expect(byParty(await payment(built.payment_intent.id))).toMatchObject({ camille: expect.any(Number) });
+    // Net 6870: 687 / 1030.5 / 5152.5; the leftover unit goes to the first of the tied halves, reserve; camille alone is the workshop's contributor.
+    expect(byParty(await payment(built.payment_intent.id))).toEqual({ commons: 687, reserve: 1031, camille: 5152 });
   });
 
   it("is found by metadata.offer_id when its price is not listed", async () => {
     const built = buildTrainingPayment({ amount_minor: 3000, currency: "eur", price_id: "price_adhoc", offer_id: "training-intro", fee_minor: 0 });
     await putStripeObjects(built);
     await deliverAndSettle(built.event);
-    expect((await payment(built.payment_intent.id)).lines[0]?.offer_id).toBe("training-intro");
+    const p = await payment(built.payment_intent.id);
+    expect(p.lines.map((l) => l.offer_id)).toEqual(["training-intro"]);
+    expect(byParty(p)).toEqual({ commons: 300, reserve: 450, camille: 1500, dominique: 750 });
   });
 
   it("is retried when Stripe fails, then posted once", async () => {
@@ -246,36 +256,38 @@ describe("a payment that cannot be split yet", () => {
       await m.mockStepError({ name: "fetch the payment from Stripe" }, new Error("Stripe answered 500"), 2);
     });
     expect(output).toMatchObject({ status: "processed", posted: true });
+    expect(await env.DB.prepare("SELECT id FROM ledger_transactions").all()).toMatchObject({ results: [{ id: `txn_pay_${built.payment_intent.id}` }] });
+    expect(await postingCount()).toBe(6);
   });
 
   it("is retried when D1 fails while posting, then posted once", async () => {
     const built = buildTrainingPayment({ amount_minor: 6100, currency: "eur", price_id: "price_training_intro" });
     await putStripeObjects(built);
-    const before = await postingCount();
     const output = await deliverAndSettle(built.event, async (m) => {
       await m.disableRetryDelays();
       await m.mockStepError({ name: "split and post the payment" }, new Error("D1_ERROR: Network connection lost"), 2);
     });
     expect(output).toMatchObject({ status: "processed", posted: true });
-    const txns = await env.DB.prepare("SELECT count(*) AS n FROM ledger_transactions WHERE id = ?").bind(`txn_pay_${built.payment_intent.id}`).first<{ n: number }>();
-    expect(txns?.n).toBe(1);
-    expect(await postingCount()).toBeGreaterThan(before);
+    expect(await env.DB.prepare("SELECT id FROM ledger_transactions").all()).toMatchObject({ results: [{ id: `txn_pay_${built.payment_intent.id}` }] });
+    // Customers, Stripe's fee and the four shares, once.
+    expect(await postingCount()).toBe(6);
   });
 
   it("is retried when the emulator itself answers 500, through the real Stripe client", async () => {
     const built = buildTrainingPayment({ amount_minor: 8100, currency: "eur", price_id: "price_training_intro" });
     await putStripeObjects(built);
-    const fault = await env.STRIPE_API.fetch("http://stripe.emulator/_emulator/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ path_prefix: `/v1/checkout/sessions/${built.session.id}`, status: 500, times: 2 }) });
-    expect(fault.ok).toBe(true);
+    await stripeFault(`/v1/checkout/sessions/${built.session.id}`, 500, 2);
     const output = await deliverAndSettle(built.event, async (m) => m.disableRetryDelays());
     expect(output).toMatchObject({ status: "processed", posted: true });
+    const sessionReads = await stripeRequests(`/v1/checkout/sessions/${built.session.id}`);
+    expect(sessionReads.slice(0, 3).map((r) => r.status)).toEqual([500, 500, 200]);
   });
 
   it("whose Stripe objects are missing is parked, not retried for ever", async () => {
     const built = buildTrainingPayment({ amount_minor: 8000, currency: "eur", price_id: "price_training_intro" });
     const output = await deliverAndSettle(built.event, async (m) => m.disableRetryDelays());
     expect(output).toMatchObject({ status: "parked" });
-    expect((await eventStatus(built.event.id)).reason).toMatch(/No such|resource_missing|not found/i);
+    expect(await eventStatus(built.event.id)).toMatchObject({ status: "parked", reason: `Stripe answered 404 resource_missing: No such checkout.session: '${built.session.id}'` });
   });
 
   it("whose fee is above its amount is parked with the reason", async () => {
@@ -295,53 +307,47 @@ describe("a payment that cannot be split yet", () => {
         JSON.stringify({ basis: "net", lines: [{ to: "commons", share: "50%" }, { to: "contributors", share: "remaining" }] }),
       ),
     ]);
-    try {
-      const built = buildTrainingPayment({
-        amount_minor: 5000,
-        currency: "eur",
-        price_id: "price_training_intro",
-        fee_minor: 0,
-        created: Math.floor(Date.now() / 1000) - 3600,
-        lines: [
-          { price_id: "price_training_intro", amount_minor: 2000 },
-          { price_id: "price_hosting_basic", amount_minor: 3000 },
-        ],
-      });
-      await putStripeObjects(built);
-      expect(await deliverAndSettle(built.event)).toMatchObject({ status: "parked" });
-      expect((await eventStatus(built.event.id)).reason).toMatch(/no split rule was in force/);
+    const built = buildTrainingPayment({
+      amount_minor: 5000,
+      currency: "eur",
+      price_id: "price_training_intro",
+      fee_minor: 0,
+      created: Math.floor(Date.now() / 1000) - 3600,
+      lines: [
+        { price_id: "price_training_intro", amount_minor: 2000 },
+        { price_id: "price_hosting_basic", amount_minor: 3000 },
+      ],
+    });
+    await putStripeObjects(built);
+    expect(await deliverAndSettle(built.event)).toMatchObject({ status: "parked" });
+    expect((await eventStatus(built.event.id)).reason).toMatch(/no split rule was in force/);
 
-      expect((await api(`/events/${built.event.id}/retry`, { method: "POST", body: { rule: { rule_id: "default", version: 1 } } })).status).toBe(400);
-      // The retried run fails (Stripe down); the sweep's next run still uses the chosen version.
-      await using rerun = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run2`);
-      await rerun.modify(async (m) => {
-        await m.disableRetryDelays();
-        await m.mockStepError({ name: "fetch the payment from Stripe" }, new Error("Stripe is down"));
-      });
-      const retry = await api(`/events/${built.event.id}/retry`, { method: "POST", body: { rule: { rule_id: "default", version: 1 }, reason: "Sold before the rules were written; the assembly chose version 1" } });
-      expect(retry.status).toBe(202);
-      await rerun.waitForStatus("errored");
-      expect((await eventStatus(built.event.id)).status).toBe("failed");
+    expect((await api(`/events/${built.event.id}/retry`, { method: "POST", body: { rule: { rule_id: "default", version: 1 } } })).status).toBe(400);
+    // The retried run fails (Stripe down); the sweep's next run still uses the chosen version.
+    await using rerun = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run2`);
+    await rerun.modify(async (m) => {
+      await m.disableRetryDelays();
+      await m.mockStepError({ name: "fetch the payment from Stripe" }, new Error("Stripe is down"));
+    });
+    const retry = await api(`/events/${built.event.id}/retry`, { method: "POST", body: { rule: { rule_id: "default", version: 1 }, reason: "Sold before the rules were written; the assembly chose version 1" } });
+    expect(retry.status).toBe(202);
+    await rerun.waitForStatus("errored");
+    expect((await eventStatus(built.event.id)).status).toBe("failed");
 
-      await using third = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run3`);
-      expect(await dueEventIds(database(env.DB), Date.now() + 60 * 60_000, 10_000)).toContain(built.event.id);
-      await asIfDueNow(built.event.id);
-      expect(await sweepDueEvents(env)).toBeGreaterThanOrEqual(1);
-      await third.waitForStatus("complete");
-      const split = await payment(built.payment_intent.id);
-      expect(split.rule_version).toBe("intro-old@1,default@1");
-      expect(byParty(split)).toMatchObject({ commons: 1000 + 300, reserve: 450 });
-      const audit = (await (await api(`/audit?entity_type=event&entity_id=${built.event.id}`)).json()) as { entries: { action: string; after: { rule_override: unknown } }[] };
-      expect(audit.entries[0]).toMatchObject({ action: "event.retry", after: { rule_override: { rule_id: "default", version: 1 } } });
-      const stored = await env.DB.prepare("SELECT rule_override FROM stripe_events WHERE id = ?").bind(built.event.id).first<{ rule_override: string }>();
-      expect(JSON.parse(stored?.rule_override ?? "null")).toEqual({ rule_id: "default", version: 1 });
-    } finally {
-      await env.DB.batch([
-        env.DB.prepare("UPDATE rule_versions SET effective_from_ms = 0 WHERE rule_id = 'default' AND version = 1"),
-        env.DB.prepare("DELETE FROM rule_versions WHERE rule_id = 'intro-old'"),
-        env.DB.prepare("DELETE FROM rules WHERE id = 'intro-old'"),
-      ]);
-    }
+    await using third = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run3`);
+    expect(await dueEventIds(database(env.DB), Date.now() + 60 * 60_000, 10_000)).toEqual([built.event.id]);
+    await asIfDueNow(built.event.id);
+    expect(await sweepDueEvents(env)).toBe(1);
+    await third.waitForStatus("complete");
+    const split = await payment(built.payment_intent.id);
+    expect(split.rule_version).toBe("intro-old@1,default@1");
+    // Training line (2000) by intro-old: 1000 to commons, 1000 by 2:1 → 667 / 333. Hosting line (3000) by default@1: 300 / 450 / 2250.
+    expect(byParty(split)).toEqual({ commons: 1000 + 300, reserve: 450, camille: 667, dominique: 333, sacha: 2250 });
+    const audit = (await (await api(`/audit?entity_type=event&entity_id=${built.event.id}`)).json()) as { entries: { action: string; after: { rule_override: unknown } }[] };
+    expect(audit.entries).toHaveLength(1);
+    expect(audit.entries[0]).toMatchObject({ action: "event.retry", after: { rule_override: { rule_id: "default", version: 1 } } });
+    const stored = await env.DB.prepare("SELECT rule_override FROM stripe_events WHERE id = ?").bind(built.event.id).first<{ rule_override: string }>();
+    expect(JSON.parse(stored?.rule_override ?? "null")).toEqual({ rule_id: "default", version: 1 });
   });
 
   it("marks the event failed when Stripe stays down past every retry", async () => {
@@ -354,7 +360,7 @@ describe("a payment that cannot be split yet", () => {
     });
     await deliver(built.event);
     await instance.waitForStatus("errored");
-    expect(await eventStatus(built.event.id)).toMatchObject({ status: "failed", reason: expect.stringMatching(/Stripe is down/) });
+    expect(await eventStatus(built.event.id)).toMatchObject({ status: "failed", reason: "retries ran out: Stripe is down" });
 
     // The sweep starts it again later, with backoff (10 minutes after a first run), as a new instance.
     const row = await env.DB.prepare("SELECT updated_at_ms, due_at_ms FROM stripe_events WHERE id = ?").bind(built.event.id).first<{ updated_at_ms: number; due_at_ms: number }>();
@@ -364,7 +370,7 @@ describe("a payment that cannot be split yet", () => {
     expect(await dueEventIds(db, (row?.updated_at_ms ?? 0) + 10 * 60_000, 10_000)).toContain(built.event.id);
     await using again = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run2`);
     await asIfDueNow(built.event.id);
-    expect(await sweepDueEvents(env)).toBeGreaterThanOrEqual(1);
+    expect(await sweepDueEvents(env)).toBe(1);
     await again.waitForStatus("complete");
     expect(await eventStatus(built.event.id)).toMatchObject({ status: "processed" });
   });
@@ -377,7 +383,7 @@ describe("a payment that cannot be split yet", () => {
       .bind(built.event.id, built.event.type, built.session.id, JSON.stringify(built.event), built.event.created)
       .run();
     await using again = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run2`);
-    expect(await sweepDueEvents(env)).toBeGreaterThanOrEqual(1);
+    expect(await sweepDueEvents(env)).toBe(1);
     await again.waitForStatus("complete");
     expect(await eventStatus(built.event.id)).toMatchObject({ status: "processed" });
   });

@@ -39,7 +39,7 @@ function options(argv: string[], vars: Record<string, string> = { STRIPE_WEBHOOK
 const quiet = () => {};
 
 describe("stripe:trigger", () => {
-  it("parses .dev.vars", () => {
+  it("reads .dev.vars: comments, export, quotes and trailing notes, skipping malformed lines", () => {
     expect(parseDotenv('# c\nSTRIPE_WEBHOOK_SECRET=whsec_x\nexport ADMIN_TOKEN="tok en"\nX=1 # note\n\nBAD LINE\nQ=\'a#b\'')).toEqual({
       STRIPE_WEBHOOK_SECRET: "whsec_x",
       ADMIN_TOKEN: "tok en",
@@ -48,7 +48,7 @@ describe("stripe:trigger", () => {
     });
   });
 
-  it("parses arguments with the kind's defaults", () => {
+  it("parses arguments, filling in the kind's defaults", () => {
     expect(options(["training"], {})).toMatchObject({
       kind: "training",
       amount_minor: 10001,
@@ -64,7 +64,7 @@ describe("stripe:trigger", () => {
     expect(parseTriggerArgs(["--help"], {})).toBe("help");
   });
 
-  it("refuses bad arguments clearly", () => {
+  it("refuses an unknown kind or option, a missing kind and a fractional amount, saying which", () => {
     expect(() => options(["refund"])).toThrow(TriggerError);
     expect(() => options(["refund"])).toThrow(/Unknown kind 'refund': use one of training, hosting/);
     expect(() => options([])).toThrow(/Missing event kind/);
@@ -72,7 +72,7 @@ describe("stripe:trigger", () => {
     expect(() => options(["training", "--bogus"])).toThrow(/Unknown option/);
   });
 
-  it("training: stores the objects, signs the event, the worker verifies it", async () => {
+  it("for a training, stores the objects in the emulator and sends a signed event the worker verifies", async () => {
     const w = world();
     const r = await trigger(options(["training", "--offer", "training-intro"]), w.fetchFn, quiet);
     expect(r.worker_status).toBe(200);
@@ -88,10 +88,10 @@ describe("stripe:trigger", () => {
     );
     const stored = (await res.json()) as Stripe.Checkout.Session;
     expect(stored.line_items?.data[0]?.price?.id).toBe("price_training_intro");
-    expect(w.emulator.store.get(r.payment_intent_id)).toBeDefined();
+    expect(w.emulator.store.get(r.payment_intent_id)).toMatchObject({ id: r.payment_intent_id, object: "payment_intent", amount: 10001, currency: "eur", status: "succeeded" });
   });
 
-  it("hosting with --offer: offer id on the invoice and its subscription details", async () => {
+  it("for a hosting with --offer, puts the offer id on the invoice and on its subscription details", async () => {
     const w = world();
     const r = await trigger(options(["hosting", "--offer", "hosting-basic", "--amount", "2900"]), w.fetchFn, quiet);
     const invoice = w.received[0]!.data.object as Stripe.Invoice;

@@ -20,7 +20,7 @@ const oneLine = (rule: Rule, gross_minor: number, fee_minor: number): PaymentInp
 });
 
 describe("splitting a payment", () => {
-  it("splits the net with basis net", () => {
+  it("with basis net splits what is left after the fee: 9825 into 982 / 1474 / 7369", () => {
     const result = splitPayment(oneLine(tenFifteenRest("net"), 10000, 175));
     expect(result).toMatchObject({
       ok: true,
@@ -38,9 +38,19 @@ describe("splitting a payment", () => {
     });
   });
 
-  it("splits the gross with basis gross", () => {
+  it("with basis gross splits the whole 10000 into 1000 / 1500 / 7500, the fee aside", () => {
     const result = splitPayment(oneLine(tenFifteenRest("gross"), 10000, 175));
-    expect(result).toMatchObject({ ok: true, value: { lines: [{ basis: "gross", basis_minor: 10000 }], shares: [{ amount_minor: 1000 }, { amount_minor: 1500 }, { amount_minor: 7500 }] } });
+    expect(result).toMatchObject({
+      ok: true,
+      value: {
+        lines: [{ key: "li_1", gross_minor: 10000, fee_minor: 175, basis: "gross", basis_minor: 10000 }],
+        shares: [
+          { party_id: "commons", amount_minor: 1000 },
+          { party_id: "reserve", amount_minor: 1500 },
+          { party_id: "alice", amount_minor: 7500 },
+        ],
+      },
+    });
   });
 
   it("shares the gross between lines pro rata to their presentment amounts, and the fee pro rata to their gross", () => {
@@ -81,9 +91,9 @@ describe("splitting a payment", () => {
 
   it("reports a rule that cannot apply with the line and the place in its rule", () => {
     const rule = parsed({ basis: "net", lines: [{ to: "platform", share: { fixed: { jpy: 80 } } }, { to: "commons", share: "remaining" }] });
-    expect(splitPayment(oneLine(rule, 1000, 0))).toMatchObject({
+    expect(splitPayment(oneLine(rule, 1000, 0))).toEqual({
       ok: false,
-      error: { code: "fixed_missing_currency", path: "lines[0].rule.lines[0].share", message: expect.stringMatching(/^line "li_1": /) as unknown },
+      error: { code: "fixed_missing_currency", path: "lines[0].rule.lines[0].share", message: 'line "li_1": this fixed amount has no amount in eur, the currency of the payment' },
     });
   });
 
