@@ -116,3 +116,26 @@ export function exactAmountsByWeights(total_minor: number, weights: readonly num
   const total = fromInteger(total_minor);
   return sharesFromWeights(weights).map((share) => mul(total, share));
 }
+
+/**
+ * Splits a signed `total_minor` pro rata to signed integer weights (a proration credit is a
+ * negative line), with largest remainder: every exact amount total * w / sum(w) is floored
+ * (towards minus infinity), then the leftover units go one by one to the amounts that lost
+ * most to flooring, ties in list order. The parts sum to the total exactly and each is within
+ * one unit of its exact amount. The weights must not sum to 0 unless the total is 0.
+ */
+export function allocateSignedByWeights(total_minor: number, weights: readonly number[]): number[] {
+  invariant(Number.isSafeInteger(total_minor), `total_minor must be a safe integer, got ${String(total_minor)}`);
+  invariant(weights.length > 0 && weights.length <= MAX_PARTS, `1-${MAX_PARTS} weights`);
+  weights.forEach((weight, index) => invariant(Number.isSafeInteger(weight), `weights[${index}] must be a safe integer, got ${String(weight)}`));
+  if (total_minor === 0) return weights.map(() => 0);
+  const whole = weights.reduce((a, b) => a + BigInt(b), 0n);
+  invariant(whole !== 0n, "the weights sum to 0: there is nothing to split by");
+  const exact = weights.map((weight) => rational(BigInt(total_minor) * BigInt(weight), whole));
+  const floors = exact.map(floor);
+  const residue = BigInt(total_minor) - floors.reduce((a, b) => a + b, 0n);
+  invariant(residue >= 0n && residue < BigInt(weights.length), "residue out of range");
+  const parts = floors.map((value) => toSafeNumber(value, "part"));
+  for (const index of byLargestLoss(exact).slice(0, Number(residue))) parts[index] = (parts[index] ?? 0) + 1;
+  return parts;
+}

@@ -23,6 +23,7 @@ export {
 export {
   allocateByLargestRemainder,
   allocateByWeights,
+  allocateSignedByWeights,
   roundByLargestRemainder,
   floorWithResidue,
   type FlooredParts,
@@ -51,6 +52,8 @@ export {
   ACCOUNT_STRIPE_CUSTOMERS,
   ACCOUNT_STRIPE_FEES,
   ACCOUNT_COOP_FEE_ABSORBED,
+  ACCOUNT_TAX_COLLECTED,
+  ACCOUNT_COOP_SHIPPING,
   type Posting,
   type LedgerTransaction,
   type LedgerCheck,

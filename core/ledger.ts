@@ -6,7 +6,10 @@
  * - `stripe:customers`: where customer money comes from (negative by the gross);
  * - `stripe:fees`: what Stripe kept (positive by the fee);
  * - `coop:fee_absorbed`: with basis "gross" the parties share the gross but only the net
- *   arrived; the cooperative's own funds cover that line's fee (negative by it).
+ *   arrived; the cooperative's own funds cover that line's fee (negative by it);
+ * - `tax:collected`: tax the customer paid, held for the tax office (positive by it); never
+ *   revenue, never split;
+ * - `coop:shipping`: shipping the customer paid, the cooperative's, not split.
  *
  * A posting of 0 moves nothing and is not written: a payment with no fee has no `stripe:fees`
  * posting, a party whose share rounds to 0 has no posting. Balances are unchanged by this.
@@ -25,6 +28,8 @@ export interface Posting {
 export const ACCOUNT_STRIPE_CUSTOMERS = "stripe:customers";
 export const ACCOUNT_STRIPE_FEES = "stripe:fees";
 export const ACCOUNT_COOP_FEE_ABSORBED = "coop:fee_absorbed";
+export const ACCOUNT_TAX_COLLECTED = "tax:collected";
+export const ACCOUNT_COOP_SHIPPING = "coop:shipping";
 
 /** A party's account is this prefix and its id: `party:commons`. */
 export const PARTY_ACCOUNT_PREFIX = "party:";
@@ -69,6 +74,8 @@ export function paymentPostings(split: PaymentSplit): Posting[] {
   const postings = [
     ...posting(ACCOUNT_STRIPE_CUSTOMERS, -split.gross_minor, currency),
     ...posting(ACCOUNT_STRIPE_FEES, split.fee_minor, currency),
+    ...posting(ACCOUNT_TAX_COLLECTED, split.tax_minor, currency),
+    ...posting(ACCOUNT_COOP_SHIPPING, split.shipping_minor, currency),
     ...split.shares.flatMap((share) => posting(partyAccount(share.party_id), share.amount_minor, currency)),
     ...posting(ACCOUNT_COOP_FEE_ABSORBED, -absorbed_minor, currency),
   ];

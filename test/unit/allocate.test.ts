@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   allocateByLargestRemainder,
   allocateByWeights,
+  allocateSignedByWeights,
   compare,
   floorWithResidue,
   fromInteger,
@@ -104,6 +105,47 @@ describe("largest remainder, as properties", () => {
         parts.forEach((part, index) => {
           expect(withinOneUnit(part, rational(BigInt(total_minor) * BigInt(weights[index] ?? 0), weightTotal))).toBe(true);
         });
+      }),
+    );
+  });
+});
+
+describe("largest remainder with signed weights (proration credits)", () => {
+  it("splits 1800 by -1500 / 3000 / 300 into exactly those amounts", () => {
+    expect(allocateSignedByWeights(1800, [-1500, 3000, 300])).toEqual([-1500, 3000, 300]);
+  });
+
+  it("floors towards minus infinity and gives the leftover units to the largest losses: 100 by -1 / 2 / 2 is -33.3 / 66.7 / 66.7", () => {
+    // Floors -34 / 66 / 66 sum to 98; the two units go to the losses .67, .67, .67 in list order: -33 / 67 / 66.
+    expect(allocateSignedByWeights(100, [-1, 2, 2])).toEqual([-33, 67, 66]);
+  });
+
+  it("refuses weights that sum to 0 unless there is nothing to split", () => {
+    expect(() => allocateSignedByWeights(10, [5, -5])).toThrow(InvariantError);
+    expect(allocateSignedByWeights(0, [5, -5])).toEqual([0, 0]);
+  });
+
+  it("always sums to the total, each part within one unit of total * w / sum(w)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.array(fc.integer({ min: -1_000_000, max: 1_000_000 }), { minLength: 1, maxLength: 12 }), (total, weights) => {
+        const whole = weights.reduce((a, b) => a + b, 0);
+        fc.pre(whole > 0);
+        const parts = allocateSignedByWeights(total, weights);
+        expect(parts.reduce((a, b) => a + b, 0)).toBe(total);
+        parts.forEach((part, i) => {
+          const exact = rational(BigInt(total) * BigInt(weights[i] ?? 0), BigInt(whole));
+          const miss = sub(fromInteger(part), exact);
+          expect(compare(miss, fromInteger(-1)) > 0 && compare(miss, fromInteger(1)) < 0).toBe(true);
+        });
+      }),
+    );
+  });
+
+  it("agrees with the unsigned split when every weight is >= 0", () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 1_000_000 }), fc.array(fc.nat({ max: 100_000 }), { minLength: 1, maxLength: 10 }), (total, weights) => {
+        fc.pre(weights.some((w) => w > 0));
+        expect(allocateSignedByWeights(total, weights)).toEqual(allocateByWeights(total, weights));
       }),
     );
   });
