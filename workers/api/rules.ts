@@ -186,7 +186,7 @@ async function existingRule(db: Db, id: string): Promise<RuleRow> {
 export const rulesApi = newRouter();
 
 rulesApi.openapi(
-  createRoute({ method: "get", path: "/rules", tags: ["rules"], security: bearer, responses: { 200: jsonBody(z.object({ rules: z.array(RuleViewSchema) }), "Every rule with its current version and history"), ...problems(401) } }),
+  createRoute({ method: "get", path: "/rules", operationId: "listRules", summary: "List the rules", tags: ["rules"], security: bearer, responses: { 200: jsonBody(z.object({ rules: z.array(RuleViewSchema) }), "Every rule with its current version and history"), ...problems(401) } }),
   async (c) => {
     const db = database(c.env.DB);
     const now = Date.now();
@@ -200,6 +200,8 @@ rulesApi.openapi(
   createRoute({
     method: "post",
     path: "/rules",
+    operationId: "createRule",
+    summary: "Create a rule with its first version",
     tags: ["rules"],
     security: bearer,
     request: { body: { required: true, content: { "application/json": { schema: z.object({ id: Slug, scope: ScopeSchema, version: NewVersionSchema }).openapi("NewRule") } } } },
@@ -232,7 +234,7 @@ rulesApi.openapi(
 );
 
 rulesApi.openapi(
-  createRoute({ method: "get", path: "/rules/{id}", tags: ["rules"], security: bearer, request: { params: RuleIdParam }, responses: { 200: jsonBody(RuleViewSchema, "The rule: current version, latest, history; ETag header"), ...problems(401, 404) } }),
+  createRoute({ method: "get", path: "/rules/{id}", operationId: "getRule", summary: "Get a rule and its versions", tags: ["rules"], security: bearer, request: { params: RuleIdParam }, responses: { 200: jsonBody(RuleViewSchema, "The rule: current version, latest, history; ETag header"), ...problems(401, 404) } }),
   async (c) => {
     const db = database(c.env.DB);
     const view = await ruleView(db, await existingRule(db, c.req.valid("param").id), Date.now());
@@ -244,6 +246,8 @@ rulesApi.openapi(
   createRoute({
     method: "post",
     path: "/rules/{id}/versions",
+    operationId: "createRuleVersion",
+    summary: "Propose a rule's next version",
     tags: ["rules"],
     security: bearer,
     description: "Proposes the next version. Needs `If-Match` with the rule's ETag: a stale one gets 412, so two admins cannot overwrite each other.",
@@ -281,6 +285,8 @@ rulesApi.openapi(
   createRoute({
     method: "get",
     path: "/rules/{id}/diff",
+    operationId: "diffRuleVersions",
+    summary: "Compare two versions of a rule",
     tags: ["rules"],
     security: bearer,
     request: { params: RuleIdParam, query: z.object({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) }) },
@@ -316,6 +322,8 @@ rulesApi.openapi(
   createRoute({
     method: "post",
     path: "/rules/preview",
+    operationId: "previewRule",
+    summary: "Preview a rule on an amount",
     tags: ["rules"],
     security: bearer,
     description: "Applies a rule to an amount; nothing is stored.",
@@ -345,6 +353,8 @@ rulesApi.openapi(
   createRoute({
     method: "post",
     path: "/rules/{id}/what-if",
+    operationId: "whatIfRule",
+    summary: "Replay a proposed version over recent payments",
     tags: ["rules"],
     security: bearer,
     description: "Replays a proposed body over the last N payments of the rule's scope: each party's total under the version in force now and under the proposal. Nothing is stored.",
