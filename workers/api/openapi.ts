@@ -1,10 +1,11 @@
 // Shared pieces of the documented API: the router factory whose validation failures
-// become problem+json 400s naming the field, response helpers for route definitions, and
-// the document's own metadata.
+// become problem+json 400s naming the field (422s for a rule body, see RuleBodyInput),
+// response helpers for route definitions, and the document's own metadata.
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Env } from "../env";
 import type { AuthVariables } from "../auth";
 import { ApiError, type FieldError } from "../errors";
+import { ruleErrorsOf, ruleProblem } from "./rule-schema";
 
 export type AppEnv = { Bindings: Env; Variables: AuthVariables };
 
@@ -20,6 +21,9 @@ export function newRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
+        // A rule body the core's parser refused, and nothing else wrong: the parser's 422.
+        const ruleErrors = result.error.issues.length === 1 && result.error.issues[0] ? ruleErrorsOf(result.error.issues[0]) : null;
+        if (ruleErrors) throw ruleProblem(ruleErrors);
         const errors = fieldErrors(result.error);
         const where = result.target === "json" ? "body" : result.target;
         throw new ApiError("invalid_request", `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);

@@ -2,7 +2,7 @@
 // diff, preview, and replay a proposal over recent payments. Versions are immutable and
 // never retroactive: a version takes effect now or later, never in the past.
 import { createRoute, z } from "@hono/zod-openapi";
-import { applyRule, diffRules, parseRule, sumByParty, validateRule, type Rule, type RuleError, type RuleJson } from "../../core";
+import { applyRule, diffRules, parseRule, sumByParty, validateRule, type Rule, type RuleJson } from "../../core";
 import { database, isUniqueViolation, type Db } from "../../db/client";
 import { insertAuditStatement } from "../../db/queries/audit";
 import { allPartyIds, contributorPools, getOffer } from "../../db/queries/catalog";
@@ -24,18 +24,11 @@ import type { Env } from "../env";
 import { sha256Hex } from "../auth";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
+import { RuleBodyInput, RuleBodySchema, ruleProblem } from "./rule-schema";
 import { replayOverRecentPayments } from "./what-if";
 
 /** Clocks differ a little between an admin's machine and the edge: "now" allows this much. */
 const PAST_TOLERANCE_MS = 60_000;
-
-const RuleBodySchema = z
-  .record(z.string(), z.unknown())
-  .openapi("RuleBody", {
-    description:
-      "A split rule in the rule language (README, Split rules): `basis` (`gross` | `net`), ordered `lines` of `{ to, share, max?, fallback?, label? }`, optional `residual_to`. Checked when saved; errors name the line.",
-    example: { basis: "net", lines: [{ to: "commons", share: "10%" }, { to: "reserve", share: "15%" }, { to: "contributors", share: "remaining" }] },
-  });
 
 const ScopeSchema = z
   .union([z.object({ default: z.literal(true) }).strict(), z.object({ offer_kind: z.enum(OFFER_KINDS) }).strict(), z.object({ offer_id: Slug }).strict()])
@@ -45,7 +38,7 @@ const NewVersionSchema = z
   .object({
     effective_from: z.iso.datetime({ offset: true }).optional().openapi({ description: "When it takes effect (ISO 8601); now if omitted; never in the past" }),
     reason: z.string().trim().min(1).max(2000),
-    body: RuleBodySchema,
+    body: RuleBodyInput,
   })
   .openapi("NewRuleVersion");
 
@@ -80,15 +73,6 @@ const Minor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const Currency = z.string().regex(/^[a-z]{3}$/, "a lower-case ISO 4217 code, as Stripe writes it");
 
 // ---------------------------------------------------------------------------------------
-
-function ruleProblem(errors: readonly RuleError[], what = "the rule"): ApiError {
-  const first = errors[0];
-  return new ApiError(
-    "invalid_rule",
-    `${what} cannot be applied: ${first ? `${first.path}: ${first.message}` : "invalid"}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}`,
-    errors.map((e) => ({ path: e.path, message: e.message, code: e.code })),
-  );
-}
 
 export function settlementCurrencies(env: Env): string[] {
   return (env.CURRENCIES ?? "eur").split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);
@@ -159,7 +143,7 @@ function versionView(v: RuleVersionRow, inForce: number | null) {
     author: v.author,
     content_hash: v.content_hash,
     created_at: new Date(v.created_at_ms).toISOString(),
-    body: v.body as Record<string, unknown>,
+    body: v.body as RuleJson,
   };
 }
 
@@ -310,7 +294,7 @@ rulesApi.openapi(
 
 const PreviewSchema = z
   .object({
-    rule: RuleBodySchema,
+    rule: RuleBodyInput,
     amount_minor: Minor.openapi({ description: "What the customer paid, in minor units", example: 10001 }),
     currency: Currency.openapi({ example: "eur" }),
     fee_minor: Minor.default(0),
@@ -358,7 +342,7 @@ rulesApi.openapi(
     tags: ["rules"],
     security: bearer,
     description: "Replays a proposed body over the last N payments of the rule's scope: each party's total under the version in force now and under the proposal. Nothing is stored.",
-    request: { params: RuleIdParam, body: { required: true, content: { "application/json": { schema: z.object({ body: RuleBodySchema, last: z.number().int().min(1).max(500).default(50) }).openapi("WhatIf") } } } },
+    request: { params: RuleIdParam, body: { required: true, content: { "application/json": { schema: z.object({ body: RuleBodyInput, last: z.number().int().min(1).max(500).default(50) }).openapi("WhatIf") } } } },
     responses: {
       200: jsonBody(
         z.object({
