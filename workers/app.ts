@@ -6,14 +6,12 @@ import { authenticate, authorize } from "./auth";
 import { access } from "./api/access";
 import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
-import { newRouter } from "./api/openapi";
+import { apiDocument, newRouter } from "./api/openapi";
 import { rulesApi } from "./api/rules";
 import { missingSecrets } from "../workflows/env";
 import { docs } from "./docs";
 import { ApiError, problemResponse, type ErrorCode } from "./errors";
 import { webhooks } from "./webhooks";
-
-export const API_VERSION = "1.0.0";
 
 const app = newRouter();
 
@@ -48,14 +46,8 @@ app.route("/api/v1", rulesApi);
 app.route("/api/v1", access);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "An API token: ADMIN_TOKEN, or one made with POST /api/v1/tokens" });
-app.doc31("/openapi.json", {
-  openapi: "3.1.0",
-  info: {
-    title: "Pot Commun",
-    version: API_VERSION,
-    description: "Split every Stripe payment between the commons, the reserve and the contributors, on a double-entry ledger. Errors are RFC 9457 problem+json with a stable `code`.",
-  },
-});
+// The server is the origin the document was asked from: "try it" calls this deployment.
+app.doc31("/openapi.json", (c) => apiDocument({ url: new URL(c.req.url).origin, description: "This deployment" }));
 app.route("/docs", docs);
 
 app.notFound(() => problemResponse(new ApiError("not_found", "no such route")));

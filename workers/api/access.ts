@@ -24,7 +24,9 @@ access.openapi(
   createRoute({
     method: "post",
     path: "/tokens",
-    tags: ["access"],
+    operationId: "createToken",
+    summary: "Create an API token",
+    tags: ["tokens"],
     security: bearer,
     request: { body: { required: true, content: { "application/json": { schema: z.object({ name: z.string().trim().min(1).max(100), role: z.enum(TOKEN_ROLES) }).openapi("NewToken") } } } },
     responses: { 201: jsonBody(z.object({ id: z.string(), token: z.string().openapi({ description: "The secret: shown this once, stored only as a hash" }), name: z.string(), role: z.enum(TOKEN_ROLES) }), "Created"), ...problems(400, 401, 403) },
@@ -44,12 +46,12 @@ access.openapi(
 );
 
 access.openapi(
-  createRoute({ method: "get", path: "/tokens", tags: ["access"], security: bearer, responses: { 200: jsonBody(z.object({ tokens: z.array(TokenSchema) }), "Every token, without secrets"), ...problems(401) } }),
+  createRoute({ method: "get", path: "/tokens", operationId: "listTokens", summary: "List the API tokens", tags: ["tokens"], security: bearer, responses: { 200: jsonBody(z.object({ tokens: z.array(TokenSchema) }), "Every token, without secrets"), ...problems(401) } }),
   async (c) => c.json({ tokens: (await listTokens(database(c.env.DB))).map(tokenView) }, 200),
 );
 
 access.openapi(
-  createRoute({ method: "delete", path: "/tokens/{id}", tags: ["access"], security: bearer, request: { params: TokenIdParam }, responses: { 200: jsonBody(TokenSchema, "Revoked"), ...problems(400, 401, 403, 404, 409) } }),
+  createRoute({ method: "delete", path: "/tokens/{id}", operationId: "revokeToken", summary: "Revoke an API token", tags: ["tokens"], security: bearer, request: { params: TokenIdParam }, responses: { 200: jsonBody(TokenSchema, "Revoked"), ...problems(400, 401, 403, 404, 409) } }),
   async (c) => {
     const db = database(c.env.DB);
     const id = c.req.valid("param").id;
@@ -75,7 +77,9 @@ access.openapi(
   createRoute({
     method: "get",
     path: "/audit",
-    tags: ["access"],
+    operationId: "listAudit",
+    summary: "Read the audit log",
+    tags: ["audit"],
     security: bearer,
     request: {
       query: z.object({

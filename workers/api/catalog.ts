@@ -52,12 +52,12 @@ const IdParam = z.object({ id: Slug.openapi({ param: { name: "id", in: "path" } 
 export const catalog = newRouter();
 
 catalog.openapi(
-  createRoute({ method: "get", path: "/parties", tags: ["catalog"], security: bearer, responses: { 200: jsonBody(z.object({ parties: z.array(PartySchema) }), "All parties"), ...problems(401) } }),
+  createRoute({ method: "get", path: "/parties", operationId: "listParties", summary: "List the parties", tags: ["parties"], security: bearer, responses: { 200: jsonBody(z.object({ parties: z.array(PartySchema) }), "All parties"), ...problems(401) } }),
   async (c) => c.json({ parties: await listParties(database(c.env.DB)) }, 200),
 );
 
 catalog.openapi(
-  createRoute({ method: "get", path: "/parties/{id}", tags: ["catalog"], security: bearer, request: { params: IdParam }, responses: { 200: jsonBody(PartySchema, "A party"), ...problems(401, 404) } }),
+  createRoute({ method: "get", path: "/parties/{id}", operationId: "getParty", summary: "Get a party", tags: ["parties"], security: bearer, request: { params: IdParam }, responses: { 200: jsonBody(PartySchema, "A party"), ...problems(401, 404) } }),
   async (c) => {
     const party = await getParty(database(c.env.DB), c.req.valid("param").id);
     if (!party) throw new ApiError("not_found", `no party ${c.req.valid("param").id}`);
@@ -69,7 +69,9 @@ catalog.openapi(
   createRoute({
     method: "post",
     path: "/parties",
-    tags: ["catalog"],
+    operationId: "createParty",
+    summary: "Create a party",
+    tags: ["parties"],
     security: bearer,
     request: { body: { required: true, content: { "application/json": { schema: PartySchema } } } },
     responses: { 201: jsonBody(PartySchema, "Created"), ...problems(400, 401, 403, 409) },
@@ -92,12 +94,12 @@ catalog.openapi(
 );
 
 catalog.openapi(
-  createRoute({ method: "get", path: "/offers", tags: ["catalog"], security: bearer, responses: { 200: jsonBody(z.object({ offers: z.array(OfferSchema) }), "All offers"), ...problems(401) } }),
+  createRoute({ method: "get", path: "/offers", operationId: "listOffers", summary: "List the offers", tags: ["offers"], security: bearer, responses: { 200: jsonBody(z.object({ offers: z.array(OfferSchema) }), "All offers"), ...problems(401) } }),
   async (c) => c.json({ offers: await listOffers(database(c.env.DB)) }, 200),
 );
 
 catalog.openapi(
-  createRoute({ method: "get", path: "/offers/{id}", tags: ["catalog"], security: bearer, request: { params: IdParam }, responses: { 200: jsonBody(OfferSchema, "An offer"), ...problems(401, 404) } }),
+  createRoute({ method: "get", path: "/offers/{id}", operationId: "getOffer", summary: "Get an offer", tags: ["offers"], security: bearer, request: { params: IdParam }, responses: { 200: jsonBody(OfferSchema, "An offer"), ...problems(401, 404) } }),
   async (c) => {
     const offer = await getOffer(database(c.env.DB), c.req.valid("param").id);
     if (!offer) throw new ApiError("not_found", `no offer ${c.req.valid("param").id}`);
@@ -109,7 +111,9 @@ catalog.openapi(
   createRoute({
     method: "post",
     path: "/offers",
-    tags: ["catalog"],
+    operationId: "createOffer",
+    summary: "Create an offer",
+    tags: ["offers"],
     security: bearer,
     request: { body: { required: true, content: { "application/json": { schema: OfferSchema } } } },
     responses: { 201: jsonBody(OfferSchema, "Created"), ...problems(400, 401, 403, 409) },
@@ -142,7 +146,9 @@ catalog.openapi(
   createRoute({
     method: "patch",
     path: "/offers/{id}",
-    tags: ["catalog"],
+    operationId: "updateOffer",
+    summary: "Change an offer's name, prices or contributors",
+    tags: ["offers"],
     security: bearer,
     description: "Changes an offer's name, Stripe prices or contributors. Payments already split keep their shares; the next ones use the new contributors.",
     request: { params: IdParam, body: { required: true, content: { "application/json": { schema: OfferChangeSchema } } } },
@@ -178,7 +184,9 @@ catalog.openapi(
   createRoute({
     method: "patch",
     path: "/parties/{id}",
-    tags: ["catalog"],
+    operationId: "updateParty",
+    summary: "Change a party's kind or name",
+    tags: ["parties"],
     security: bearer,
     request: { params: IdParam, body: { required: true, content: { "application/json": { schema: PartySchema.pick({ kind: true, name: true }).partial().strict().openapi("PartyChange") } } } },
     responses: { 200: jsonBody(PartySchema, "Changed"), ...problems(400, 401, 403, 404) },

@@ -87,7 +87,7 @@ const EventIdParam = z.object({ id: z.string().regex(/^evt_[A-Za-z0-9_]{1,200}$/
 export const ledger = newRouter();
 
 ledger.openapi(
-  createRoute({ method: "get", path: "/events/{id}", tags: ["ledger"], security: bearer, request: { params: EventIdParam }, responses: { 200: jsonBody(EventSchema, "The event's processing status"), ...problems(400, 401, 404) } }),
+  createRoute({ method: "get", path: "/events/{id}", operationId: "getEvent", summary: "Get a Stripe event's status", tags: ["events"], security: bearer, request: { params: EventIdParam }, responses: { 200: jsonBody(EventSchema, "The event's processing status"), ...problems(400, 401, 404) } }),
   async (c) => {
     const event = await getEvent(database(c.env.DB), c.req.valid("param").id);
     if (!event) throw new ApiError("not_found", `no event ${c.req.valid("param").id} was received`);
@@ -99,7 +99,9 @@ ledger.openapi(
   createRoute({
     method: "get",
     path: "/events",
-    tags: ["ledger"],
+    operationId: "listEvents",
+    summary: "List the events in one status",
+    tags: ["events"],
     security: bearer,
     request: {
       query: z.object({
@@ -121,7 +123,9 @@ ledger.openapi(
   createRoute({
     method: "post",
     path: "/events/{id}/retry",
-    tags: ["ledger"],
+    operationId: "retryEvent",
+    summary: "Split a parked or failed event again",
+    tags: ["events"],
     security: bearer,
     description:
       "Runs the split again for a parked or failed event (or one whose run died), after the cause was fixed: an offer added, contributors given. " +
@@ -185,6 +189,8 @@ ledger.openapi(
   createRoute({
     method: "get",
     path: "/payments/{id}",
+    operationId: "getPayment",
+    summary: "Get a payment and the shares it gave",
     tags: ["ledger"],
     security: bearer,
     request: { params: z.object({ id: z.string().regex(/^pi_[A-Za-z0-9_]{1,200}$/, "a Stripe payment intent id (pi_…)").openapi({ param: { name: "id", in: "path" } }) }) },
@@ -222,11 +228,11 @@ ledger.openapi(
 );
 
 ledger.openapi(
-  createRoute({ method: "get", path: "/balances", tags: ["ledger"], security: bearer, responses: { 200: jsonBody(BalancesSchema, "Each party's balance per currency, from the postings"), ...problems(401) } }),
+  createRoute({ method: "get", path: "/balances", operationId: "listBalances", summary: "List the parties' balances", tags: ["ledger"], security: bearer, responses: { 200: jsonBody(BalancesSchema, "Each party's balance per currency, from the postings"), ...problems(401) } }),
   async (c) => c.json({ balances: await partyBalances(database(c.env.DB)) }, 200),
 );
 
 ledger.openapi(
-  createRoute({ method: "get", path: "/ledger/check", tags: ["ledger"], security: bearer, responses: { 200: jsonBody(LedgerCheckSchema, "The ledger's invariants, recomputed over every transaction"), ...problems(401) } }),
+  createRoute({ method: "get", path: "/ledger/check", operationId: "checkLedger", summary: "Check the ledger's invariants", tags: ["ledger"], security: bearer, responses: { 200: jsonBody(LedgerCheckSchema, "The ledger's invariants, recomputed over every transaction"), ...problems(401) } }),
   async (c) => c.json(await checkLedger(database(c.env.DB)), 200),
 );

@@ -1,9 +1,11 @@
 // Shared pieces of the documented API: the router factory whose validation failures
-// become problem+json 400s naming the field, and response helpers for route definitions.
+// become problem+json 400s naming the field (422s for a rule body, see RuleBodyInput),
+// response helpers for route definitions, and the document's own metadata.
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Env } from "../../workflows/env";
 import type { AuthVariables } from "../auth";
 import { ApiError, type FieldError } from "../errors";
+import { ruleErrorsOf, ruleProblem } from "./rule-schema";
 
 export type AppEnv = { Bindings: Env; Variables: AuthVariables };
 
@@ -19,6 +21,9 @@ export function newRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
+        // A rule body the core's parser refused, and nothing else wrong: the parser's 422.
+        const ruleErrors = result.error.issues.length === 1 && result.error.issues[0] ? ruleErrorsOf(result.error.issues[0]) : null;
+        if (ruleErrors) throw ruleProblem(ruleErrors);
         const errors = fieldErrors(result.error);
         const where = result.target === "json" ? "body" : result.target;
         throw new ApiError("invalid_request", `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);
@@ -67,3 +72,37 @@ export const Slug = z
   .min(1)
   .max(64)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case letters, digits, '-' and '_', starting with a letter or digit");
+
+/** The version of the documented API (`info.version`); paths carry its major, /api/v1. */
+const API_VERSION = "1.0.0";
+
+/** Tags group the operations in the docs and in generated clients; each route names one. */
+const API_TAGS = [
+  { name: "events", description: "Stripe events as received: their status, why one was parked or failed, and retrying it." },
+  { name: "ledger", description: "What the ledger holds: a payment and the shares it gave, each party's balance, and the ledger's invariants recomputed." },
+  { name: "parties", description: "Who receives shares: the commons, the reserve and the contributors." },
+  { name: "offers", description: "What is sold (trainings, hosting): its Stripe prices and its contributors with their weights." },
+  {
+    name: "rules",
+    description: "Split rules (the `RuleBody` schema): versioned, never retroactive; preview one on an amount, or replay a proposal over recent payments before adopting it.",
+  },
+  { name: "tokens", description: "API tokens: `admin` changes things, `viewer` reads. Secrets are shown once and stored only as hashes." },
+  { name: "audit", description: "Every change to rules, parties, offers and tokens, and every retry: who, when, before and after." },
+] as const;
+
+/** The document's metadata; `server` is where the documented API answers. */
+export function apiDocument(server: { url: string; description: string }) {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Pot Commun",
+      version: API_VERSION,
+      description:
+        "Split every Stripe payment between the commons, the reserve and the contributors, on a double-entry ledger. " +
+        "Everything under /api/v1 needs `Authorization: Bearer <token>`. Errors are RFC 9457 problem+json with a stable `code`.",
+      license: { name: "MIT", identifier: "MIT" },
+    },
+    servers: [server],
+    tags: [...API_TAGS],
+  };
+}

@@ -17,7 +17,6 @@ import {
   versionInForce,
   versionStatus,
   type Rule,
-  type RuleError,
   type RuleJson,
 } from "../../core";
 import { database, isUniqueViolation, type Db } from "../../db/client";
@@ -41,14 +40,7 @@ import { OFFER_KINDS } from "../../db/schema";
 import { settlementCurrencies, type Env } from "../../workflows/env";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
-
-const RuleBodySchema = z
-  .record(z.string(), z.unknown())
-  .openapi("RuleBody", {
-    description:
-      "A split rule in the rule language (README, Split rules): `basis` (`gross` | `net`), ordered `lines` of `{ to, share, max?, fallback?, label? }`, optional `residual_to`. Checked when saved; errors name the line.",
-    example: { basis: "net", lines: [{ to: "commons", share: "10%" }, { to: "reserve", share: "15%" }, { to: "contributors", share: "remaining" }] },
-  });
+import { RuleBodyInput, RuleBodySchema, ruleProblem } from "./rule-schema";
 
 const ScopeSchema = z
   .union([z.object({ default: z.literal(true) }).strict(), z.object({ offer_kind: z.enum(OFFER_KINDS) }).strict(), z.object({ offer_id: Slug }).strict()])
@@ -58,7 +50,7 @@ const NewVersionSchema = z
   .object({
     effective_from: z.iso.datetime({ offset: true }).optional().openapi({ description: "When it takes effect (ISO 8601); now if omitted; never in the past" }),
     reason: z.string().trim().min(1).max(2000),
-    body: RuleBodySchema,
+    body: RuleBodyInput,
   })
   .openapi("NewRuleVersion");
 
@@ -94,15 +86,6 @@ const Currency = z.string().regex(/^[a-z]{3}$/, "a lower-case ISO 4217 code, as 
 
 // ---------------------------------------------------------------------------------------
 
-function ruleProblem(errors: readonly RuleError[], what = "the rule"): ApiError {
-  const first = errors[0];
-  return new ApiError(
-    "invalid_rule",
-    `${what} cannot be applied: ${first ? `${first.path}: ${first.message}` : "invalid"}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}`,
-    errors.map((e) => ({ path: e.path, message: e.message, code: e.code })),
-  );
-}
-
 /** Parses and checks a rule body against what exists: parties, the scope's offers, currencies. */
 async function validRule(db: Db, env: Env, body: unknown, scope: RuleScope): Promise<Rule> {
   const [partyIds, pools] = await Promise.all([
@@ -130,7 +113,7 @@ function versionView(v: RuleVersionRow, inForce: number | null) {
     author: v.author,
     content_hash: v.content_hash,
     created_at: new Date(v.created_at_ms).toISOString(),
-    body: v.body as Record<string, unknown>,
+    body: v.body as RuleJson,
   };
 }
 
@@ -157,7 +140,7 @@ async function existingRule(db: Db, id: string): Promise<RuleRow> {
 export const rulesApi = newRouter();
 
 rulesApi.openapi(
-  createRoute({ method: "get", path: "/rules", tags: ["rules"], security: bearer, responses: { 200: jsonBody(z.object({ rules: z.array(RuleViewSchema) }), "Every rule with its current version and history"), ...problems(401) } }),
+  createRoute({ method: "get", path: "/rules", operationId: "listRules", summary: "List the rules", tags: ["rules"], security: bearer, responses: { 200: jsonBody(z.object({ rules: z.array(RuleViewSchema) }), "Every rule with its current version and history"), ...problems(401) } }),
   async (c) => {
     const db = database(c.env.DB);
     const now = Date.now();
@@ -171,6 +154,8 @@ rulesApi.openapi(
   createRoute({
     method: "post",
     path: "/rules",
+    operationId: "createRule",
+    summary: "Create a rule with its first version",
     tags: ["rules"],
     security: bearer,
     request: { body: { required: true, content: { "application/json": { schema: z.object({ id: Slug, scope: ScopeSchema, version: NewVersionSchema }).openapi("NewRule") } } } },
@@ -203,7 +188,7 @@ rulesApi.openapi(
 );
 
 rulesApi.openapi(
-  createRoute({ method: "get", path: "/rules/{id}", tags: ["rules"], security: bearer, request: { params: RuleIdParam }, responses: { 200: jsonBody(RuleViewSchema, "The rule: current version, latest, history; ETag header"), ...problems(401, 404) } }),
+  createRoute({ method: "get", path: "/rules/{id}", operationId: "getRule", summary: "Get a rule and its versions", tags: ["rules"], security: bearer, request: { params: RuleIdParam }, responses: { 200: jsonBody(RuleViewSchema, "The rule: current version, latest, history; ETag header"), ...problems(401, 404) } }),
   async (c) => {
     const db = database(c.env.DB);
     const view = await ruleView(db, await existingRule(db, c.req.valid("param").id), Date.now());
@@ -215,6 +200,8 @@ rulesApi.openapi(
   createRoute({
     method: "post",
     path: "/rules/{id}/versions",
+    operationId: "createRuleVersion",
+    summary: "Propose a rule's next version",
     tags: ["rules"],
     security: bearer,
     description: "Proposes the next version. Needs `If-Match` with the rule's ETag: a stale one gets 412, so two admins cannot overwrite each other.",
@@ -252,6 +239,8 @@ rulesApi.openapi(
   createRoute({
     method: "get",
     path: "/rules/{id}/diff",
+    operationId: "diffRuleVersions",
+    summary: "Compare two versions of a rule",
     tags: ["rules"],
     security: bearer,
     request: { params: RuleIdParam, query: z.object({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) }) },
@@ -275,7 +264,7 @@ rulesApi.openapi(
 
 const PreviewSchema = z
   .object({
-    rule: RuleBodySchema,
+    rule: RuleBodyInput,
     amount_minor: Minor.openapi({ description: "What the customer paid, in minor units", example: 10001 }),
     currency: Currency.openapi({ example: "eur" }),
     fee_minor: Minor.default(0),
@@ -287,6 +276,8 @@ rulesApi.openapi(
   createRoute({
     method: "post",
     path: "/rules/preview",
+    operationId: "previewRule",
+    summary: "Preview a rule on an amount",
     tags: ["rules"],
     security: bearer,
     description: "Applies a rule to an amount; nothing is stored.",
@@ -316,10 +307,12 @@ rulesApi.openapi(
   createRoute({
     method: "post",
     path: "/rules/{id}/what-if",
+    operationId: "whatIfRule",
+    summary: "Replay a proposed version over recent payments",
     tags: ["rules"],
     security: bearer,
     description: "Replays a proposed body over the last N payments of the rule's scope: each party's total under the version in force now and under the proposal. Nothing is stored.",
-    request: { params: RuleIdParam, body: { required: true, content: { "application/json": { schema: z.object({ body: RuleBodySchema, last: z.number().int().min(1).max(500).default(50) }).openapi("WhatIf") } } } },
+    request: { params: RuleIdParam, body: { required: true, content: { "application/json": { schema: z.object({ body: RuleBodyInput, last: z.number().int().min(1).max(500).default(50) }).openapi("WhatIf") } } } },
     responses: {
       200: jsonBody(
         z.object({
