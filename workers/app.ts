@@ -8,17 +8,18 @@ import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
 import { apiDocument, newRouter } from "./api/openapi";
 import { rulesApi } from "./api/rules";
-import { missingSecrets } from "../workflows/env";
+import { configurationProblems } from "../workflows/env";
 import { docs } from "./docs";
 import { ApiError, problemResponse, type ErrorCode } from "./errors";
 import { webhooks } from "./webhooks";
 
 const app = newRouter();
 
-// The worker refuses to serve without its secrets, and says which one is missing.
+// The worker refuses to serve without its secrets, or with a weak admin token next to a live
+// Stripe key, and says which setting is at fault.
 app.use("*", async (c, next) => {
-  const missing = missingSecrets(c.env);
-  if (missing.length > 0) throw new ApiError("misconfigured", `the worker is missing secret(s): ${missing.join(", ")} (wrangler secret put NAME)`);
+  const problems = configurationProblems(c.env);
+  if (problems.length > 0) throw new ApiError("misconfigured", problems.join("; "));
   return next();
 });
 

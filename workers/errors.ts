@@ -15,6 +15,7 @@ export type ErrorCode =
   | "precondition_required"
   | "precondition_failed"
   | "invalid_rule"
+  | "limit_exceeded"
   | "payload_too_large"
   | "misconfigured"
   | "internal_error";
@@ -41,6 +42,7 @@ export function statusOf(code: ErrorCode): 400 | 401 | 403 | 404 | 409 | 412 | 4
     case "unsupported_media_type":
       return 415;
     case "invalid_rule":
+    case "limit_exceeded":
       return 422;
     case "precondition_required":
       return 428;

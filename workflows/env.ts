@@ -39,6 +39,23 @@ export function missingSecrets(env: Partial<Env>): string[] {
   return REQUIRED_SECRETS.filter((name) => typeof env[name] !== "string" || env[name] === "");
 }
 
+/** The bootstrap admin token's minimum length when the worker holds a live Stripe key. */
+export const MIN_LIVE_ADMIN_TOKEN_LENGTH = 32;
+
+/**
+ * What makes the worker refuse to serve, each as a sentence naming the setting: a missing
+ * secret, or, with a live Stripe key (real money), a bootstrap admin token short enough to guess.
+ */
+export function configurationProblems(env: Partial<Env>): string[] {
+  const missing = missingSecrets(env);
+  if (missing.length > 0) return [`the worker is missing secret(s): ${missing.join(", ")} (wrangler secret put NAME)`];
+  const live = /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY ?? "");
+  if (live && (env.ADMIN_TOKEN ?? "").length < MIN_LIVE_ADMIN_TOKEN_LENGTH) {
+    return [`ADMIN_TOKEN is shorter than ${MIN_LIVE_ADMIN_TOKEN_LENGTH} characters while STRIPE_SECRET_KEY is a live key: set a long random one (wrangler secret put ADMIN_TOKEN)`];
+  }
+  return [];
+}
+
 /** The settlement currencies of `CURRENCIES` ("eur" when unset), lower case. */
 export function settlementCurrencies(env: Pick<Env, "CURRENCIES">): string[] {
   return (env.CURRENCIES ?? "eur").split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);

@@ -16,8 +16,8 @@ const BATCH = 100;
 const START_LEASE_MS = 60_000;
 /** A run whose instance was created but that has not reached its first step by then is started again. */
 export const FIRST_STEP_TIMEOUT_MS = 15 * 60_000;
-/** What one sweep hands to the queue at most; the next minute's sweep takes the rest. */
-const SWEEP_LIMIT = 1_000;
+/** What one sweep hands to the queue at most: a minute of starts at the platform's rate; the next sweep takes the rest. */
+const SWEEP_LIMIT = 60 * CREATIONS_PER_SECOND;
 /** Workflows' error code for "an instance with this id already exists" (instance.already_exists). */
 const INSTANCE_ALREADY_EXISTS = 10405;
 

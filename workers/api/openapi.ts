@@ -50,7 +50,7 @@ const problemDescriptions: Record<number, string> = {
   404: "Not found",
   409: "Conflicts with what exists",
   412: "If-Match does not match the current version",
-  422: "A rule that cannot be applied",
+  422: "A rule that cannot be applied, or a request above a stated limit",
   428: "If-Match is required",
 };
 

@@ -80,6 +80,9 @@ const RuleViewSchema = z
 
 const RuleIdParam = z.object({ id: Slug.openapi({ param: { name: "id", in: "path" } }) });
 
+/** Payment lines one what-if replays at most: bounds the CPU a request can ask for. */
+export const MAX_WHAT_IF_LINES = 5_000;
+
 const SharesSchema = z.array(z.object({ party_id: z.string(), amount_minor: z.number().int() }));
 const Minor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const Currency = z.string().regex(/^[a-z]{3}$/, "a lower-case ISO 4217 code, as Stripe writes it");
@@ -311,7 +314,7 @@ rulesApi.openapi(
     summary: "Replay a proposed version over recent payments",
     tags: ["rules"],
     security: bearer,
-    description: "Replays a proposed body over the last N payments of the rule's scope: each party's total under the version in force now and under the proposal. Nothing is stored.",
+    description: "Replays a proposed body over the last N payments of the rule's scope: each party's total under the version in force now and under the proposal. Nothing is stored. At most 5,000 payment lines are replayed: more is refused with 422 `limit_exceeded`.",
     request: { params: RuleIdParam, body: { required: true, content: { "application/json": { schema: z.object({ body: RuleBodyInput, last: z.number().int().min(1).max(500).default(50) }).openapi("WhatIf") } } } },
     responses: {
       200: jsonBody(
@@ -335,7 +338,10 @@ rulesApi.openapi(
     const now = Date.now();
     const current = versionInForce(await listRuleVersions(db, rule.id), now);
     const currentRule = current ? parseRule(current.body) : null;
-    const lines = await recentLinesInScope(db, rule.scope, last);
+    const lines = await recentLinesInScope(db, rule.scope, last, MAX_WHAT_IF_LINES);
+    if (lines === "too_many") {
+      throw new ApiError("limit_exceeded", `the last ${last} payments of this rule's scope hold more than ${MAX_WHAT_IF_LINES} payment lines, more than one what-if replays: ask for fewer payments (last)`, [{ path: "last", message: `too many payment lines (more than ${MAX_WHAT_IF_LINES})` }]);
+    }
     const offers = await offersByIds(db, [...new Set(lines.map((l) => l.offer_id))]);
     // Both columns use the offers' current contributors, so they compare like with like.
     const replayed = lines.map((l) => ({ ...l, contributors: offers.get(l.offer_id)?.contributors ?? [] }));
