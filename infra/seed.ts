@@ -17,6 +17,7 @@ const parties = [
   { id: "camille", kind: "contributor", name: "Camille, facilitatrice" },
   { id: "dominique", kind: "contributor", name: "Dominique, auteur" },
   { id: "sacha", kind: "contributor", name: "Sacha, hébergement" },
+  { id: "alix", kind: "contributor", name: "Alix, infogérance" },
 ];
 
 const offers = [
@@ -36,6 +37,15 @@ const offers = [
     name: "Hébergement : plateforme de formation",
     stripe_price_ids: ["price_hosting_basic"],
     contributors: [{ party_id: "sacha", weight: 1 }],
+  },
+  {
+    // A second plan, so that a subscriber moving from one to the other (prorations) can be tried:
+    // npm run stripe:trigger -- hosting --price price_hosting_plus --upgrade-from hosting-basic
+    id: "hosting-plus",
+    kind: "hosting",
+    name: "Hébergement : plateforme de formation, infogérée",
+    stripe_price_ids: ["price_hosting_plus"],
+    contributors: [{ party_id: "alix", weight: 1 }],
   },
 ];
 

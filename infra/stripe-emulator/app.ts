@@ -7,7 +7,10 @@
  *   GET /v1/checkout/sessions/:id[/line_items]   GET /v1/payment_intents/:id   GET /v1/charges/:id
  *   GET /v1/balance_transactions/:id   GET /v1/invoices/:id[/lines]   GET /v1/invoice_payments[/:id]
  *   GET /v1/refunds/:id   GET /v1/disputes/:id   GET /v1/events/:id   (+ prices, products,
- *   customers, subscriptions, transfers), with `expand[]` and Stripe-shaped errors.
+ *   tax rates, coupons, shipping rates, payment records, customers, subscriptions, transfers),
+ *   with `expand[]` (includables: a session's line_items, a line item's taxes and discounts, an
+ *   invoice's payments and amount_paid_off_stripe) and Stripe-shaped errors. Embedded lists
+ *   (an invoice's lines, expanded line items) hold 10 items and say `has_more`, as Stripe's do.
  *
  *   Test control (no auth): POST/GET/DELETE /_emulator/objects[/:id], POST/GET/DELETE
  *   /_emulator/faults, GET/DELETE /_emulator/requests, POST /_emulator/reset, GET /_emulator/health.
@@ -15,7 +18,7 @@
 import { Hono } from "hono";
 // vitest.config.ts loads this file in the test host: relative imports keep their `.ts`
 // extension and there are no JSON imports, so a native config loader can follow them too.
-import { STRIPE_API_VERSION, stripeId, type StripeObject } from "./ids.ts";
+import { EMBEDDED_LIST_LIMIT, STRIPE_API_VERSION, stripeId, type StripeObject } from "./ids.ts";
 
 export type { StripeObject };
 
@@ -44,26 +47,61 @@ export interface EmulatorRequestRecord {
   stripe_version: string | null;
 }
 
+/** Properties of a Checkout line item that Stripe returns only when expanded (`data.taxes`). */
+const ITEM_INCLUDABLES = ["taxes", "discounts"] as const;
+
+function listData(list: unknown): unknown[] | undefined {
+  const data = Array.isArray(list) ? list : (list as { data?: unknown } | null)?.data;
+  return Array.isArray(data) ? data : undefined;
+}
+
 /** In-memory state of one emulator. Pass your own to share it between apps or to seed it. */
 export class EmulatorStore {
   readonly objects = new Map<string, StripeObject>();
   /** Line items of checkout sessions (an includable property, not part of the session). */
   readonly checkoutLineItems = new Map<string, StripeObject[]>();
+  /** Every line of each invoice (the invoice itself embeds the first 10). */
+  readonly invoiceLines = new Map<string, StripeObject[]>();
+  /** `taxes` and `discounts` of Checkout line items, served only when expanded. */
+  readonly itemIncludables = new Map<string, Partial<Record<(typeof ITEM_INCLUDABLES)[number], unknown>>>();
   faults: EmulatorFault[] = [];
   requests: EmulatorRequestRecord[] = [];
   maxRequests = 500;
 
-  /** Upsert. A checkout.session may embed `line_items` (a list object or an array). */
+  /**
+   * Upsert. A checkout.session may embed `line_items` (a list object or an array), whose items
+   * may carry `taxes` and `discounts` (kept apart, served when expanded). An invoice's `lines`
+   * are kept whole for /lines, and the invoice embeds the first 10 with `has_more`, as Stripe does.
+   */
   put(input: StripeObject): StripeObject {
     const obj = structuredClone(input);
     if (obj.object === "checkout.session" && "line_items" in obj) {
-      const li = obj.line_items as unknown;
-      const data = Array.isArray(li) ? li : (li as { data?: unknown } | null)?.data;
-      if (Array.isArray(data)) this.checkoutLineItems.set(obj.id, data as StripeObject[]);
+      const data = listData(obj.line_items);
+      if (data) this.checkoutLineItems.set(obj.id, (data as StripeObject[]).map((item) => this.takeIncludables(item)));
       delete obj.line_items;
+    }
+    if (obj.object === "invoice" && isRecord(obj.lines)) {
+      const data = listData(obj.lines) as StripeObject[] | undefined;
+      if (data) {
+        this.invoiceLines.set(obj.id, data);
+        const more = data.length > EMBEDDED_LIST_LIMIT || obj.lines.has_more === true;
+        obj.lines = { ...obj.lines, data: data.slice(0, EMBEDDED_LIST_LIMIT), has_more: more };
+      }
     }
     this.objects.set(obj.id, obj);
     return obj;
+  }
+
+  private takeIncludables(item: StripeObject): StripeObject {
+    const kept: Partial<Record<(typeof ITEM_INCLUDABLES)[number], unknown>> = {};
+    for (const key of ITEM_INCLUDABLES) {
+      if (key in item) {
+        kept[key] = item[key];
+        delete item[key];
+      }
+    }
+    if (Object.keys(kept).length > 0) this.itemIncludables.set(item.id, kept);
+    return item;
   }
 
   get(id: string): StripeObject | undefined {
@@ -77,12 +115,15 @@ export class EmulatorStore {
 
   delete(id: string): boolean {
     this.checkoutLineItems.delete(id);
+    this.invoiceLines.delete(id);
     return this.objects.delete(id);
   }
 
   clear(): void {
     this.objects.clear();
     this.checkoutLineItems.clear();
+    this.invoiceLines.clear();
+    this.itemIncludables.clear();
   }
 
   reset(): void {
@@ -235,24 +276,36 @@ class Expander {
       const include = typeof value.object === "string" ? this.includables[value.object]?.[key] : undefined;
       if (!include) throw invalid(`This property cannot be expanded (${path}).`, "expand");
       child = include(value as StripeObject);
+      // An includable may be a plain value (an invoice's amount_paid_off_stripe): it is the answer.
+      if (rest.length === 0 && (child === null || typeof child !== "object")) {
+        value[key] = child;
+        return value;
+      }
     }
     if (typeof child === "string") {
-      const stored = this.store.get(child);
-      if (!stored) {
-        // Real Stripe always has the object; here it means a test forgot to POST it.
-        throw new StripeHttpError(404, {
-          type: "invalid_request_error",
-          code: "resource_missing",
-          message: `No such object: '${child}' (expanding ${path}). The emulator can only expand objects posted to /_emulator/objects.`,
-          param: "expand",
-        });
-      }
-      child = structuredClone(stored);
+      child = this.stored(child, path);
+    } else if (Array.isArray(child)) {
+      // A list of ids (an invoice's `discounts`): each id is expanded.
+      child = child.map((c) => (typeof c === "string" ? this.stored(c, path) : c));
     } else if (child !== null && typeof child !== "object") {
       throw invalid(`This property cannot be expanded (${path}).`, "expand");
     }
     value[key] = this.walk(child, rest, path);
     return value;
+  }
+
+  private stored(id: string, path: string): StripeObject {
+    const stored = this.store.get(id);
+    if (!stored) {
+      // Real Stripe always has the object; here it means a test forgot to POST it.
+      throw new StripeHttpError(404, {
+        type: "invalid_request_error",
+        code: "resource_missing",
+        message: `No such object: '${id}' (expanding ${path}). The emulator can only expand objects posted to /_emulator/objects.`,
+        param: "expand",
+      });
+    }
+    return structuredClone(stored);
   }
 }
 
@@ -271,7 +324,7 @@ function parseLimit(url: URL): number {
 
 function listObject(all: StripeObject[], listUrl: string, url: URL | null): Record<string, unknown> {
   let items = all;
-  let limit = 10;
+  let limit = EMBEDDED_LIST_LIMIT;
   if (url) {
     limit = parseLimit(url);
     const after = url.searchParams.get("starting_after");
@@ -318,6 +371,10 @@ const RETRIEVABLE: Record<string, string> = {
   events: "event",
   prices: "price",
   products: "product",
+  tax_rates: "tax_rate",
+  coupons: "coupon",
+  shipping_rates: "shipping_rate",
+  payment_records: "payment_record",
   customers: "customer",
   subscriptions: "subscription",
   transfers: "transfer",
@@ -351,9 +408,21 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
   const invoicePayments = (filter: (p: StripeObject) => boolean, url: URL | null) =>
     listObject(newestFirst(store.ofType("invoice_payment").filter(filter)), "/v1/invoice_payments", url);
 
+  const paidInvoicePayments = (inv: StripeObject) => store.ofType("invoice_payment").filter((p) => idOf(p.invoice) === inv.id && p.status === "paid");
   const expander = new Expander(store, {
     "checkout.session": { line_items: (s) => sessionLineItems(s, null) },
-    invoice: { payments: (inv) => invoicePayments((p) => idOf(p.invoice) === inv.id, null) },
+    invoice: {
+      payments: (inv) => invoicePayments((p) => idOf(p.invoice) === inv.id, null),
+      // Computed by Stripe from the payment records of payments made outside Stripe; includable only.
+      amount_paid_off_stripe: (inv) =>
+        paidInvoicePayments(inv)
+          .filter((p) => isRecord(p.payment) && p.payment.type === "payment_record")
+          .reduce((sum, p) => sum + Number(p.amount_paid ?? 0), 0),
+    },
+    item: {
+      taxes: (item) => store.itemIncludables.get(item.id)?.taxes ?? [],
+      discounts: (item) => store.itemIncludables.get(item.id)?.discounts ?? [],
+    },
   });
 
   const app = new Hono();
@@ -430,7 +499,7 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
   app.get("/v1/invoices/:id/lines", (c) => {
     const url = new URL(c.req.url);
     const invoice = retrieve("invoice", c.req.param("id"));
-    const lines = (invoice.lines as { data?: StripeObject[] } | undefined)?.data ?? [];
+    const lines = store.invoiceLines.get(invoice.id) ?? (listData(invoice.lines) as StripeObject[] | undefined) ?? [];
     return respond(listObject(lines, `/v1/invoices/${invoice.id}/lines`, url), url);
   });
 

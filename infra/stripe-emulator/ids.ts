@@ -3,6 +3,9 @@
 /** The worker's pinned Stripe API version: the emulator answers in it and its events carry it. */
 export { STRIPE_API_VERSION } from "../../workflows/stripe-version.ts";
 
+/** Stripe embeds at most this many items of a list in an object (an invoice's lines, an expanded list). */
+export const EMBEDDED_LIST_LIMIT = 10;
+
 /** Any Stripe API object: what the emulator stores. */
 export type StripeObject = { id: string; object: string } & Record<string, unknown>;
 

@@ -6,8 +6,13 @@ import { createStripeEmulator } from "../../infra/stripe-emulator/app";
 
 const SECRET = "whsec_test_trigger";
 
-/** Routes the trigger's fetches to an in-process emulator and a fake worker that verifies signatures. */
-function world(opts: { workerDown?: boolean; emulatorDown?: boolean } = {}) {
+const ADMIN = "local-admin-token";
+
+/**
+ * Routes the trigger's fetches to an in-process emulator and a fake worker that verifies
+ * signatures and answers GET /api/v1/offers/{id} from `offers` (with the admin token).
+ */
+function world(opts: { workerDown?: boolean; emulatorDown?: boolean; offers?: Record<string, string[]> } = {}) {
   const emulator = createStripeEmulator();
   const received: Stripe.Event[] = [];
   const fetchFn = async (url: string, init?: RequestInit): Promise<Response> => {
@@ -17,6 +22,13 @@ function world(opts: { workerDown?: boolean; emulatorDown?: boolean } = {}) {
       return emulator.fetch(new Request(url, init));
     }
     if (opts.workerDown) throw new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } });
+    const offer = /^\/api\/v1\/offers\/([^/]+)$/.exec(u.pathname);
+    if (offer) {
+      if (new Headers(init?.headers).get("Authorization") !== `Bearer ${ADMIN}`) return Response.json({ code: "unauthorized" }, { status: 401 });
+      const prices = opts.offers?.[decodeURIComponent(offer[1]!)];
+      if (!prices) return Response.json({ code: "not_found" }, { status: 404 });
+      return Response.json({ id: offer[1], kind: "hosting", name: "x", stripe_price_ids: prices, contributors: [] });
+    }
     if (u.pathname !== "/webhooks/stripe") return new Response("not found", { status: 404 });
     const body = String(init?.body);
     const sig = new Headers(init?.headers).get("Stripe-Signature") ?? "";
@@ -30,7 +42,7 @@ function world(opts: { workerDown?: boolean; emulatorDown?: boolean } = {}) {
   return { emulator, received, fetchFn };
 }
 
-function options(argv: string[], vars: Record<string, string> = { STRIPE_WEBHOOK_SECRET: SECRET }): TriggerOptions {
+function options(argv: string[], vars: Record<string, string> = { STRIPE_WEBHOOK_SECRET: SECRET, ADMIN_TOKEN: ADMIN }): TriggerOptions {
   const o = parseTriggerArgs(argv, vars);
   if (o === "help") throw new Error("help");
   return o;
@@ -113,5 +125,105 @@ describe("stripe:trigger", () => {
   it("says what to start when the worker or the emulator is not running", async () => {
     await expect(trigger(options(["training"]), world({ workerDown: true }).fetchFn, quiet)).rejects.toThrow(/is `npm start` running\?/);
     await expect(trigger(options(["training"]), world({ emulatorDown: true }).fetchFn, quiet)).rejects.toThrow(/Stripe emulator.*ECONNREFUSED/s);
+  });
+  it("reads tax, discount and upgrade options as exact basis points, exclusive tax unless --tax-inclusive", () => {
+    expect(options(["hosting", "--tax-percent", "20"]).tax).toEqual({ rate_bps: 2000, behavior: "exclusive" });
+    expect(options(["training", "--tax-percent", "5.5", "--tax-inclusive"]).tax).toEqual({ rate_bps: 550, behavior: "inclusive" });
+    expect(options(["training", "--discount-percent", "12.5"]).discount_bps).toBe(1250);
+    expect(options(["hosting"])).not.toHaveProperty("tax");
+    expect(options(["hosting", "--price", "price_hosting_plus", "--upgrade-from", "hosting-basic"]).upgrade).toEqual({ from_offer_id: "hosting-basic", unused_bps: 5000 });
+    expect(options(["hosting", "--upgrade-from", "hosting-basic", "--from-amount", "3000", "--unused-percent", "25"]).upgrade).toEqual({ from_offer_id: "hosting-basic", unused_bps: 2500, from_unit_amount_minor: 3000 });
+  });
+
+  it("refuses tax, discount and upgrade options that do not make sense, saying which and why", () => {
+    expect(() => options(["hosting", "--tax-inclusive"])).toThrow("--tax-inclusive needs --tax-percent");
+    expect(() => options(["hosting", "--tax-percent", "20.125"])).toThrow(/--tax-percent must be a percentage with at most two decimals/);
+    expect(() => options(["hosting", "--tax-percent", "101"])).toThrow(/--tax-percent must be an integer number of basis points from 0 to 10000/);
+    expect(() => options(["hosting", "--discount-percent", "100"])).toThrow(/--discount-percent must be below 100/);
+    expect(() => options(["training", "--upgrade-from", "hosting-basic"])).toThrow(/--upgrade-from is for hosting/);
+    expect(() => options(["hosting", "--from-amount", "3000"])).toThrow(/give --upgrade-from <offer id> too/);
+    expect(() => options(["hosting", "--upgrade-from", "hosting-basic", "--unused-percent", "100"])).toThrow(/--unused-percent must be above 0 and below 100/);
+    expect(() => options(["hosting", "--upgrade-from", "hosting-basic", "--from-amount", "12.5"])).toThrow(/--from-amount must be a non-negative integer/);
+    expect(() => options(["hosting", "--upgrade-from", "../x"])).toThrow(/--upgrade-from must be an offer id/);
+    for (const bad of [["hosting", "--tax-percent", "20.125"], ["training", "--upgrade-from", "x"]]) expect(() => options(bad)).toThrow(TriggerError);
+  });
+
+  it("hosting --tax-percent 20 --amount 12000: an invoice the customer pays 120.00 for, of which 20.00 is VAT", async () => {
+    const w = world();
+    const lines: string[] = [];
+    const r = await trigger(options(["hosting", "--tax-percent", "20", "--amount", "12000"]), w.fetchFn, (l) => lines.push(l));
+    const invoice = w.received[0]!.data.object as Stripe.Invoice;
+    expect(invoice).toMatchObject({ amount_paid: 12_000, total: 12_000, subtotal: 10_000, total_excluding_tax: 10_000 });
+    expect(invoice.total_taxes).toEqual([expect.objectContaining({ amount: 2000, tax_behavior: "exclusive", taxable_amount: 10_000 })]);
+    expect(invoice.lines.data[0]).toMatchObject({ amount: 10_000, taxes: [{ amount: 2000, tax_behavior: "exclusive" }] });
+    expect(w.emulator.store.get(r.payment_intent_id)).toMatchObject({ amount: 12_000 });
+    expect(w.emulator.store.get(invoice.total_taxes![0]!.tax_rate_details!.tax_rate)).toMatchObject({ object: "tax_rate", percentage: 20, inclusive: false });
+    // What was built is printed: the line, its tax, the total.
+    expect(lines).toContain(`Invoice ${invoice.id} (eur, subscription_cycle · tax 20% exclusive)`);
+    expect(lines.some((l) => /^ {2}line {3}1 × Hosting basic .* amount 10000 {2}discount 0 {2}tax 2000$/.test(l))).toBe(true);
+    expect(lines).toContain("  total  12000 = 120.00 EUR (subtotal 10000, discount 0, tax 2000, excluding tax 10000); paid 12000");
+  });
+
+  it("--tax-inclusive: the same 120.00 holds 20.00 of VAT in the price itself", async () => {
+    const w = world();
+    await trigger(options(["hosting", "--tax-percent", "20", "--tax-inclusive", "--amount", "12000"]), w.fetchFn, quiet);
+    const invoice = w.received[0]!.data.object as Stripe.Invoice;
+    expect(invoice).toMatchObject({ amount_paid: 12_000, subtotal: 12_000, subtotal_excluding_tax: 10_000, total_excluding_tax: 10_000 });
+    expect(invoice.total_taxes).toEqual([expect.objectContaining({ amount: 2000, tax_behavior: "inclusive" })]);
+  });
+
+  it("training --discount-percent 10 --amount 9000: a 100.00 price, 10.00 off, and the coupon printed", async () => {
+    const w = world();
+    const lines: string[] = [];
+    await trigger(options(["training", "--discount-percent", "10", "--amount", "9000"]), w.fetchFn, (l) => lines.push(l));
+    const session = w.received[0]!.data.object as Stripe.Checkout.Session;
+    expect(session).toMatchObject({ amount_subtotal: 10_000, amount_total: 9000, total_details: { amount_discount: 1000, amount_tax: 0 } });
+    expect(lines[0]).toMatch(new RegExp(`^Checkout session ${session.id} \\(eur · coupon \\w+ \\(10% off\\)\\)$`));
+    expect(lines).toContain("  total  9000 = 90.00 EUR (subtotal 10000, discount 1000, shipping 0, tax 0)");
+  });
+
+  it("says which totals can be paid when --amount cannot be reached with that tax", async () => {
+    await expect(trigger(options(["hosting", "--tax-percent", "20", "--amount", "3"]), world().fetchFn, quiet)).rejects.toThrow(
+      "cannot build that payment: the payment: amount_minor: no price gives a total of exactly 3 (rounding per line skips it); the nearest reachable totals are 2 and 4",
+    );
+  });
+
+  it("hosting --upgrade-from: finds the old plan's price through the API and bills the prorations", async () => {
+    const w = world({ offers: { "hosting-basic": ["price_hosting_basic"] } });
+    const lines: string[] = [];
+    await trigger(
+      options(["hosting", "--price", "price_hosting_plus", "--offer", "hosting-plus", "--upgrade-from", "hosting-basic", "--from-amount", "3000", "--tax-percent", "20", "--amount", "6000"]),
+      w.fetchFn,
+      (l) => lines.push(l),
+    );
+    const invoice = w.received[0]!.data.object as Stripe.Invoice;
+    expect(invoice).toMatchObject({ billing_reason: "subscription_update", amount_paid: 6000, subtotal: 5000 });
+    const [credit, debit] = invoice.lines.data;
+    expect(credit).toMatchObject({ amount: -1500, taxes: [{ amount: -300 }], pricing: { price_details: { price: "price_hosting_basic" } }, parent: { subscription_item_details: { proration: true } } });
+    expect(debit).toMatchObject({ amount: 6500, taxes: [{ amount: 1300 }], pricing: { price_details: { price: "price_hosting_plus" } }, parent: { subscription_item_details: { proration: true } } });
+    // Half of 12999 rounds up to 6500: the smallest price that makes the total is the one chosen.
+    expect(w.emulator.store.get("price_hosting_plus")).toMatchObject({ unit_amount: 12_999 });
+    expect(lines.filter((l) => l.includes("(proration)"))).toHaveLength(2);
+  });
+
+  it("--upgrade-from takes the old plan's price from the emulator when an earlier trigger stored it, else 5000", async () => {
+    const w = world({ offers: { "hosting-basic": ["price_hosting_basic"] } });
+    const upgrade = ["hosting", "--price", "price_hosting_plus", "--upgrade-from", "hosting-basic", "--amount", "6000"];
+    await trigger(options(upgrade), w.fetchFn, quiet);
+    expect((w.received[0]!.data.object as Stripe.Invoice).lines.data[0]!.amount).toBe(-2500); // half of the default 5000
+    await trigger(options(["hosting", "--amount", "4000"]), w.fetchFn, quiet); // stores price_hosting_basic at 4000
+    await trigger(options(upgrade), w.fetchFn, quiet);
+    expect((w.received[2]!.data.object as Stripe.Invoice).lines.data[0]!.amount).toBe(-2000);
+  });
+
+  it("--upgrade-from fails clearly: an unknown offer, an offer without a price, the same price, a refused token", async () => {
+    const w = world({ offers: { "hosting-basic": ["price_hosting_basic"], bare: [] } });
+    const run = (argv: string[], vars?: Record<string, string>) => trigger(options(argv, vars), w.fetchFn, quiet);
+    await expect(run(["hosting", "--price", "price_hosting_plus", "--upgrade-from", "nope"])).rejects.toThrow(/there is no offer 'nope' \(GET http:\/\/127\.0\.0\.1:8787\/api\/v1\/offers\/nope answered 404\)/);
+    await expect(run(["hosting", "--price", "price_hosting_plus", "--upgrade-from", "bare"])).rejects.toThrow(/offer 'bare' has no Stripe price/);
+    await expect(run(["hosting", "--upgrade-from", "hosting-basic"])).rejects.toThrow(/its price price_hosting_basic is also the price moved to; give the new plan's price with --price/);
+    await expect(run(["hosting", "--price", "price_hosting_plus", "--upgrade-from", "hosting-basic"], { STRIPE_WEBHOOK_SECRET: SECRET, ADMIN_TOKEN: "wrong" })).rejects.toThrow(/refused the admin token \(HTTP 401\)/);
+    await expect(trigger(options(["hosting", "--price", "price_hosting_plus", "--upgrade-from", "hosting-basic"]), world({ workerDown: true }).fetchFn, quiet)).rejects.toThrow(/read the offer moved from: is `npm start` running\?/);
+    expect(w.received).toHaveLength(0);
   });
 });

@@ -222,7 +222,8 @@ describe("list endpoints", () => {
       ],
     });
     await put(emulatorObjects(t));
-    const all = (await get(`/v1/checkout/sessions/${t.session.id}/line_items`)).body;
+    // The builder's items carry `taxes` and `discounts`, which Stripe serves only when expanded.
+    const all = (await get(`/v1/checkout/sessions/${t.session.id}/line_items?expand[]=data.taxes&expand[]=data.discounts`)).body;
     expect(all).toEqual({ object: "list", data: t.line_items.data, has_more: false, url: `/v1/checkout/sessions/${t.session.id}/line_items` });
     const page1 = (await get(`/v1/checkout/sessions/${t.session.id}/line_items?limit=2`)).body;
     expect(page1.data.map((i: Json) => i.price.id)).toEqual(["price_a", "price_b"]);
@@ -416,6 +417,11 @@ const FIXTURE_DIGESTS: Record<string, string> = {
   price: "d59c986a9c68b54b5b432693d22091df6425bb6dc274a403cf59e7912637ad42",
   product: "f891345c815659c980cbda70c0fe33f9cb59f58dcb3ffe40816da6cd754dfe04",
   refund: "71a9edeb287d4defb9b64446592cd9bdc9291d6fd88dd68dba57469a0d07625e",
+  coupon: "b6e188f6593aed9835d9d9ec7b675752a5c542f9836949bff548be5cc69df346",
+  discount: "c2be1f5fbdb667a1e3d7c91bb1bbb1d4898a50a81e365bbbea037c9f20a3ee73",
+  payment_record: "72ac4b831ba817337866e114273d22ad4ccd2e99e7b3c8a90171eec17576589d",
+  shipping_rate: "856f6de02b43f1606920dbc299c7261df542e7eb1fcdc1389b8347eb668e4b54",
+  tax_rate: "c2eb503797fde85a362a198e83c615aa9339da058e814916416fa90379bb80f1",
 };
 
 const FIXTURES_DIR = new URL("../../infra/stripe-fixtures/", import.meta.url);
@@ -428,7 +434,7 @@ const resources: Record<string, Json> = Object.fromEntries(
 describe("builders keep Stripe's shapes (the top-level keys of infra/stripe-fixtures)", () => {
   const keys = (o: object) => Object.keys(o).sort();
 
-  it("the repository holds the thirteen fixtures, each the Stripe object its file names, unchanged since they were copied", () => {
+  it("the repository holds the eighteen fixtures, each the Stripe object its file names, unchanged since they were copied", () => {
     expect(Object.keys(resources).sort()).toEqual(Object.keys(FIXTURE_DIGESTS).sort());
     const digests = Object.fromEntries(Object.entries(resources).map(([name, object]) => [name, createHash("sha256").update(JSON.stringify(object)).digest("hex")]));
     expect(digests).toEqual(FIXTURE_DIGESTS);
@@ -438,7 +444,8 @@ describe("builders keep Stripe's shapes (the top-level keys of infra/stripe-fixt
   it("training objects have exactly the keys of Stripe's session, item, price, product, payment intent, charge, balance transaction and event", () => {
     const t = training();
     expect(keys(t.session)).toEqual(keys(resources["checkout.session"]!));
-    expect(keys(t.line_items.data[0]!)).toEqual(keys(resources.item!));
+    // plus the two includables the builder fills in (served only when expanded)
+    expect(keys(t.line_items.data[0]!)).toEqual([...keys(resources.item!), "discounts", "taxes"].sort());
     expect(keys(t.line_items.data[0]!.price!)).toEqual(keys(resources.price!));
     expect(keys(t.payment_intent)).toEqual(keys(resources.payment_intent!));
     expect(keys(t.charge)).toEqual(keys(resources.charge!));
@@ -456,6 +463,64 @@ describe("builders keep Stripe's shapes (the top-level keys of infra/stripe-fixt
     expect(keys(h.event)).toEqual(keys(resources.event!));
     const s = buildSubscriptionCheckout({ amount_minor: 2900, currency: "eur", price_id: "price_hosting_basic" });
     expect(keys(s.session)).toEqual(keys(resources["checkout.session"]!));
+  });
+});
+
+describe("builders keep Stripe's shapes with every option (tsc checks the fields against the SDK's types)", () => {
+  const keys = (o: object) => Object.keys(o).sort();
+  const plus = (fixture: string, ...extra: string[]) => [...keys(resources[fixture]!), ...extra].sort();
+
+  it("a training with tax, a coupon, shipping and Adaptive Pricing: session, items, rates, coupon, discount", () => {
+    const t = buildTrainingPayment({
+      amount_minor: 10_001,
+      currency: "eur",
+      price_id: "price_training_intro",
+      tax: { rate_bps: 2000, behavior: "inclusive" },
+      discount: { percent_bps: 1000 },
+      shipping: { amount_minor: 500 },
+      presentment: { currency: "usd", amount_minor: 10_900 },
+    });
+    // presentment_details is present only with Adaptive Pricing (optional in the SDK's types, absent from the example)
+    expect(keys(t.session)).toEqual(plus("checkout.session", "presentment_details"));
+    expect(keys(t.payment_intent)).toEqual(plus("payment_intent", "presentment_details"));
+    expect(keys(t.charge)).toEqual(plus("charge", "presentment_details"));
+    const item = t.line_items.data[0]!;
+    expect(keys(item)).toEqual(plus("item", "discounts", "taxes"));
+    expect(keys(item.price!)).toEqual(keys(resources.price!));
+    expect(keys(item.taxes![0]!.rate)).toEqual(keys(resources.tax_rate!));
+    expect(keys(item.discounts![0]!.discount)).toEqual(keys(resources.discount!));
+    expect(keys(t.tax_rates[0]!)).toEqual(keys(resources.tax_rate!));
+    expect(keys(t.coupons[0]!)).toEqual(keys(resources.coupon!));
+    expect(keys(t.discounts[0]!)).toEqual(keys(resources.discount!));
+    expect(keys(t.shipping_rates[0]!)).toEqual(keys(resources.shipping_rate!));
+    expect(keys(t.session.shipping_cost!)).toEqual(keys(resources["checkout.session"]!.shipping_cost));
+    expect(keys(t.session.total_details!)).toEqual(keys(resources["checkout.session"]!.total_details));
+  });
+
+  it("an upgrade invoice with tax, a coupon, a credit grant and a part paid outside Stripe: invoice, lines, payments, payment record", () => {
+    const h = buildHostingPayment({
+      currency: "eur",
+      price_id: "price_hosting_plus",
+      unit_amount_minor: 6000,
+      tax: { rate_bps: 2000 },
+      discount: { percent_bps: 1000 },
+      pretax_credit_minor: 100,
+      paid_off_stripe_minor: 1000,
+      upgrade: { from_price_id: "price_hosting_basic", from_unit_amount_minor: 3000, unused: { numerator: 1, denominator: 2 }, with_next_period: true },
+    });
+    expect(keys(h.invoice)).toEqual(keys(resources.invoice!));
+    expect(h.invoice_lines.data).toHaveLength(3);
+    for (const line of h.invoice_lines.data) {
+      expect(keys(line)).toEqual(keys(resources.line_item!));
+      expect(keys(line.parent!)).toEqual(keys(resources.line_item!.parent));
+      expect(keys(line.parent!.subscription_item_details!)).toEqual(keys(resources.line_item!.parent.subscription_item_details));
+    }
+    expect(keys(h.invoice_lines.data[0]!.parent!.subscription_item_details!.proration_details!.credited_items!)).toEqual(keys(resources.line_item!.parent.subscription_item_details.proration_details.credited_items));
+    for (const p of h.invoice_payments) expect(keys(p)).toEqual(keys(resources.invoice_payment!));
+    expect(keys(h.payment_records[0]!)).toEqual(keys(resources.payment_record!));
+    expect(keys(h.payment_records[0]!.amount)).toEqual(keys(resources.payment_record!.amount));
+    expect(keys(h.discounts[0]!)).toEqual(keys(resources.discount!));
+    expect(keys(h.invoice.automatic_tax)).toEqual(keys(resources.invoice!.automatic_tax));
   });
 });
 
