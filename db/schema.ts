@@ -125,9 +125,16 @@ export const payments = sqliteTable(
     grossMinor: integer("gross_minor").notNull(),
     feeMinor: integer("fee_minor").notNull(),
     netMinor: integer("net_minor").notNull(),
-    /** What the customer was charged, in their currency. */
+    /** What the customer was charged, in their currency (Stripe's presentment_details when sent). */
     presentmentCurrency: text("presentment_currency").notNull(),
     presentmentAmountMinor: integer("presentment_amount_minor").notNull(),
+    /** The tax collected and the shipping charged, in the settlement currency: never split. */
+    taxMinor: integer("tax_minor").notNull().default(0),
+    shippingMinor: integer("shipping_minor").notNull().default(0),
+    /** What refunds and reconciliation need: the charge, its balance transaction, Stripe's exchange rate as written (null: one currency). */
+    chargeId: text("charge_id"),
+    balanceTransactionId: text("balance_transaction_id"),
+    exchangeRate: text("exchange_rate"),
     paidAtS: integer("paid_at_s").notNull(),
     createdAtMs: integer("created_at_ms").notNull(),
   },
@@ -147,6 +154,9 @@ export const paymentLines = sqliteTable(
     ruleId: text("rule_id").notNull(),
     ruleVersion: integer("rule_version").notNull(),
     basis: text("basis", { enum: ["gross", "net"] }).notNull(),
+    /** What was charged for the line after discounts, without tax, as the customer saw it; negative for a proration credit. */
+    weightMinor: integer("weight_minor"),
+    /** Signed: a credit line's gross, basis and shares are negative. */
     grossMinor: integer("gross_minor").notNull(),
     feeMinor: integer("fee_minor").notNull(),
     basisMinor: integer("basis_minor").notNull(),

@@ -6,10 +6,10 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
 import { parseRule, paymentPostings, splitPayment, type PaymentLineInput } from "../core";
 import { database, type Db } from "../db/client";
-import { beginRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
+import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
 import { paymentBySource, postPayment, type PaymentRecord } from "../db/queries/ledger";
 import type { Env, SplitPaymentParams } from "./env";
-import { classifyFailure, describeExhausted, MAX_RETRY_AFTER_S, PermanentPaymentProblem } from "./failures";
+import { classifyFailure, describeExhausted, MAX_RETRY_AFTER_S, NotYetAtStripe, PermanentPaymentProblem } from "./failures";
 import { classifyEvent, type PaymentSource } from "./payment-events";
 import { fetchCheckoutFacts, fetchInvoiceFacts, type PaymentFacts } from "./payment-facts";
 import { planSplit, type SplitPlan } from "./split-plan";
@@ -37,7 +37,19 @@ export const WORST_RUN_MS = (MAX_STRIPE_WAITS + 1) * WORST_STEP_MS + MAX_STRIPE_
 export const STALL_CUTOFF_MS = WORST_RUN_MS + 15 * 60_000;
 
 type Taken = { go: true; source: PaymentSource; objectId: string; override: { rule_id: string; version: number } | undefined } | { go: false; outcome: SplitPaymentOutcome };
-type Fetched = { ok: true; facts: PaymentFacts } | { ok: false; reason: string } | { ok: "wait"; seconds: number };
+type Fetched = { ok: true; facts: PaymentFacts } | { ok: false; reason: string } | { ok: "wait"; seconds: number; kind: "stripe" | "balance" };
+
+/** How long to sleep before each new look for a balance transaction: doubling from a minute to an hour, about a day in all. */
+export const BALANCE_WAITS_S: readonly number[] = (() => {
+  const waits: number[] = [];
+  let total = 0;
+  for (let wait = 60; total + wait <= 24 * 3600; wait = Math.min(wait * 2, 3600)) {
+    waits.push(wait);
+    total += wait;
+  }
+  return waits;
+})();
+const BALANCE_WAIT_TOTAL_S = BALANCE_WAITS_S.reduce((a, b) => a + b, 0);
 
 /**
  * Runs a step's work. What retrying cannot fix parks the event at once, in this step; what
@@ -81,7 +93,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     if ("status" in taken) return taken;
     if (!taken.go) return taken.outcome;
 
-    const fetched = await this.fetchFacts(step, taken.source, taken.objectId);
+    const fetched = await this.fetchFacts(step, eventId, run, taken.source, taken.objectId);
     if (!fetched.ok) return this.park(step, eventId, fetched.reason);
     const facts = fetched.facts;
 
@@ -111,24 +123,45 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     return { go: true, source: handling.source, objectId: handling.objectId, override: ruleOverrideOf(stored) ?? undefined };
   }
 
-  /** Step 2: what Stripe says about the payment, waiting as Stripe asks when it says Retry-After. */
-  private async fetchFacts(step: WorkflowStep, source: PaymentSource, objectId: string): Promise<{ ok: true; facts: PaymentFacts } | { ok: false; reason: string }> {
+  /**
+   * Step 2: what Stripe says about the payment. Two waits are durable sleeps, not spent
+   * retries: as long as Stripe's Retry-After asks (three times at most), and for a charge whose
+   * balance transaction Stripe has not attached yet (1, 2, 4 … 60 minutes apart, about a day in
+   * all, then the event is parked saying so). Before each sleep the run moves its event's stall
+   * cutoff past it, so that the sweep does not take a sleeping run for a dead one.
+   */
+  private async fetchFacts(step: WorkflowStep, eventId: string, run: number, source: PaymentSource, objectId: string): Promise<{ ok: true; facts: PaymentFacts } | { ok: false; reason: string }> {
+    let stripeWaits = 0;
+    let balanceWaits = 0;
     for (let attempt = 1; ; attempt++) {
       const name = attempt === 1 ? "fetch the payment from Stripe" : `fetch the payment from Stripe, try ${attempt}`;
       const fetched = await step.do(name, RETRIED, async (): Promise<Fetched> => {
+        const wait = async (seconds: number, kind: "stripe" | "balance"): Promise<Fetched> => {
+          const now = Date.now();
+          await extendRun(database(this.env.DB), eventId, run, now + seconds * 1000 + STALL_CUTOFF_MS, now);
+          return { ok: "wait", seconds, kind };
+        };
         try {
           const stripe = stripeClient(this.env);
           return { ok: true, facts: source === "checkout.session" ? await fetchCheckoutFacts(stripe, objectId) : await fetchInvoiceFacts(stripe, objectId) };
         } catch (error) {
+          if (error instanceof NotYetAtStripe) {
+            const seconds = BALANCE_WAITS_S[balanceWaits];
+            if (seconds === undefined) return { ok: false, reason: `${error.message} after ${Math.round(BALANCE_WAIT_TOTAL_S / 3600)} hours of waiting for it: retry the event once Stripe shows it` };
+            return wait(seconds, "balance");
+          }
           const failure = classifyFailure(error);
           if (!failure.transient) return { ok: false, reason: failure.reason };
-          if (failure.retry_after_s !== null && attempt <= MAX_STRIPE_WAITS) return { ok: "wait", seconds: failure.retry_after_s };
+          if (failure.retry_after_s !== null && stripeWaits < MAX_STRIPE_WAITS) return wait(failure.retry_after_s, "stripe");
           // Thrown again as a plain sentence: the platform keeps step errors, and they stay clean.
           throw new Error(failure.reason);
         }
       });
       if (fetched.ok !== "wait") return fetched;
-      await step.sleep(`wait ${fetched.seconds} s as Stripe asked, before try ${attempt + 1}`, fetched.seconds * 1000);
+      if (fetched.kind === "balance") balanceWaits++;
+      else stripeWaits++;
+      const why = fetched.kind === "balance" ? "for the charge's balance transaction" : "as Stripe asked";
+      await step.sleep(`wait ${fetched.seconds} s ${why}, before try ${attempt + 1}`, fetched.seconds * 1000);
     }
   }
 
@@ -140,7 +173,14 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       if (!rule.ok) throw new PermanentPaymentProblem(`rule ${l.rule_id}@${l.rule_version} is not valid: ${rule.errors[0]?.message}`);
       return { key: String(i), weight_minor: l.weight_minor, rule: rule.rule, contributors: l.contributors };
     });
-    const split = splitPayment({ currency: facts.currency, gross_minor: facts.gross_minor, fee_minor: facts.fee_minor, lines });
+    const split = splitPayment({
+      currency: facts.currency,
+      gross_minor: facts.gross_minor,
+      fee_minor: facts.fee_minor,
+      tax_weight_minor: facts.tax_weight_minor,
+      shipping_weight_minor: facts.shipping_weight_minor,
+      lines,
+    });
     if (!split.ok) throw new PermanentPaymentProblem(`the rule cannot split this payment: ${split.error.message}`);
     const record: PaymentRecord = {
       id: facts.payment_intent_id,
@@ -153,11 +193,16 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       net_minor: facts.net_minor,
       presentment_currency: facts.presentment_currency,
       presentment_amount_minor: facts.presentment_amount_minor,
+      tax_minor: split.value.tax_minor,
+      shipping_minor: split.value.shipping_minor,
+      charge_id: facts.charge_id,
+      balance_transaction_id: facts.balance_transaction_id,
+      exchange_rate: facts.exchange_rate,
       paid_at_s: facts.paid_at_s,
       lines: plan.lines.map((l, i) => {
         const line = split.value.lines[i];
         if (!line) throw new PermanentPaymentProblem(`the split lost line ${i}`);
-        return { offer_id: l.offer_id, price_id: l.price_id, rule_id: l.rule_id, rule_version: l.rule_version, basis: line.basis, gross_minor: line.gross_minor, fee_minor: line.fee_minor, basis_minor: line.basis_minor };
+        return { offer_id: l.offer_id, price_id: l.price_id, rule_id: l.rule_id, rule_version: l.rule_version, basis: line.basis, weight_minor: l.weight_minor, gross_minor: line.gross_minor, fee_minor: line.fee_minor, basis_minor: line.basis_minor };
       }),
     };
     const now = Date.now();

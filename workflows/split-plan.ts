@@ -33,8 +33,7 @@ async function versionFor(db: Db, offer: Offer, atMs: number, override: RuleOver
 }
 
 export async function planSplit(db: Db, facts: PaymentFacts, override?: RuleOverride): Promise<SplitPlan> {
-  // A payment without line items (an invoice of credits only, say) is one line of the whole amount.
-  const lines = facts.lines.length > 0 ? facts.lines : [{ price_id: null, amount_minor: facts.presentment_amount_minor, description: null }];
+  const lines = facts.lines;
   const priceIds = lines.flatMap((l) => (l.price_id ? [l.price_id] : []));
   const byPrice = await offerIdsByPrice(db, priceIds);
   const offerIds = lines.map((l) => (l.price_id && byPrice.get(l.price_id)) || facts.offer_hint);
@@ -58,7 +57,7 @@ export async function planSplit(db: Db, facts: PaymentFacts, override?: RuleOver
     planned.push({
       offer_id: offer.id,
       price_id: line.price_id,
-      weight_minor: line.amount_minor,
+      weight_minor: line.weight_minor,
       rule_id: version.rule_id,
       rule_version: version.version,
       rule: version.body as RuleJson,

@@ -110,6 +110,14 @@ export async function beginRun(db: Db, id: string, run: number, nowMs: number, s
   return row;
 }
 
+/** A run that is about to sleep (waiting for Stripe) moves its event's stall cutoff past the sleep. */
+export async function extendRun(db: Db, id: string, run: number, dueAtMs: number, nowMs: number): Promise<void> {
+  await db
+    .update(stripeEvents)
+    .set({ dueAtMs, updatedAtMs: nowMs })
+    .where(and(eq(stripeEvents.id, id), eq(stripeEvents.workflowRuns, run), eq(stripeEvents.status, "processing")));
+}
+
 /** `processed`, with a note (who posted the payment); nothing is due any more. For a batch. */
 export function markProcessedStatement(db: Db, id: string, note: string | null, nowMs: number) {
   return db

@@ -2,7 +2,7 @@
 import { asc, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../client";
-import { PARTY_ACCOUNT_PREFIX } from "../../core";
+import { ACCOUNT_TAX_COLLECTED, PARTY_ACCOUNT_PREFIX } from "../../core";
 import { chunked, isUniqueViolation } from "../client";
 import { ledgerTransactions, parties, paymentLines, payments, postings } from "../schema";
 
@@ -23,6 +23,11 @@ export interface PaymentRecord {
   net_minor: number;
   presentment_currency: string;
   presentment_amount_minor: number;
+  tax_minor: number;
+  shipping_minor: number;
+  charge_id: string;
+  balance_transaction_id: string;
+  exchange_rate: string | null;
   paid_at_s: number;
   lines: {
     offer_id: string;
@@ -30,6 +35,7 @@ export interface PaymentRecord {
     rule_id: string;
     rule_version: number;
     basis: "gross" | "net";
+    weight_minor: number;
     gross_minor: number;
     fee_minor: number;
     basis_minor: number;
@@ -70,6 +76,11 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
       netMinor: payment.net_minor,
       presentmentCurrency: payment.presentment_currency,
       presentmentAmountMinor: payment.presentment_amount_minor,
+      taxMinor: payment.tax_minor,
+      shippingMinor: payment.shipping_minor,
+      chargeId: payment.charge_id,
+      balanceTransactionId: payment.balance_transaction_id,
+      exchangeRate: payment.exchange_rate,
       paidAtS: payment.paid_at_s,
       createdAtMs: nowMs,
     }),
@@ -82,6 +93,7 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
         ruleId: l.rule_id,
         ruleVersion: l.rule_version,
         basis: l.basis,
+        weightMinor: l.weight_minor,
         grossMinor: l.gross_minor,
         feeMinor: l.fee_minor,
         basisMinor: l.basis_minor,
@@ -142,16 +154,17 @@ export interface LedgerCheck {
   ok: boolean;
   transactions: number;
   postings: number;
-  imbalances: { transaction_id: string; currency: string; invariant: "sums_to_zero" | "shares_equal_basis"; sum_minor: number; expected_minor: number }[];
+  imbalances: { transaction_id: string; currency: string; invariant: "sums_to_zero" | "shares_equal_basis" | "tax_held"; sum_minor: number; expected_minor: number }[];
 }
 
 /**
  * Recomputes the ledger's invariants over every transaction, in SQL so that the whole
  * ledger never has to fit in the worker's memory: each transaction sums to zero per
- * currency, and each payment's party postings sum to the bases of its lines.
+ * currency, each payment's party postings sum to the bases of its lines, and its tax account
+ * posting is the tax it collected.
  */
 export async function checkLedger(db: Db, maxReported = 100): Promise<LedgerCheck> {
-  const [[totals], unbalanced, misallocated] = await Promise.all([
+  const [[totals], unbalanced, misallocated, mistaxed] = await Promise.all([
     db.select({
       transactions: sql<number>`(select count(*) from ${ledgerTransactions})`.mapWith(Number),
       postings: sql<number>`(select count(*) from ${postings})`.mapWith(Number),
@@ -173,10 +186,20 @@ export async function checkLedger(db: Db, maxReported = 100): Promise<LedgerChec
       left join (select payment_id, sum(basis_minor) as basis_minor from payment_lines group by payment_id) b on b.payment_id = p.id
       where coalesce(s.shares_minor, 0) <> coalesce(b.basis_minor, 0)
       limit ${maxReported}`),
+    // The tax account holds, for every payment, exactly the tax it collected.
+    db.all<{ transaction_id: string; currency: string; sum_minor: number; expected_minor: number }>(sql`
+      select p.transaction_id as transaction_id, p.currency as currency,
+             coalesce(t.tax_minor, 0) as sum_minor, p.tax_minor as expected_minor
+      from payments p
+      left join (select transaction_id, sum(amount_minor) as tax_minor from postings
+                 where account = ${ACCOUNT_TAX_COLLECTED} group by transaction_id) t on t.transaction_id = p.transaction_id
+      where coalesce(t.tax_minor, 0) <> p.tax_minor
+      limit ${maxReported}`),
   ]);
   const imbalances = [
     ...unbalanced.map((u) => ({ ...u, invariant: "sums_to_zero" as const, expected_minor: 0 })),
     ...misallocated.map((m) => ({ ...m, invariant: "shares_equal_basis" as const })),
+    ...mistaxed.map((m) => ({ ...m, invariant: "tax_held" as const })),
   ];
   return { ok: imbalances.length === 0, transactions: totals?.transactions ?? 0, postings: totals?.postings ?? 0, imbalances };
 }

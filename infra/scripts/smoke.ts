@@ -1,6 +1,7 @@
 // `npm run smoke`: the README's quick start, checked by a machine. Runs `npm start` on spare
 // ports with throwaway state, triggers a training and a hosting payment, and checks that
-// each is processed, that its shares sum to its basis, and that the ledger check is ok. Then
+// each is processed, that its shares sum to its basis, that a hosting invoice with 20% VAT
+// puts the VAT in the tax account, and that the ledger check is ok. Then
 // it leaves an event as a worker that died before starting it would have, and checks that
 // npm start's local cron has the scheduled sweep start it; and that npm start printed no
 // error or warning.
@@ -47,6 +48,18 @@ async function smokeTriggers(stack: Stack): Promise<void> {
     check(event.status === "processed", `${kind}: event ${sent.event_id} is ${String(event.status)}${event.reason ? ` (${String(event.reason)})` : ""}`);
     await checkShares(stack, kind, sent.payment_intent_id);
   }
+}
+
+/** The README's example: a 120.00 € hosting invoice with 20% VAT puts 20.00 € in the tax account and splits the rest. */
+async function smokeTax(stack: Stack): Promise<void> {
+  const opts = parseTriggerArgs(["hosting", "--tax-percent", "20", "--amount", "12000", "--worker", stack.api, "--emulator", stack.emulator], stack.vars);
+  if (opts === "help") throw new Error("unexpected help");
+  const sent = await trigger(opts, fetch, () => {});
+  const event = await settled(stack, "hosting with VAT", sent.event_id);
+  check(event.status === "processed", `hosting with 20% VAT: event ${sent.event_id} is ${String(event.status)}${event.reason ? ` (${String(event.reason)})` : ""}`);
+  const payment = (await stack.get(`/payments/${sent.payment_intent_id}`)) as { tax_minor: number; fee_minor: number; shares: { amount_minor: number }[] };
+  const shares = payment.shares.reduce((a, s) => a + s.amount_minor, 0);
+  check(payment.tax_minor === 2_000 && shares === 10_000 - payment.fee_minor, `hosting with 20% VAT: 120.00 € paid, 20.00 € to tax:collected, the parties share 100.00 € less the fee (${shares} = 10000 - ${payment.fee_minor})`);
 }
 
 const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
@@ -101,9 +114,10 @@ const stack = await startStack({ worker: 8799, emulator: 12199, inspector: 9299 
 });
 try {
   await smokeTriggers(stack);
+  await smokeTax(stack);
   await smokeLocalCron(stack);
   const ledger = await stack.get("/ledger/check");
-  check(ledger.ok === true && ledger.transactions === 3, `the ledger check is ok over ${String(ledger.transactions)} transactions`);
+  check(ledger.ok === true && ledger.transactions === 4, `the ledger check is ok over ${String(ledger.transactions)} transactions`);
   const lines = worrying(stack.output());
   check(lines.length === 0, lines.length === 0 ? "npm start printed no error or warning" : `npm start printed errors or warnings:\n${lines.join("\n")}`);
   console.log("smoke: the quick start works");
