@@ -31,11 +31,21 @@ export interface Line {
   readonly label?: string;
 }
 
+/**
+ * Who bears what Stripe keeps when money goes back (its fee is not returned on a refund; a
+ * dispute has a fee of its own): the parties in proportion to their shares (the default), the
+ * reserve, the commons (the one party of that kind), or the cooperative's own funds.
+ */
+export const FEE_POLICIES = ["proportional", "reserve", "commons", "cooperative"] as const;
+export type FeePolicy = (typeof FEE_POLICIES)[number];
+
 export interface Rule {
   readonly basis: Basis;
   readonly lines: readonly Line[];
   /** When set, every rounding floors and this party takes the whole residue (see README). */
   readonly residual_to?: string;
+  /** Who bears the fees Stripe keeps when money goes back; "proportional" when absent. */
+  readonly fee_policy?: FeePolicy;
 }
 
 /** The JSON form admins write and the database stores. */
@@ -51,6 +61,7 @@ export interface RuleJson {
   basis: Basis;
   lines: LineJson[];
   residual_to?: string;
+  fee_policy?: FeePolicy;
 }
 
 /** Stable machine codes; messages are for humans and may change. */
@@ -59,6 +70,7 @@ export const RULE_ERROR_CODES = [
   "bad_rule",
   "unknown_field",
   "bad_basis",
+  "bad_fee_policy",
   "bad_lines",
   "empty_lines",
   "too_many_lines",

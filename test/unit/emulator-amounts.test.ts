@@ -74,7 +74,7 @@ describe("tax of one line", () => {
           // tax / taxable is the rate, to within the rounding of one minor unit
           expect(Math.abs(t.tax_minor * (BPS + tax.rate_bps) - base * tax.rate_bps) * 2).toBeLessThanOrEqual(BPS + tax.rate_bps);
         }
-        expect(taxOf(-base, tax)).toEqual({ tax_minor: -t.tax_minor || 0, taxable_minor: -t.taxable_minor || 0 });
+        expect(taxOf(-base || 0, tax)).toEqual({ tax_minor: -t.tax_minor || 0, taxable_minor: -t.taxable_minor || 0 });
       }),
     );
   });
