@@ -128,6 +128,8 @@ export const payments = sqliteTable(
     /** What the customer was charged, in their currency (Stripe's presentment_details when sent). */
     presentmentCurrency: text("presentment_currency").notNull(),
     presentmentAmountMinor: integer("presentment_amount_minor").notNull(),
+    /** What was charged, in the charge's currency: refunds and disputes are measured against it. */
+    chargeAmountMinor: integer("charge_amount_minor"),
     /** The tax collected and the shipping charged, in the settlement currency: never split. */
     taxMinor: integer("tax_minor").notNull().default(0),
     shippingMinor: integer("shipping_minor").notNull().default(0),
@@ -160,6 +162,10 @@ export const paymentLines = sqliteTable(
     grossMinor: integer("gross_minor").notNull(),
     feeMinor: integer("fee_minor").notNull(),
     basisMinor: integer("basis_minor").notNull(),
+    /** What the line gave each party, as posted (JSON `[{ party_id, amount_minor }]`): what a refund takes back. */
+    parts: text("parts"),
+    /** Who bears the fees Stripe keeps when this line's money goes back: its rule version's `fee_policy`. */
+    feePolicy: text("fee_policy", { enum: ["proportional", "reserve", "commons", "cooperative"] }).notNull().default("proportional"),
   },
   (t) => [primaryKey({ columns: [t.paymentId, t.lineNo] })],
 );
@@ -168,17 +174,28 @@ export const paymentLines = sqliteTable(
  * A ledger transaction. `idempotencyKey` is the Stripe object that caused it
  * (`payment:pi_…`): the unique index is what makes a replay unable to post twice.
  */
+export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated"] as const;
+export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
+
 export const ledgerTransactions = sqliteTable(
   "ledger_transactions",
   {
     id: text("id").primaryKey(),
-    kind: text("kind", { enum: ["payment"] }).notNull(),
+    kind: text("kind", { enum: TRANSACTION_KINDS }).notNull(),
     idempotencyKey: text("idempotency_key").notNull(),
     eventId: text("event_id").notNull(),
     description: text("description").notNull(),
+    /** The payment a refund or dispute moves money back on (null for the payment's own transaction). */
+    paymentId: text("payment_id"),
+    /** The Stripe object behind it: a refund (re_…), a balance transaction (txn_…). */
+    stripeObject: text("stripe_object"),
+    /** What it took back (+) or returned (−), in the charge's currency. */
+    chargeAmountMinor: integer("charge_amount_minor"),
+    /** 1, 2, 3… per payment: two movements on one payment cannot be posted from the same reading (unique). */
+    seq: integer("seq"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  (t) => [uniqueIndex("ledger_transactions_idempotency").on(t.idempotencyKey)],
+  (t) => [uniqueIndex("ledger_transactions_idempotency").on(t.idempotencyKey), uniqueIndex("ledger_transactions_payment_seq").on(t.paymentId, t.seq)],
 );
 
 export const postings = sqliteTable(
@@ -191,9 +208,23 @@ export const postings = sqliteTable(
     account: text("account").notNull(),
     amountMinor: integer("amount_minor").notNull(),
     currency: text("currency").notNull(),
+    /** Why it is there (core/ledger.ts, PostingRole): a share, a reversal, a fee kept, … */
+    role: text("role"),
   },
   (t) => [index("postings_account").on(t.account, t.currency), index("postings_transaction").on(t.transactionId)],
 );
+
+/** Disputes as Stripe last described them: their outcome, which moves no money by itself. */
+export const disputes = sqliteTable("disputes", {
+  id: text("id").primaryKey(),
+  paymentId: text("payment_id"),
+  chargeId: text("charge_id").notNull(),
+  status: text("status").notNull(),
+  reason: text("reason"),
+  amountMinor: integer("amount_minor").notNull(),
+  currency: text("currency").notNull(),
+  updatedAtMs: integer("updated_at_ms").notNull(),
+});
 
 export const TOKEN_ROLES = ["admin", "viewer"] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
