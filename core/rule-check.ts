@@ -41,6 +41,8 @@ export interface RuleContext {
   readonly contributorPools?: readonly ContributorPool[];
   /** Currencies payments may come in: every fixed amount and cap must name each of them. */
   readonly currencies?: readonly string[];
+  /** Whether there is exactly one party of kind reserve, and of kind commons, to bear fees under those policies. */
+  readonly feeBearers?: { readonly reserve: boolean; readonly commons: boolean };
 }
 
 export type CheckRuleResult = { readonly ok: true } | { readonly ok: false; readonly errors: RuleError[] };
@@ -165,6 +167,9 @@ export function checkRule(rule: Rule, ctx: RuleContext): CheckRuleResult {
     if (!isCurrencyCode(currency)) report("bad_currency", `currencies[${index}]`, `${describeValue(currency)} is not a lower-case currency code`);
   });
   if (rule.residual_to !== undefined) checkParty(ctx, rule.residual_to, "residual_to", report);
+  if ((rule.fee_policy === "reserve" || rule.fee_policy === "commons") && ctx.feeBearers !== undefined && !ctx.feeBearers[rule.fee_policy]) {
+    report("no_fee_bearer", "fee_policy", `"fee_policy": "${rule.fee_policy}" needs exactly one party of kind ${rule.fee_policy} to bear the fees`);
+  }
   forEachLine(rule.lines, "lines", (line, path) => checkLineContext(line, path, ctx, report));
   const all = [...errors, ...contextErrors].slice(0, RULE_LIMITS.errors);
   return all.length === 0 ? { ok: true } : { ok: false, errors: all };

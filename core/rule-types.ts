@@ -95,6 +95,7 @@ export const RULE_ERROR_CODES = [
   "fixed_missing_currency",
   "cap_missing_currency",
   "empty_contributor_pool",
+  "no_fee_bearer",
 ] as const;
 
 export type RuleErrorCode = (typeof RULE_ERROR_CODES)[number];
