@@ -180,6 +180,22 @@ describe("changing offers and parties", () => {
     ]);
   });
 
+  it("PATCH of the contributors alone keeps the offer's name and prices", async () => {
+    await seedCatalog();
+    const res = await api("/offers/training-intro", { method: "PATCH", body: { contributors: [{ party_id: "sacha", weight: 1 }] } });
+    expect(res.status).toBe(200);
+    expect(await (await api("/offers/training-intro")).json()).toEqual({ id: "training-intro", kind: "training", name: "Training", stripe_price_ids: ["price_training_intro"], contributors: [{ party_id: "sacha", weight: 1 }] });
+  });
+
+  it("PATCH of the name alone of an offer without contributors is accepted, even under a rule that pays contributors", async () => {
+    await seedCatalog();
+    // Written straight to D1: the API would refuse it under the default rule, which pays `contributors` without a fallback.
+    await env.DB.prepare("INSERT INTO offers (id, kind, name, created_at_ms) VALUES ('no-one', 'training', 'No one', 0)").run();
+    const res = await api("/offers/no-one", { method: "PATCH", body: { name: "No one yet" } });
+    expect(res.status).toBe(200);
+    expect(await (await api("/offers/no-one")).json()).toEqual({ id: "no-one", kind: "training", name: "No one yet", stripe_price_ids: [], contributors: [] });
+  });
+
   it("refuses an offer without contributors while a rule covering it pays `contributors` without a fallback", async () => {
     await seedCatalog();
     const created = await api("/offers", { method: "POST", body: { id: "no-one", kind: "training", name: "No one" } });

@@ -29,21 +29,23 @@ export const PartySchema = z
   })
   .openapi("Party");
 
+const OfferName = z.string().trim().min(1).max(200);
+const StripePriceIds = z
+  .array(z.string().regex(/^price_[A-Za-z0-9_]{1,120}$/, "a Stripe price id (price_…)"))
+  .max(50)
+  .refine((ids) => new Set(ids).size === ids.length, "a price is listed twice");
+const Contributors = z
+  .array(z.object({ party_id: Slug, weight: z.number().int().min(1).max(1_000_000) }))
+  .max(100)
+  .openapi({ description: "The offer's contributors; a `contributors` rule line splits among them by weight." });
+
 export const OfferSchema = z
   .object({
     id: Slug.openapi({ example: "training-intro" }),
     kind: z.enum(OFFER_KINDS),
-    name: z.string().trim().min(1).max(200),
-    stripe_price_ids: z
-      .array(z.string().regex(/^price_[A-Za-z0-9_]{1,120}$/, "a Stripe price id (price_…)"))
-      .max(50)
-      .refine((ids) => new Set(ids).size === ids.length, "a price is listed twice")
-      .default([]),
-    contributors: z
-      .array(z.object({ party_id: Slug, weight: z.number().int().min(1).max(1_000_000) }))
-      .max(100)
-      .default([])
-      .openapi({ description: "The offer's contributors; a `contributors` rule line splits among them by weight." }),
+    name: OfferName,
+    stripe_price_ids: StripePriceIds.default([]),
+    contributors: Contributors.default([]),
   })
   .openapi("Offer");
 
@@ -137,10 +139,12 @@ catalog.openapi(
   },
 );
 
-const OfferChangeSchema = OfferSchema.pick({ name: true, stripe_price_ids: true, contributors: true })
+// No defaults here: a field left out is a field left as it is.
+const OfferChangeSchema = z
+  .object({ name: OfferName, stripe_price_ids: StripePriceIds, contributors: Contributors })
   .partial()
   .strict()
-  .openapi("OfferChange", { description: "What to change; lists replace the offer's lists. The kind of an offer does not change." });
+  .openapi("OfferChange", { description: "What to change: only the fields named change; a list replaces the offer's list. The kind of an offer does not change." });
 
 catalog.openapi(
   createRoute({
@@ -165,7 +169,7 @@ catalog.openapi(
       stripe_price_ids: change.stripe_price_ids ?? before.stripe_price_ids,
       contributors: change.contributors ?? before.contributors,
     };
-    await assertOfferCanBeSplit(db, after);
+    await assertOfferCanBeSplit(db, after, { contributors: change.contributors !== undefined, prices: change.stripe_price_ids !== undefined });
     const now = Date.now();
     try {
       await db.batch([
@@ -208,9 +212,20 @@ catalog.openapi(
 /**
  * An offer's contributors must exist, appear once, and its prices must be free; and if it
  * has no contributors, no rule that covers it (now or scheduled) may send a line to
- * `contributors` without a fallback: its payments could never be split.
+ * `contributors` without a fallback: its payments could never be split. A change checks
+ * only what it changes: renaming an offer that has no contributors leaves it as splittable
+ * as it was.
  */
-async function assertOfferCanBeSplit(db: Db, offer: Offer): Promise<void> {
+async function assertOfferCanBeSplit(db: Db, offer: Offer, changed: { contributors: boolean; prices: boolean } = { contributors: true, prices: true }): Promise<void> {
+  if (changed.contributors) await assertContributors(db, offer);
+  if (changed.prices) {
+    const owners = await offerIdsByPrice(db, offer.stripe_price_ids);
+    const taken = [...owners].find(([, owner]) => owner !== offer.id);
+    if (taken) throw new ApiError("conflict", `price ${taken[0]} already belongs to offer ${taken[1]}`);
+  }
+}
+
+async function assertContributors(db: Db, offer: Offer): Promise<void> {
   const partyIds = offer.contributors.map((x) => x.party_id);
   const duplicate = partyIds.findIndex((id, i) => partyIds.indexOf(id) !== i);
   if (duplicate >= 0) throw new ApiError("invalid_request", `contributors.${duplicate}: ${partyIds[duplicate]} is listed twice`, [{ path: `contributors.${duplicate}.party_id`, message: "listed twice" }]);
@@ -219,9 +234,6 @@ async function assertOfferCanBeSplit(db: Db, offer: Offer): Promise<void> {
   if (unknown >= 0) {
     throw new ApiError("invalid_request", `contributors.${unknown}.party_id: no party ${partyIds[unknown]}`, [{ path: `contributors.${unknown}.party_id`, message: `no party ${partyIds[unknown]}` }]);
   }
-  const owners = await offerIdsByPrice(db, offer.stripe_price_ids);
-  const taken = [...owners].find(([, owner]) => owner !== offer.id);
-  if (taken) throw new ApiError("conflict", `price ${taken[0]} already belongs to offer ${taken[1]}`);
   if (offer.contributors.length > 0) return;
   const blocking = versionNeedingContributors(offer.id, await versionsCovering(db, offer));
   if (blocking) {
