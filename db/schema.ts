@@ -45,6 +45,8 @@ export const parties = sqliteTable("parties", {
   id: text("id").primaryKey(),
   kind: text("kind", { enum: PARTY_KINDS }).notNull(),
   name: text("name").notNull(),
+  /** 1 when created, one more at every change: its ETag, and what a change checks it still has when it writes. */
+  revision: integer("revision").notNull().default(1),
   createdAtMs: integer("created_at_ms").notNull(),
 });
 

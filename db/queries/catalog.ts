@@ -1,7 +1,8 @@
 // Parties and offers: who can receive a share, and what is sold.
-import { asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { byChunks, type Db } from "../client";
 import { offerContributors, offerPrices, offers, parties, type OfferKind, type PartyKind } from "../schema";
+import { insertAuditStatement, type AuditEntry } from "./audit";
 
 export interface Party {
   id: string;
@@ -50,8 +51,15 @@ export async function contributorPools(db: Db, filter: { offer_id?: string; kind
   return [...pools].map(([offer_id, contributors]) => ({ offer_id, contributors }));
 }
 
-export async function getParty(db: Db, id: string): Promise<Party | undefined> {
-  return db.query.parties.findFirst({ where: eq(parties.id, id), columns: { id: true, kind: true, name: true } });
+/** A party as read, with its revision: what a change must find unchanged when it writes. */
+export interface PartyRead {
+  party: Party;
+  revision: number;
+}
+
+export async function getParty(db: Db, id: string): Promise<PartyRead | undefined> {
+  const row = await db.query.parties.findFirst({ where: eq(parties.id, id), columns: { id: true, kind: true, name: true, revision: true } });
+  return row && { party: { id: row.id, kind: row.kind, name: row.name }, revision: row.revision };
 }
 
 export async function partiesByIds(db: Db, ids: string[]): Promise<Map<string, Party>> {
@@ -122,8 +130,18 @@ function offerListStatements(db: Db, offer: Offer) {
   ];
 }
 
-export function updatePartyStatement(db: Db, party: Party) {
-  return db.update(parties).set({ kind: party.kind, name: party.name }).where(eq(parties.id, party.id));
+/**
+ * Changes a party and writes its audit row in the same batch, both only if the party is
+ * still at the revision it was read at: the audit's "before" is what the change replaced,
+ * whoever else writes meanwhile. Returns false when it had moved (nothing written).
+ */
+export async function updatePartyIfUnchanged(db: Db, read: PartyRead, after: Party, audit: AuditEntry, nowMs: number): Promise<boolean> {
+  const unmoved = and(eq(parties.id, read.party.id), eq(parties.revision, read.revision));
+  const [, updated] = await db.batch([
+    insertAuditStatement(db, audit, nowMs, { table: parties, where: unmoved }),
+    db.update(parties).set({ kind: after.kind, name: after.name, revision: read.revision + 1 }).where(unmoved),
+  ]);
+  return updated.meta.changes > 0;
 }
 
 /** The statements that create an offer, for one atomic batch. */

@@ -2,6 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../../workers/app";
 import { buildTrainingPayment } from "../../infra/stripe-emulator/objects";
+import { database } from "../../db/client";
+import { getParty, updatePartyIfUnchanged } from "../../db/queries/catalog";
 import { api, call, deliverAndSettle, putStripeObjects, seedCatalog } from "./helpers";
 
 describe("authentication", () => {
@@ -216,13 +218,60 @@ describe("changing offers and parties", () => {
     expect((await api("/offers/training-intro", { method: "PATCH", body: { stripe_price_ids: ["price_a", "price_a"] } })).status).toBe(400);
   });
 
-  it("PATCH /parties/{id} renames a party, audited", async () => {
+  it("PATCH /parties/{id} renames a party with the ETag of GET, audited, and answers the new ETag", async () => {
     await seedCatalog();
-    const res = await api("/parties/sacha", { method: "PATCH", body: { name: "Sacha, hébergeuse" } });
+    const read = await api("/parties/sacha");
+    const etag = read.headers.get("etag") ?? "";
+    expect(etag).toMatch(/^"v1-[0-9a-f]{16}"$/);
+    const res = await api("/parties/sacha", { method: "PATCH", body: { name: "Sacha, hébergeuse" }, headers: { "if-match": etag } });
     expect(await res.json()).toEqual({ id: "sacha", kind: "contributor", name: "Sacha, hébergeuse" });
+    const next = res.headers.get("etag");
+    expect(next).toMatch(/^"v2-[0-9a-f]{16}"$/);
+    expect((await api("/parties/sacha")).headers.get("etag")).toBe(next);
     const audit = (await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: { action: string; before: unknown; after: unknown }[] };
     expect(audit.entries.map(({ action, before, after }) => ({ action, before, after }))).toEqual([
       { action: "party.update", before: { id: "sacha", kind: "contributor", name: "Sacha" }, after: { id: "sacha", kind: "contributor", name: "Sacha, hébergeuse" } },
     ]);
+  });
+
+  it("PATCH /parties/{id} answers 428 without If-Match and 412 with a stale ETag, and changes nothing", async () => {
+    await seedCatalog();
+    const stale = (await api("/parties/sacha")).headers.get("etag") ?? "";
+    const missing = await api("/parties/sacha", { method: "PATCH", body: { name: "Nobody asked" } });
+    expect(missing.status).toBe(428);
+    expect(await missing.json()).toMatchObject({ code: "precondition_required" });
+    expect((await api("/parties/sacha", { method: "PATCH", body: { name: "First" }, headers: { "if-match": stale } })).status).toBe(200);
+    const late = await api("/parties/sacha", { method: "PATCH", body: { kind: "reserve" }, headers: { "if-match": stale } });
+    expect(late.status).toBe(412);
+    expect(await late.json()).toMatchObject({ code: "precondition_failed" });
+    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: "First" });
+    expect(((await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: unknown[] }).entries).toHaveLength(1);
+  });
+
+  it("two PATCHes of a party sent at once with the same ETag: one wins, the other gets 412, and the audit holds the one change with its true before", async () => {
+    await seedCatalog();
+    const etag = (await api("/parties/sacha")).headers.get("etag") ?? "";
+    const answers = await Promise.all(["Sacha A", "Sacha B"].map((name) => api("/parties/sacha", { method: "PATCH", body: { name }, headers: { "if-match": etag } })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 412]);
+    const winner = (await answers.find((r) => r.status === 200)?.json()) as { name: string };
+    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: winner.name });
+    const audit = (await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: { before: unknown; after: unknown }[] };
+    expect(audit.entries.map(({ before, after }) => ({ before, after }))).toEqual([
+      { before: { id: "sacha", kind: "contributor", name: "Sacha" }, after: { id: "sacha", kind: "contributor", name: winner.name } },
+    ]);
+  });
+
+  it("a party change written after someone else's, from the same read, writes neither the change nor its audit row", async () => {
+    await seedCatalog();
+    // The race the API cannot show reliably (both reads before either write), played step by step on the query function.
+    const db = database(env.DB);
+    const read = await getParty(db, "sacha");
+    if (!read) throw new Error("sacha was seeded");
+    const change = (name: string) => ({ actor: "test", action: "party.update", entity_type: "party", entity_id: "sacha", before: read.party, after: { ...read.party, name } }) as const;
+    expect(await updatePartyIfUnchanged(db, read, { ...read.party, name: "First" }, change("First"), 1000)).toBe(true);
+    expect(await updatePartyIfUnchanged(db, read, { ...read.party, name: "Second" }, change("Second"), 2000)).toBe(false);
+    expect(await getParty(db, "sacha")).toEqual({ party: { id: "sacha", kind: "contributor", name: "First" }, revision: 2 });
+    const rows = await env.DB.prepare("SELECT at_ms, after FROM audit_log WHERE entity_id = 'sacha'").all<{ at_ms: number; after: string }>();
+    expect(rows.results).toEqual([{ at_ms: 1000, after: JSON.stringify({ id: "sacha", kind: "contributor", name: "First" }) }]);
   });
 });

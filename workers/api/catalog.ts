@@ -12,11 +12,12 @@ import {
   offerIdsByPrice,
   partiesByIds,
   replaceOfferStatements,
-  updatePartyStatement,
+  updatePartyIfUnchanged,
   type Offer,
+  type PartyRead,
 } from "../../db/queries/catalog";
 import { versionsCovering } from "../../db/queries/rules";
-import { versionNeedingContributors } from "../../core";
+import { contentHash, etagOf, ifMatchAccepts, versionNeedingContributors } from "../../core";
 import { OFFER_KINDS, PARTY_KINDS } from "../../db/schema";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
@@ -50,6 +51,8 @@ export const OfferSchema = z
   .openapi("Offer");
 
 const IdParam = z.object({ id: Slug.openapi({ param: { name: "id", in: "path" } }) });
+const IfMatchHeader = z.object({ "if-match": z.string().max(200).optional().openapi({ description: "The ETag of the state you read (or a list of ETags, or `*`)" }) });
+const EtagHeader = { etag: { description: "Send it as If-Match to change this", schema: { type: "string" as const } } };
 
 export const catalog = newRouter();
 
@@ -59,11 +62,19 @@ catalog.openapi(
 );
 
 catalog.openapi(
-  createRoute({ method: "get", path: "/parties/{id}", operationId: "getParty", summary: "Get a party", tags: ["parties"], security: bearer, request: { params: IdParam }, responses: { 200: jsonBody(PartySchema, "A party"), ...problems(401, 404) } }),
+  createRoute({
+    method: "get",
+    path: "/parties/{id}",
+    operationId: "getParty",
+    summary: "Get a party",
+    tags: ["parties"],
+    security: bearer,
+    request: { params: IdParam },
+    responses: { 200: { ...jsonBody(PartySchema, "A party"), headers: EtagHeader }, ...problems(401, 404) },
+  }),
   async (c) => {
-    const party = await getParty(database(c.env.DB), c.req.valid("param").id);
-    if (!party) throw new ApiError("not_found", `no party ${c.req.valid("param").id}`);
-    return c.json(party, 200);
+    const read = await existingParty(database(c.env.DB), c.req.valid("param").id);
+    return c.json(read.party, 200, { etag: await partyEtag(read) });
   },
 );
 
@@ -192,22 +203,47 @@ catalog.openapi(
     summary: "Change a party's kind or name",
     tags: ["parties"],
     security: bearer,
-    request: { params: IdParam, body: { required: true, content: { "application/json": { schema: PartySchema.pick({ kind: true, name: true }).partial().strict().openapi("PartyChange") } } } },
-    responses: { 200: jsonBody(PartySchema, "Changed"), ...problems(400, 401, 403, 404) },
+    description: "Changes only the fields named. Needs `If-Match` with the party's ETag (from `GET /api/v1/parties/{id}`): a stale one gets 412, so two admins cannot overwrite each other.",
+    request: {
+      params: IdParam,
+      headers: IfMatchHeader,
+      body: { required: true, content: { "application/json": { schema: PartySchema.pick({ kind: true, name: true }).partial().strict().openapi("PartyChange") } } },
+    },
+    responses: { 200: { ...jsonBody(PartySchema, "Changed"), headers: EtagHeader }, ...problems(400, 401, 403, 404, 412, 428) },
   }),
   async (c) => {
     const db = database(c.env.DB);
-    const before = await getParty(db, c.req.valid("param").id);
-    if (!before) throw new ApiError("not_found", `no party ${c.req.valid("param").id}`);
+    const read = await existingParty(db, c.req.valid("param").id);
+    requireIfMatch(c.req.valid("header")["if-match"], await partyEtag(read), `party ${read.party.id}`, "/api/v1/parties/{id}");
+    const before = read.party;
     const after = { ...before, ...c.req.valid("json") };
-    const now = Date.now();
-    await db.batch([
-      updatePartyStatement(db, after),
-      insertAuditStatement(db, { actor: c.get("principal").actor, action: "party.update", entity_type: "party", entity_id: after.id, before, after }, now),
-    ]);
-    return c.json(after, 200);
+    const audit = { actor: c.get("principal").actor, action: "party.update", entity_type: "party", entity_id: after.id, before, after } as const;
+    if (!(await updatePartyIfUnchanged(db, read, after, audit, Date.now()))) {
+      throw new ApiError("precondition_failed", `party ${after.id} was changed by someone else since you read it: read it again`);
+    }
+    return c.json(after, 200, { etag: await partyEtag({ party: after, revision: read.revision + 1 }) });
   },
 );
+
+async function existingParty(db: Db, id: string): Promise<PartyRead> {
+  const read = await getParty(db, id);
+  if (!read) throw new ApiError("not_found", `no party ${id}`);
+  return read;
+}
+
+/** A party's ETag: its revision and what it says, in the form rule versions use. */
+async function partyEtag(read: PartyRead): Promise<string> {
+  return etagOf({ version: read.revision, content_hash: await contentHash(read.party) });
+}
+
+/**
+ * If-Match, as rule versions take it (core's `ifMatchAccepts`: the ETag, a list, or `*`):
+ * 428 without it, 412 when it names another state than the one read.
+ */
+function requireIfMatch(header: string | undefined, etag: string, what: string, readAt: string): void {
+  if (!header) throw new ApiError("precondition_required", `send If-Match with the ${what}'s ETag (GET ${readAt})`);
+  if (!ifMatchAccepts(header, etag)) throw new ApiError("precondition_failed", `${what} changed since you read it: its ETag is now ${etag}`);
+}
 
 /**
  * An offer's contributors must exist, appear once, and its prices must be free; and if it
