@@ -89,3 +89,4 @@ export {
   type ReversalError,
   type ReversalResult,
 } from "./reversal";
+export { offerVersionAt, offerOfLine, listedFrom, type PriceListing } from "./offer-history";

@@ -28,9 +28,10 @@ export interface Contributor {
   readonly weight: number;
 }
 
-/** The contributors of one offer the rule may be applied to. */
+/** The contributors of one offer the rule may be applied to (of one of its versions, when it names one). */
 export interface ContributorPool {
   readonly offer_id: string;
+  readonly version?: number;
   readonly contributors: readonly Contributor[];
 }
 
@@ -140,7 +141,7 @@ function checkCurrencies(
 function checkContributorPools(ctx: RuleContext, path: string, report: Report): void {
   const empty = (ctx.contributorPools ?? []).filter((pool) => !pool.contributors.some((c) => c.weight > 0));
   if (empty.length > 0) {
-    const offers = empty.map((pool) => pool.offer_id).join(", ");
+    const offers = empty.map((pool) => (pool.version === undefined ? pool.offer_id : `${pool.offer_id} (version ${pool.version})`)).join(", ");
     report("empty_contributor_pool", path, `offer(s) ${offers} have no contributor with a weight above 0, and this line has no "fallback" party to take its share`);
   }
 }
