@@ -1,7 +1,7 @@
 // The D1 schema. Money columns are integer minor units (`*_minor`); times are Unix
 // milliseconds (`*_ms`) unless they come from Stripe, which counts seconds (`*_s`).
 // Ledger rows are append-only: nothing here is updated in place except event status.
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const EVENT_STATUSES = ["received", "processing", "processed", "ignored", "parked", "failed"] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -50,34 +50,71 @@ export const parties = sqliteTable("parties", {
   createdAtMs: integer("created_at_ms").notNull(),
 });
 
+/** What is sold. Everything but its kind changes through versions (`offer_versions`). */
 export const offers = sqliteTable("offers", {
   id: text("id").primaryKey(),
   kind: text("kind", { enum: OFFER_KINDS }).notNull(),
-  name: text("name").notNull(),
   createdAtMs: integer("created_at_ms").notNull(),
 });
 
-/** A Stripe price belongs to one offer at most: that is how a line item finds its offer. */
-export const offerPrices = sqliteTable("offer_prices", {
-  priceId: text("price_id").primaryKey(),
-  offerId: text("offer_id")
-    .notNull()
-    .references(() => offers.id),
-});
-
-export const offerContributors = sqliteTable(
-  "offer_contributors",
+/**
+ * An offer's history: immutable versions 1, 2, 3…, each in force from its `effective_from`
+ * until the next one's (never earlier than the previous one's, never in the past when
+ * written). A version is the whole offer at that time: its name, its Stripe prices (below)
+ * and its contributors (below). A payment is resolved with the version in force when it was
+ * paid. The offer's kind does not change, so it stays on `offers`.
+ */
+export const offerVersions = sqliteTable(
+  "offer_versions",
   {
     offerId: text("offer_id")
       .notNull()
       .references(() => offers.id),
+    version: integer("version").notNull(),
+    effectiveFromMs: integer("effective_from_ms").notNull(),
+    name: text("name").notNull(),
+    author: text("author").notNull(),
+    reason: text("reason"),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.offerId, t.version] })],
+);
+
+/**
+ * The Stripe prices a version of an offer lists: how a line item finds its offer. A price
+ * belongs to one offer at most at any moment; a trigger (migration 0006) refuses a version
+ * that would list a price another offer lists at the same time.
+ */
+export const offerVersionPrices = sqliteTable(
+  "offer_version_prices",
+  {
+    offerId: text("offer_id").notNull(),
+    version: integer("version").notNull(),
+    priceId: text("price_id").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.offerId, t.version, t.priceId] }),
+    foreignKey({ columns: [t.offerId, t.version], foreignColumns: [offerVersions.offerId, offerVersions.version] }),
+    index("offer_version_prices_price").on(t.priceId),
+  ],
+);
+
+/** The contributors of a version of an offer, with their weights, in order. */
+export const offerVersionContributors = sqliteTable(
+  "offer_version_contributors",
+  {
+    offerId: text("offer_id").notNull(),
+    version: integer("version").notNull(),
     partyId: text("party_id")
       .notNull()
       .references(() => parties.id),
     weight: integer("weight").notNull(),
     position: integer("position").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.offerId, t.partyId] })],
+  (t) => [
+    primaryKey({ columns: [t.offerId, t.version, t.partyId] }),
+    foreignKey({ columns: [t.offerId, t.version], foreignColumns: [offerVersions.offerId, offerVersions.version] }),
+  ],
 );
 
 export const RULE_SCOPES = ["default", "offer_kind", "offer"] as const;
