@@ -24,6 +24,8 @@ export interface Env {
   STRIPE_WEBHOOK_SECRET: string;
   /** Bootstrap admin token; further tokens live hashed in D1. */
   ADMIN_TOKEN: string;
+  /** Days a share is held before it can be paid out, unless its rule says (`hold_days`); 14 when unset. */
+  HOLD_DAYS?: string;
   /** Settlement currencies the cooperative receives ("eur,usd"): every fixed amount and cap in a rule must name each. */
   CURRENCIES?: string;
   /** Local only: where the Stripe emulator listens (http://127.0.0.1:12111). Unset in production. */
@@ -59,4 +61,10 @@ export function configurationProblems(env: Partial<Env>): string[] {
 /** The settlement currencies of `CURRENCIES` ("eur" when unset), lower case. */
 export function settlementCurrencies(env: Pick<Env, "CURRENCIES">): string[] {
   return (env.CURRENCIES ?? "eur").split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);
+}
+
+/** The deployment's hold, in days: `HOLD_DAYS`, 14 when unset or not a whole number from 0 to 365. */
+export function defaultHoldDays(env: Pick<Env, "HOLD_DAYS">): number {
+  const days = Number(env.HOLD_DAYS ?? "14");
+  return Number.isInteger(days) && days >= 0 && days <= 365 ? days : 14;
 }
