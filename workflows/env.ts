@@ -7,6 +7,11 @@ export interface SplitPaymentParams {
   run: number;
 }
 
+/** What a payout run's workflow is started with. */
+export interface PayoutParams {
+  run_id: string;
+}
+
 /** A message on the start queue: start the next run of this event if it is due. */
 export interface StartMessage {
   event_id: string;
@@ -16,6 +21,8 @@ export interface StartMessage {
 export interface Env {
   DB: D1Database;
   SPLIT_PAYMENT: Workflow<SplitPaymentParams>;
+  /** Payout runs (workflows/payout.ts). */
+  PAYOUT: Workflow<PayoutParams>;
   /** Event ids whose runs are to be started, at the rate Workflows accepts (workflows/start.ts). */
   SPLIT_STARTS: Queue<StartMessage>;
   /** The static assets in public/ (wrangler.toml, [assets]), served without the worker; only tests read them through it. */

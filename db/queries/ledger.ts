@@ -362,3 +362,33 @@ export async function paymentHistory(db: Db, paymentId: string, paymentTransacti
 export async function disputesOf(db: Db, paymentId: string) {
   return db.select().from(disputes).where(eq(disputes.paymentId, paymentId)).orderBy(asc(disputes.id));
 }
+
+/**
+ * A payout as a ledger transaction: the party's balance goes down by what it was paid, the
+ * money leaves by a Stripe transfer or by hand. Keyed by `key`; `alongside` (its item marked
+ * paid) in the same batch. Already posted: nothing is written.
+ */
+export async function postPayout(
+  db: Db,
+  payout: { key: string; kind: "payout" | "payout_manual"; party_id: string; currency: string; amount_minor: number; stripe_object: string | null; event_id: string; description: string },
+  nowMs: number,
+  alongside: BatchItem<"sqlite">[] = [],
+): Promise<{ posted: boolean; transaction_id: string }> {
+  const transaction_id = `txn_${payout.key.replaceAll(":", "_")}`;
+  const out = payout.kind === "payout" ? "stripe:transfers" : "coop:manual_payouts";
+  const statements = [
+    db.insert(ledgerTransactions).values({ id: transaction_id, kind: payout.kind, idempotencyKey: payout.key, eventId: payout.event_id, description: payout.description, stripeObject: payout.stripe_object, createdAtMs: nowMs }),
+    ...postingStatements(db, transaction_id, [
+      { account: `${PARTY_ACCOUNT_PREFIX}${payout.party_id}`, amount_minor: -payout.amount_minor, currency: payout.currency, role: "payout" },
+      { account: out, amount_minor: payout.amount_minor, currency: payout.currency, role: "transfer" },
+    ]),
+    ...alongside,
+  ];
+  try {
+    await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
+    return { posted: true, transaction_id };
+  } catch (error) {
+    if (isUniqueViolation(error) && (await db.query.ledgerTransactions.findFirst({ where: eq(ledgerTransactions.idempotencyKey, payout.key), columns: { id: true } }))) return { posted: false, transaction_id };
+    throw error;
+  }
+}
