@@ -11,8 +11,10 @@
  *   catalog.ts       prices, products, tax rates, coupons, discounts, shipping rates
  *   pricing.ts       options → priced lines (prorations of an upgrade included)
  *   payment-core.ts  payment intent → charge → balance transaction
+ *   balance.ts       balance transactions, and amounts converted into the settlement currency
  *   checkout.ts      line items and the Checkout Session
  *   invoice.ts       invoice lines, the invoice, invoice payments, payment records
+ *   events.ts        events around snapshots of objects
  *
  * Pure and web-standard (no node: imports): used by the emulator, by `npm run stripe:trigger`
  * and by integration tests running in workerd.
@@ -22,16 +24,16 @@ import type Stripe from "stripe";
 import { type TaxBehavior } from "./amounts.ts";
 import { buildProduct, buildPrice, uniqueBy, type DiscountOption, type ShippingOption, type TaxOption } from "./catalog.ts";
 import { buildItems, buildSession, sessionId } from "./checkout.ts";
+import { buildEvent } from "./events.ts";
 import { EMBEDDED_LIST_LIMIT, STRIPE_API_VERSION, stripeId, type StripeObject } from "./ids.ts";
 import { buildInvoice, buildInvoiceLines, buildInvoicePayment, buildPaymentRecord, type InvoiceIds } from "./invoice.ts";
 import { attachBalanceTransaction, buildPaymentCore, defaultStripeFee, presentmentDetails, type PaymentCore } from "./payment-core.ts";
 import { planPayment, pricePayment, type PaymentLine, type Plans, type Pricing, type UpgradeOption } from "./pricing.ts";
 
-import eventFx from "../stripe-fixtures/event.json" with { type: "json" };
-
 export { AmountError, parsePercentBps } from "./amounts.ts";
 export {
   attachBalanceTransaction,
+  buildEvent,
   defaultStripeFee,
   EMBEDDED_LIST_LIMIT,
   STRIPE_API_VERSION,
@@ -204,25 +206,6 @@ function catalog(pricing: Pricing, currency: string, created: number, recurring:
     coupons: uniqueBy(pricing.discounts.map((d) => d.coupon)),
     discounts: pricing.discounts.map((d) => d.discount),
   };
-}
-
-/** A Stripe event around a snapshot of `object` (e.g. refund.created, charge.dispute.closed). */
-export function buildEvent(
-  type: string,
-  object: object,
-  opts: { id?: string; created?: number; previous_attributes?: Record<string, unknown> } = {},
-): Stripe.Event {
-  return {
-    ...structuredClone(eventFx),
-    id: opts.id ?? stripeId("evt_"),
-    api_version: STRIPE_API_VERSION,
-    created: opts.created ?? nowSeconds(),
-    data: { object: structuredClone(object), ...(opts.previous_attributes ? { previous_attributes: opts.previous_attributes } : {}) },
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-  } as unknown as Stripe.Event; // any object, any type: the caller says what it builds
 }
 
 interface InvoiceParts {

@@ -329,6 +329,9 @@ describe("builders", () => {
     expect(t.balance_transaction.fee_details[0]!.currency).toBe("eur");
     const jpy = buildTrainingPayment({ amount_minor: 1000, currency: "eur", price_id: "p", settlement_currency: "jpy", exchange_rate: 160 });
     expect(jpy.balance_transaction).toMatchObject({ amount: 1600, currency: "jpy", fee: 24 });
+    // 100 × 1.005 is 100.5 exactly (a float product says 100.49999999999999): half away from zero, 101.
+    const half = buildTrainingPayment({ amount_minor: 100, currency: "usd", price_id: "p", settlement_currency: "eur", exchange_rate: 1.005, fee_minor: 0 });
+    expect(half.balance_transaction.amount).toBe(101);
     expect(() => buildTrainingPayment({ amount_minor: 1, currency: "usd", price_id: "p", settlement_currency: "eur" })).toThrow(/exchange_rate/);
   });
 
