@@ -1,14 +1,15 @@
 // The emulator's refunds and disputes of a built payment (infra/stripe-emulator/refund.ts and
 // dispute.ts): Stripe's shapes (the keys of its example objects, the SDK's types through tsc),
 // balance transactions whose amounts follow from the payment, the charge after each step and
-// the events each step sends.
+// the events each step sends; and the emulator serving them (retrieve, expand, lists).
 import { readFileSync } from "node:fs";
 
 import fc from "fast-check";
-import type Stripe from "stripe";
-import { describe, expect, it } from "vitest";
+import Stripe from "stripe";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { convertMinor } from "../../infra/stripe-emulator/amounts";
+import { createStripeEmulator, type StripeEmulator } from "../../infra/stripe-emulator/app";
 import {
   buildDispute,
   buildHostingPayment,
@@ -18,6 +19,7 @@ import {
   cancelRefund,
   closeInquiry,
   DEFAULT_DISPUTE_FEE_MINOR,
+  emulatorObjects,
   failRefund,
   loseDispute,
   succeedRefund,
@@ -348,5 +350,146 @@ describe("refunds and disputes are typed by the SDK", () => {
   it("a refund chain keeps the builder's payment type", () => {
     const r: BuiltRefund<ReturnType<typeof training>> = buildRefund(training());
     expect(r.payment.session.id).toMatch(/^cs_test_/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The emulator serves them
+// ---------------------------------------------------------------------------------------------
+
+describe("the emulator serves refunds, disputes and balance transactions", () => {
+  const KEY = "sk_test_local";
+  type Json = Record<string, any>;
+  let app: StripeEmulator;
+  beforeEach(() => {
+    app = createStripeEmulator();
+  });
+  async function call(path: string): Promise<{ status: number; body: Json }> {
+    const res = await app.fetch(new Request(`http://127.0.0.1:12111${path}`, { headers: { Authorization: `Bearer ${KEY}` } }));
+    return { status: res.status, body: (await res.json()) as Json };
+  }
+  async function get(path: string): Promise<Json> {
+    const r = await call(path);
+    expect(r.status, path).toBe(200);
+    return r.body;
+  }
+  async function put(objects: unknown[]): Promise<void> {
+    const res = await app.fetch(new Request("http://127.0.0.1:12111/_emulator/objects", { method: "POST", body: JSON.stringify(objects) }));
+    expect(res.status).toBe(200);
+  }
+  const ids = (list: Json) => (list.data as Json[]).map((o) => o.id);
+
+  it("a refund, its balance transactions and its charge, expanded as Stripe allows", async () => {
+    const t = dollars();
+    const r = buildRefund(t, { amount_minor: 2500, status: "failed", created: T0 + 60, settlement: { exchange_rate: 0.9301 } });
+    await put([...emulatorObjects(t), ...emulatorObjects(r)]);
+    expect(await get(`/v1/refunds/${r.refund.id}`)).toEqual(r.refund);
+    for (const bt of r.balance_transactions) expect(await get(`/v1/balance_transactions/${bt.id}`)).toEqual(bt);
+    const expanded = await get(`/v1/refunds/${r.refund.id}?expand[]=balance_transaction&expand[]=failure_balance_transaction&expand[]=charge&expand[]=payment_intent`);
+    expect(expanded.balance_transaction).toEqual(r.balance_transactions[0]);
+    expect(expanded.failure_balance_transaction).toEqual(r.balance_transactions[1]);
+    expect(expanded.payment_intent).toEqual(t.payment_intent);
+    expect(expanded.charge).toMatchObject({ id: t.charge.id, amount_refunded: 0, refunded: false });
+    // the charge: its refunded amount always, its refunds only when expanded
+    const charge = await get(`/v1/charges/${t.charge.id}`);
+    expect(charge).not.toHaveProperty("refunds");
+    expect((await get(`/v1/charges/${t.charge.id}?expand[]=refunds`)).refunds).toEqual(r.payment.charge.refunds);
+    expect(await get(`/v1/charges/${t.charge.id}/refunds`)).toEqual(r.payment.charge.refunds);
+    // a balance transaction's source, expanded, is the refund
+    expect((await get(`/v1/balance_transactions/${r.balance_transactions[1]!.id}?expand[]=source`)).source).toEqual(r.refund);
+    for (const e of r.events) expect(await get(`/v1/events/${e.id}`)).toEqual(e);
+  });
+
+  it("a dispute with its balance transactions embedded, its charge and payment intent expanded", async () => {
+    const t = training();
+    const won = winDispute(buildDispute(t, { created: T0 }), { fee_returned: true });
+    await put([...emulatorObjects(t), ...emulatorObjects(won)]);
+    expect(await get(`/v1/disputes/${won.dispute.id}`)).toEqual(won.dispute);
+    // embedded whole at Stripe: asking to expand them changes nothing
+    expect((await get(`/v1/disputes/${won.dispute.id}?expand[]=balance_transactions`)).balance_transactions).toEqual(won.balance_transactions);
+    const expanded = await get(`/v1/disputes/${won.dispute.id}?expand[]=charge&expand[]=payment_intent`);
+    expect(expanded.charge).toMatchObject({ id: t.charge.id, disputed: true });
+    expect(expanded.payment_intent).toEqual(t.payment_intent);
+    for (const bt of won.balance_transactions) expect(await get(`/v1/balance_transactions/${bt.id}`)).toEqual(bt);
+    expect(ids(await get(`/v1/disputes?charge=${t.charge.id}`))).toEqual([won.dispute.id]);
+    expect(ids(await get(`/v1/disputes?payment_intent=${t.payment_intent.id}`))).toEqual([won.dispute.id]);
+    expect((await get(`/v1/disputes?charge=ch_other`)).data).toEqual([]);
+  });
+
+  it("lists refunds by charge or payment intent, newest first, paged with starting_after and ending_before", async () => {
+    const a = training();
+    const b = training();
+    await put([...emulatorObjects(a), ...emulatorObjects(b)]);
+    let p: PaymentCore = a;
+    const made: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = buildRefund(p, { amount_minor: 1000, created: T0 + 100 * i });
+      await put(emulatorObjects(r));
+      made.push(r.refund.id);
+      p = r.payment;
+    }
+    const other = buildRefund(b, { amount_minor: 500, created: T0 + 50 });
+    await put(emulatorObjects(other));
+    const newest = [...made].reverse();
+    const page1 = await get(`/v1/refunds?charge=${a.charge.id}&limit=2`);
+    expect([ids(page1), page1.has_more, page1.url]).toEqual([newest.slice(0, 2), true, "/v1/refunds"]);
+    const page2 = await get(`/v1/refunds?charge=${a.charge.id}&limit=2&starting_after=${newest[1]}`);
+    expect([ids(page2), page2.has_more]).toEqual([newest.slice(2), false]);
+    expect(ids(await get(`/v1/refunds?charge=${a.charge.id}&limit=2&ending_before=${newest[2]}`))).toEqual(newest.slice(0, 2));
+    expect(ids(await get(`/v1/refunds?payment_intent=${b.payment_intent.id}`))).toEqual([other.refund.id]);
+    expect(ids(await get("/v1/refunds"))).toEqual([made[2], made[1], other.refund.id, made[0]]);
+    expect(ids(await get(`/v1/refunds?created[gte]=${T0 + 50}&created[lt]=${T0 + 200}`))).toEqual([made[1], other.refund.id]);
+    const charge = await get(`/v1/charges/${a.charge.id}?expand[]=refunds`);
+    expect([charge.amount_refunded, ids(charge.refunds)]).toEqual([3000, newest]);
+    const missing = await call(`/v1/refunds?starting_after=re_nope`);
+    expect([missing.status, missing.body.error.code, missing.body.error.param]).toEqual([404, "resource_missing", "starting_after"]);
+  });
+
+  it("lists balance transactions by creation window, type and source, newest first, paged", async () => {
+    const t = training(10_000); // its charge's balance transaction: created T0
+    const r = buildRefund(t, { amount_minor: 1000, status: "failed", created: T0 + 3600 }); // refund at T0+3600, failure a week later
+    const d = buildDispute(r.payment, { created: T0 + 2 * 86400 });
+    await put([...emulatorObjects(t), ...emulatorObjects(r), ...emulatorObjects(d)]);
+    const [refundBt, failureBt] = r.balance_transactions;
+    const withdrawal = d.balance_transactions[0]!;
+    expect(ids(await get("/v1/balance_transactions?limit=100"))).toEqual([failureBt!.id, withdrawal.id, refundBt!.id, t.balance_transaction.id]);
+    expect(ids(await get(`/v1/balance_transactions?created[gte]=${T0}&created[lt]=${T0 + WEEK}`))).toEqual([withdrawal.id, refundBt!.id, t.balance_transaction.id]);
+    expect(ids(await get(`/v1/balance_transactions?created[gt]=${T0}&created[lte]=${T0 + 3600}`))).toEqual([refundBt!.id]);
+    expect(ids(await get(`/v1/balance_transactions?created=${T0}`))).toEqual([t.balance_transaction.id]);
+    expect(ids(await get("/v1/balance_transactions?type=refund"))).toEqual([refundBt!.id]);
+    expect(ids(await get("/v1/balance_transactions?type=adjustment"))).toEqual([withdrawal.id]);
+    expect(ids(await get(`/v1/balance_transactions?source=${r.refund.id}`))).toEqual([failureBt!.id, refundBt!.id]);
+    expect(ids(await get("/v1/balance_transactions?currency=usd"))).toEqual([]);
+    const page1 = await get("/v1/balance_transactions?limit=3");
+    const page2 = await get(`/v1/balance_transactions?limit=3&starting_after=${page1.data[2].id}`);
+    expect([page1.has_more, ids(page2), page2.has_more]).toEqual([true, [t.balance_transaction.id], false]);
+    const bad = await call("/v1/balance_transactions?created[gte]=yesterday");
+    expect([bad.status, bad.body.error.code, bad.body.error.param]).toEqual([400, "parameter_invalid_integer", "created[gte]"]);
+  });
+
+  it("the stripe SDK lists them, paging on its own, with the filters as it encodes them", async () => {
+    const stripe = new Stripe(KEY, {
+      httpClient: Stripe.createFetchHttpClient(async (url, init) => app.fetch(new Request(url, init))),
+      host: "127.0.0.1",
+      port: 12111,
+      protocol: "http",
+      maxNetworkRetries: 0,
+    });
+    let p: PaymentCore = training(2400);
+    await put(emulatorObjects(p as ReturnType<typeof training>));
+    const made: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = buildRefund(p, { amount_minor: 200, created: T0 + 10 + i });
+      await put(emulatorObjects(r));
+      made.push(r.refund.id);
+      p = r.payment;
+    }
+    const refunds = await stripe.refunds.list({ charge: p.charge.id, limit: 5 }).autoPagingToArray({ limit: 100 });
+    expect(refunds.map((r) => r.id)).toEqual([...made].reverse());
+    const bts = await stripe.balanceTransactions.list({ created: { gte: T0 + 10, lt: T0 + 20 }, type: "refund", limit: 3 }).autoPagingToArray({ limit: 100 });
+    expect(bts.map((bt) => bt.amount)).toEqual(Array.from({ length: 10 }, () => -200));
+    expect(bts.map((bt) => bt.created)).toEqual(Array.from({ length: 10 }, (_, i) => T0 + 19 - i));
+    const charge = await stripe.charges.retrieve(p.charge.id, { expand: ["refunds"] });
+    expect([charge.amount_refunded, charge.refunded, charge.refunds!.data.length, charge.refunds!.has_more]).toEqual([2400, true, 10, true]);
   });
 });
