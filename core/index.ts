@@ -55,6 +55,8 @@ export {
   ACCOUNT_TAX_COLLECTED,
   ACCOUNT_COOP_SHIPPING,
   type Posting,
+  type PostingRole,
+  type RolePosting,
   type LedgerTransaction,
   type LedgerCheck,
   type Imbalance,
@@ -76,3 +78,15 @@ export {
 export { sha256Hex, toHex } from "./hash";
 export { lineBasis, type LineAmounts } from "./basis";
 export { replayRules, type Replay, type ReplayLine, type ReplayTotal } from "./what-if";
+export {
+  takenBack,
+  moneyBackPostings,
+  ACCOUNT_COOP_FEES_KEPT,
+  ACCOUNT_COOP_FX,
+  type PostedLine,
+  type PostedPayment,
+  type MoneyMovement,
+  type ReversalError,
+  type ReversalResult,
+} from "./reversal";
+export { offerVersionAt, offerOfLine, listedFrom, type PriceListing } from "./offer-history";

@@ -25,6 +25,13 @@ export interface Posting {
   readonly currency: string;
 }
 
+/** Why a posting is there: a statement explains each one by its role. */
+export type PostingRole = "customer" | "fee" | "tax" | "shipping" | "share" | "fee_absorbed" | "reversal" | "fee_kept" | "dispute_fee" | "fx";
+
+export interface RolePosting extends Posting {
+  readonly role: PostingRole;
+}
+
 export const ACCOUNT_STRIPE_CUSTOMERS = "stripe:customers";
 export const ACCOUNT_STRIPE_FEES = "stripe:fees";
 export const ACCOUNT_COOP_FEE_ABSORBED = "coop:fee_absorbed";
@@ -63,21 +70,21 @@ export function assertBalanced(postings: readonly Posting[]): void {
   }
 }
 
-function posting(account: string, amount_minor: number, currency: string): Posting[] {
-  return amount_minor === 0 ? [] : [{ account, amount_minor, currency }];
+function posting(account: string, amount_minor: number, currency: string, role: PostingRole): RolePosting[] {
+  return amount_minor === 0 ? [] : [{ account, amount_minor, currency, role }];
 }
 
 /** The postings of a split payment; balanced in both bases (asserted). */
-export function paymentPostings(split: PaymentSplit): Posting[] {
+export function paymentPostings(split: PaymentSplit): RolePosting[] {
   const { currency } = split;
   const absorbed_minor = split.lines.filter((line) => line.basis === "gross").reduce((acc, line) => acc + line.fee_minor, 0);
   const postings = [
-    ...posting(ACCOUNT_STRIPE_CUSTOMERS, -split.gross_minor, currency),
-    ...posting(ACCOUNT_STRIPE_FEES, split.fee_minor, currency),
-    ...posting(ACCOUNT_TAX_COLLECTED, split.tax_minor, currency),
-    ...posting(ACCOUNT_COOP_SHIPPING, split.shipping_minor, currency),
-    ...split.shares.flatMap((share) => posting(partyAccount(share.party_id), share.amount_minor, currency)),
-    ...posting(ACCOUNT_COOP_FEE_ABSORBED, -absorbed_minor, currency),
+    ...posting(ACCOUNT_STRIPE_CUSTOMERS, -split.gross_minor, currency, "customer"),
+    ...posting(ACCOUNT_STRIPE_FEES, split.fee_minor, currency, "fee"),
+    ...posting(ACCOUNT_TAX_COLLECTED, split.tax_minor, currency, "tax"),
+    ...posting(ACCOUNT_COOP_SHIPPING, split.shipping_minor, currency, "shipping"),
+    ...split.shares.flatMap((share) => posting(partyAccount(share.party_id), share.amount_minor, currency, "share")),
+    ...posting(ACCOUNT_COOP_FEE_ABSORBED, -absorbed_minor, currency, "fee_absorbed"),
   ];
   assertBalanced(postings);
   return postings;

@@ -28,9 +28,10 @@ export interface Contributor {
   readonly weight: number;
 }
 
-/** The contributors of one offer the rule may be applied to. */
+/** The contributors of one offer the rule may be applied to (of one of its versions, when it names one). */
 export interface ContributorPool {
   readonly offer_id: string;
+  readonly version?: number;
   readonly contributors: readonly Contributor[];
 }
 
@@ -41,6 +42,8 @@ export interface RuleContext {
   readonly contributorPools?: readonly ContributorPool[];
   /** Currencies payments may come in: every fixed amount and cap must name each of them. */
   readonly currencies?: readonly string[];
+  /** Whether there is exactly one party of kind reserve, and of kind commons, to bear fees under those policies. */
+  readonly feeBearers?: { readonly reserve: boolean; readonly commons: boolean };
 }
 
 export type CheckRuleResult = { readonly ok: true } | { readonly ok: false; readonly errors: RuleError[] };
@@ -138,7 +141,7 @@ function checkCurrencies(
 function checkContributorPools(ctx: RuleContext, path: string, report: Report): void {
   const empty = (ctx.contributorPools ?? []).filter((pool) => !pool.contributors.some((c) => c.weight > 0));
   if (empty.length > 0) {
-    const offers = empty.map((pool) => pool.offer_id).join(", ");
+    const offers = empty.map((pool) => (pool.version === undefined ? pool.offer_id : `${pool.offer_id} (version ${pool.version})`)).join(", ");
     report("empty_contributor_pool", path, `offer(s) ${offers} have no contributor with a weight above 0, and this line has no "fallback" party to take its share`);
   }
 }
@@ -165,6 +168,9 @@ export function checkRule(rule: Rule, ctx: RuleContext): CheckRuleResult {
     if (!isCurrencyCode(currency)) report("bad_currency", `currencies[${index}]`, `${describeValue(currency)} is not a lower-case currency code`);
   });
   if (rule.residual_to !== undefined) checkParty(ctx, rule.residual_to, "residual_to", report);
+  if ((rule.fee_policy === "reserve" || rule.fee_policy === "commons") && ctx.feeBearers !== undefined && !ctx.feeBearers[rule.fee_policy]) {
+    report("no_fee_bearer", "fee_policy", `"fee_policy": "${rule.fee_policy}" needs exactly one party of kind ${rule.fee_policy} to bear the fees`);
+  }
   forEachLine(rule.lines, "lines", (line, path) => checkLineContext(line, path, ctx, report));
   const all = [...errors, ...contextErrors].slice(0, RULE_LIMITS.errors);
   return all.length === 0 ? { ok: true } : { ok: false, errors: all };

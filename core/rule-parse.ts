@@ -7,11 +7,13 @@ import { isCurrencyCode } from "./currency";
 import { compare, ONE, parseFraction, parsePercentage, type Rational } from "./rational";
 import {
   CONTRIBUTORS,
+  FEE_POLICIES,
   PARTY_ID_PATTERN,
   RULE_LIMITS,
   isProportional,
   type Basis,
   type CurrencyAmounts,
+  type FeePolicy,
   type Line,
   type LineJson,
   type Recipient,
@@ -33,7 +35,7 @@ interface ParseState {
 
 type JsonObject = Readonly<Record<string, unknown>>;
 
-const RULE_FIELDS = ["basis", "lines", "residual_to"];
+const RULE_FIELDS = ["basis", "lines", "residual_to", "fee_policy", "hold_days"];
 const LINE_FIELDS = ["to", "share", "max", "fallback", "label"];
 
 /**
@@ -211,6 +213,18 @@ function parseBasis(state: ParseState, value: unknown): Basis | null {
   return null;
 }
 
+function parseFeePolicy(state: ParseState, value: unknown): FeePolicy | null {
+  if (typeof value === "string" && (FEE_POLICIES as readonly string[]).includes(value)) return value as FeePolicy;
+  report(state, "bad_fee_policy", "fee_policy", `"fee_policy" is one of ${FEE_POLICIES.map((p) => `"${p}"`).join(", ")}: who bears the fees Stripe keeps when money goes back`);
+  return null;
+}
+
+function parseHoldDays(state: ParseState, value: unknown): number | null {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= RULE_LIMITS.hold_days) return value;
+  report(state, "bad_hold_days", "hold_days", `"hold_days" is a whole number of days from 0 to ${RULE_LIMITS.hold_days}, got ${describeValue(value)}`);
+  return null;
+}
+
 /** Structural parse of admin JSON. Collects every error (up to a limit), each with its path. */
 export function parseRule(input: unknown): ParseRuleResult {
   const state: ParseState = { errors: [], lines_total: 0 };
@@ -222,10 +236,15 @@ export function parseRule(input: unknown): ParseRuleResult {
   const basis = parseBasis(state, input["basis"]);
   const lines = parseLevel(state, input["lines"], "lines", 1);
   const residual_to = input["residual_to"] === undefined ? undefined : parsePartyId(state, input["residual_to"], "residual_to");
-  if (basis === null || lines === null || residual_to === null || state.errors.length > 0) {
+  const fee_policy = input["fee_policy"] === undefined ? undefined : parseFeePolicy(state, input["fee_policy"]);
+  const hold_days = input["hold_days"] === undefined ? undefined : parseHoldDays(state, input["hold_days"]);
+  if (basis === null || lines === null || residual_to === null || fee_policy === null || hold_days === null || state.errors.length > 0) {
     return { ok: false, errors: state.errors };
   }
-  return { ok: true, rule: { basis, lines, ...(residual_to === undefined ? {} : { residual_to }) } };
+  return {
+    ok: true,
+    rule: { basis, lines, ...(residual_to === undefined ? {} : { residual_to }), ...(fee_policy === undefined ? {} : { fee_policy }), ...(hold_days === undefined ? {} : { hold_days }) },
+  };
 }
 
 function formatShare(share: Share): LineJson["share"] {
@@ -253,5 +272,7 @@ function formatLine(line: Line): LineJson {
 export function formatRule(rule: Rule): RuleJson {
   const json: RuleJson = { basis: rule.basis, lines: rule.lines.map(formatLine) };
   if (rule.residual_to !== undefined) json.residual_to = rule.residual_to;
+  if (rule.fee_policy !== undefined) json.fee_policy = rule.fee_policy;
+  if (rule.hold_days !== undefined) json.hold_days = rule.hold_days;
   return json;
 }

@@ -31,11 +31,23 @@ export interface Line {
   readonly label?: string;
 }
 
+/**
+ * Who bears what Stripe keeps when money goes back (its fee is not returned on a refund; a
+ * dispute has a fee of its own): the parties in proportion to their shares (the default), the
+ * reserve, the commons (the one party of that kind), or the cooperative's own funds.
+ */
+export const FEE_POLICIES = ["proportional", "reserve", "commons", "cooperative"] as const;
+export type FeePolicy = (typeof FEE_POLICIES)[number];
+
 export interface Rule {
   readonly basis: Basis;
   readonly lines: readonly Line[];
   /** When set, every rounding floors and this party takes the whole residue (see README). */
   readonly residual_to?: string;
+  /** Who bears the fees Stripe keeps when money goes back; "proportional" when absent. */
+  readonly fee_policy?: FeePolicy;
+  /** Days a share is held before it can be paid out (so that most refunds hit money not yet paid); the deployment's default when absent. */
+  readonly hold_days?: number;
 }
 
 /** The JSON form admins write and the database stores. */
@@ -51,6 +63,8 @@ export interface RuleJson {
   basis: Basis;
   lines: LineJson[];
   residual_to?: string;
+  fee_policy?: FeePolicy;
+  hold_days?: number;
 }
 
 /** Stable machine codes; messages are for humans and may change. */
@@ -59,6 +73,8 @@ export const RULE_ERROR_CODES = [
   "bad_rule",
   "unknown_field",
   "bad_basis",
+  "bad_fee_policy",
+  "bad_hold_days",
   "bad_lines",
   "empty_lines",
   "too_many_lines",
@@ -83,6 +99,7 @@ export const RULE_ERROR_CODES = [
   "fixed_missing_currency",
   "cap_missing_currency",
   "empty_contributor_pool",
+  "no_fee_bearer",
 ] as const;
 
 export type RuleErrorCode = (typeof RULE_ERROR_CODES)[number];
@@ -109,6 +126,8 @@ export const RULE_LIMITS = {
   errors: 50,
   /** Contributors of one offer. */
   contributors: 1000,
+  /** Longest hold a rule may set, in days. */
+  hold_days: 365,
 } as const;
 
 /** A party id: 1-64 characters of letters, digits and `_ . : @ -`, starting alphanumeric. */

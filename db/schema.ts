@@ -1,7 +1,7 @@
 // The D1 schema. Money columns are integer minor units (`*_minor`); times are Unix
 // milliseconds (`*_ms`) unless they come from Stripe, which counts seconds (`*_s`).
 // Ledger rows are append-only: nothing here is updated in place except event status.
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const EVENT_STATUSES = ["received", "processing", "processed", "ignored", "parked", "failed"] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -45,37 +45,76 @@ export const parties = sqliteTable("parties", {
   id: text("id").primaryKey(),
   kind: text("kind", { enum: PARTY_KINDS }).notNull(),
   name: text("name").notNull(),
+  /** 1 when created, one more at every change: its ETag, and what a change checks it still has when it writes. */
+  revision: integer("revision").notNull().default(1),
   createdAtMs: integer("created_at_ms").notNull(),
 });
 
+/** What is sold. Everything but its kind changes through versions (`offer_versions`). */
 export const offers = sqliteTable("offers", {
   id: text("id").primaryKey(),
   kind: text("kind", { enum: OFFER_KINDS }).notNull(),
-  name: text("name").notNull(),
   createdAtMs: integer("created_at_ms").notNull(),
 });
 
-/** A Stripe price belongs to one offer at most: that is how a line item finds its offer. */
-export const offerPrices = sqliteTable("offer_prices", {
-  priceId: text("price_id").primaryKey(),
-  offerId: text("offer_id")
-    .notNull()
-    .references(() => offers.id),
-});
-
-export const offerContributors = sqliteTable(
-  "offer_contributors",
+/**
+ * An offer's history: immutable versions 1, 2, 3…, each in force from its `effective_from`
+ * until the next one's (never earlier than the previous one's, never in the past when
+ * written). A version is the whole offer at that time: its name, its Stripe prices (below)
+ * and its contributors (below). A payment is resolved with the version in force when it was
+ * paid. The offer's kind does not change, so it stays on `offers`.
+ */
+export const offerVersions = sqliteTable(
+  "offer_versions",
   {
     offerId: text("offer_id")
       .notNull()
       .references(() => offers.id),
+    version: integer("version").notNull(),
+    effectiveFromMs: integer("effective_from_ms").notNull(),
+    name: text("name").notNull(),
+    author: text("author").notNull(),
+    reason: text("reason"),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.offerId, t.version] })],
+);
+
+/**
+ * The Stripe prices a version of an offer lists: how a line item finds its offer. A price
+ * belongs to one offer at most at any moment; a trigger (migration 0006) refuses a version
+ * that would list a price another offer lists at the same time.
+ */
+export const offerVersionPrices = sqliteTable(
+  "offer_version_prices",
+  {
+    offerId: text("offer_id").notNull(),
+    version: integer("version").notNull(),
+    priceId: text("price_id").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.offerId, t.version, t.priceId] }),
+    foreignKey({ columns: [t.offerId, t.version], foreignColumns: [offerVersions.offerId, offerVersions.version] }),
+    index("offer_version_prices_price").on(t.priceId),
+  ],
+);
+
+/** The contributors of a version of an offer, with their weights, in order. */
+export const offerVersionContributors = sqliteTable(
+  "offer_version_contributors",
+  {
+    offerId: text("offer_id").notNull(),
+    version: integer("version").notNull(),
     partyId: text("party_id")
       .notNull()
       .references(() => parties.id),
     weight: integer("weight").notNull(),
     position: integer("position").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.offerId, t.partyId] })],
+  (t) => [
+    primaryKey({ columns: [t.offerId, t.version, t.partyId] }),
+    foreignKey({ columns: [t.offerId, t.version], foreignColumns: [offerVersions.offerId, offerVersions.version] }),
+  ],
 );
 
 export const RULE_SCOPES = ["default", "offer_kind", "offer"] as const;
@@ -128,6 +167,8 @@ export const payments = sqliteTable(
     /** What the customer was charged, in their currency (Stripe's presentment_details when sent). */
     presentmentCurrency: text("presentment_currency").notNull(),
     presentmentAmountMinor: integer("presentment_amount_minor").notNull(),
+    /** What was charged, in the charge's currency: refunds and disputes are measured against it. */
+    chargeAmountMinor: integer("charge_amount_minor"),
     /** The tax collected and the shipping charged, in the settlement currency: never split. */
     taxMinor: integer("tax_minor").notNull().default(0),
     shippingMinor: integer("shipping_minor").notNull().default(0),
@@ -160,6 +201,10 @@ export const paymentLines = sqliteTable(
     grossMinor: integer("gross_minor").notNull(),
     feeMinor: integer("fee_minor").notNull(),
     basisMinor: integer("basis_minor").notNull(),
+    /** What the line gave each party, as posted (JSON `[{ party_id, amount_minor }]`): what a refund takes back. */
+    parts: text("parts"),
+    /** Who bears the fees Stripe keeps when this line's money goes back: its rule version's `fee_policy`. */
+    feePolicy: text("fee_policy", { enum: ["proportional", "reserve", "commons", "cooperative"] }).notNull().default("proportional"),
   },
   (t) => [primaryKey({ columns: [t.paymentId, t.lineNo] })],
 );
@@ -168,17 +213,28 @@ export const paymentLines = sqliteTable(
  * A ledger transaction. `idempotencyKey` is the Stripe object that caused it
  * (`payment:pi_…`): the unique index is what makes a replay unable to post twice.
  */
+export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated"] as const;
+export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
+
 export const ledgerTransactions = sqliteTable(
   "ledger_transactions",
   {
     id: text("id").primaryKey(),
-    kind: text("kind", { enum: ["payment"] }).notNull(),
+    kind: text("kind", { enum: TRANSACTION_KINDS }).notNull(),
     idempotencyKey: text("idempotency_key").notNull(),
     eventId: text("event_id").notNull(),
     description: text("description").notNull(),
+    /** The payment a refund or dispute moves money back on (null for the payment's own transaction). */
+    paymentId: text("payment_id"),
+    /** The Stripe object behind it: a refund (re_…), a balance transaction (txn_…). */
+    stripeObject: text("stripe_object"),
+    /** What it took back (+) or returned (−), in the charge's currency. */
+    chargeAmountMinor: integer("charge_amount_minor"),
+    /** 1, 2, 3… per payment: two movements on one payment cannot be posted from the same reading (unique). */
+    seq: integer("seq"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  (t) => [uniqueIndex("ledger_transactions_idempotency").on(t.idempotencyKey)],
+  (t) => [uniqueIndex("ledger_transactions_idempotency").on(t.idempotencyKey), uniqueIndex("ledger_transactions_payment_seq").on(t.paymentId, t.seq)],
 );
 
 export const postings = sqliteTable(
@@ -191,9 +247,23 @@ export const postings = sqliteTable(
     account: text("account").notNull(),
     amountMinor: integer("amount_minor").notNull(),
     currency: text("currency").notNull(),
+    /** Why it is there (core/ledger.ts, PostingRole): a share, a reversal, a fee kept, … */
+    role: text("role"),
   },
   (t) => [index("postings_account").on(t.account, t.currency), index("postings_transaction").on(t.transactionId)],
 );
+
+/** Disputes as Stripe last described them: their outcome, which moves no money by itself. */
+export const disputes = sqliteTable("disputes", {
+  id: text("id").primaryKey(),
+  paymentId: text("payment_id"),
+  chargeId: text("charge_id").notNull(),
+  status: text("status").notNull(),
+  reason: text("reason"),
+  amountMinor: integer("amount_minor").notNull(),
+  currency: text("currency").notNull(),
+  updatedAtMs: integer("updated_at_ms").notNull(),
+});
 
 export const TOKEN_ROLES = ["admin", "viewer"] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];

@@ -84,6 +84,8 @@ export function classifyFailure(error: unknown): Failure {
   if (!(error instanceof Error)) return { transient: false, reason: "a programming error: something other than an Error was thrown" };
   if (error instanceof PermanentPaymentProblem) return { transient: false, reason: shorten(error.message) };
   if (error instanceof NotYetAtStripe) return { transient: true, reason: shorten(error.message), retry_after_s: null };
+  // Two movements on one payment read the same state; the one that lost reads it again.
+  if (error.name === "MoneyBackContended") return { transient: true, reason: shorten(error.message), retry_after_s: null };
   if (isStripeError(error)) return stripeFailure(error);
   const e = underlying(error);
   if (e.name === "InvariantError") return { transient: false, reason: shorten(`a broken invariant: ${e.message}`) };

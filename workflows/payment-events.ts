@@ -1,7 +1,8 @@
 // Which Stripe events move money onto the ledger. Decided at ingress from the event
 // alone (no Stripe call), so that the acknowledgement never waits.
 
-export type PaymentSource = "checkout.session" | "invoice";
+/** Money in (a Checkout Session, an invoice) or money going back (a refund, a dispute). */
+export type PaymentSource = "checkout.session" | "invoice" | "refund" | "dispute";
 
 export type EventHandling =
   | { handled: true; source: PaymentSource; objectId: string }
@@ -58,6 +59,21 @@ export function classifyEvent(event: EventLike): EventHandling {
     case "invoice.paid":
       if (typeof object.amount_paid !== "number" || object.amount_paid <= 0) return skip("invoice paid with nothing to split (amount_paid is 0)");
       return { handled: true, source: "invoice", objectId };
+    case "refund.created":
+    case "refund.updated":
+    case "refund.failed":
+      // A pending refund has moved nothing yet: the refund.updated that settles it will say.
+      if (object.status === "pending" || object.status === "requires_action") return skip(`refund ${String(object.status)}: nothing moved yet; the event that settles it is split`);
+      return { handled: true, source: "refund", objectId };
+    case "charge.dispute.created":
+    case "charge.dispute.updated":
+    case "charge.dispute.funds_withdrawn":
+    case "charge.dispute.funds_reinstated":
+    case "charge.dispute.closed":
+      if (typeof object.status === "string" && object.status.startsWith("warning_")) return skip(`dispute inquiry (${object.status}): an inquiry moves no money`);
+      return { handled: true, source: "dispute", objectId };
+    case "charge.refunded":
+      return skip("each refund is taken back from its refund.* events, not from charge.refunded");
     default:
       return skip(`event type ${event.type} is not handled`);
   }

@@ -31,6 +31,8 @@ export interface PaymentFacts {
   /** What the customer saw: `presentment_details` when Stripe sends them (Adaptive Pricing), else the session's or invoice's. */
   presentment_currency: string;
   presentment_amount_minor: number;
+  /** What was charged, in the charge's currency: refunds and disputes are measured against it. */
+  charge_amount_minor: number;
   /** Settlement currency and amounts, from the charge's balance transaction. */
   currency: string;
   gross_minor: number;
@@ -65,6 +67,7 @@ const presentmentDetails = z.object({ presentment_amount: minor, presentment_cur
 
 const charge = z.object({
   id: z.string(),
+  amount: minor,
   created: z.number().int(),
   balance_transaction: z.union([balanceTransaction, z.string(), z.null()]),
   presentment_details: presentmentDetails,
@@ -168,6 +171,7 @@ function settledCharge(pi: z.infer<typeof paymentIntent>) {
 function settlement(ch: z.infer<typeof charge>, bt: z.infer<typeof balanceTransaction>) {
   return {
     charge_id: ch.id,
+    charge_amount_minor: ch.amount,
     balance_transaction_id: bt.id,
     currency: bt.currency,
     gross_minor: bt.amount,

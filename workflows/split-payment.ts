@@ -4,12 +4,14 @@
 // again after a crash or a retry, and the ledger write is keyed by the payment intent, so a
 // replayed event, a second run or a retried step can never post twice.
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
-import { parseRule, paymentPostings, splitPayment, type PaymentLineInput } from "../core";
+import type Stripe from "stripe";
+import { moneyBackPostings, parseRule, paymentPostings, splitPayment, sumByParty, type PaymentLineInput, type PostedPayment, type RolePosting, type Rule } from "../core";
 import { database, type Db } from "../db/client";
 import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
-import { paymentBySource, postPayment, type PaymentRecord } from "../db/queries/ledger";
+import { feeBearers, moneyBackSoFar, paymentBySource, postedPayment, postMoneyBack, postPayment, recordDisputeStatement, type PaymentRecord } from "../db/queries/ledger";
 import type { Env, SplitPaymentParams } from "./env";
 import { classifyFailure, describeExhausted, MAX_RETRY_AFTER_S, NotYetAtStripe, PermanentPaymentProblem } from "./failures";
+import { fetchDisputeFacts, fetchRefundFacts, type MoneyBackFacts } from "./money-back-facts";
 import { classifyEvent, type PaymentSource } from "./payment-events";
 import { fetchCheckoutFacts, fetchInvoiceFacts, type PaymentFacts } from "./payment-facts";
 import { planSplit, type SplitPlan } from "./split-plan";
@@ -37,9 +39,9 @@ export const WORST_RUN_MS = (MAX_STRIPE_WAITS + 1) * WORST_STEP_MS + MAX_STRIPE_
 export const STALL_CUTOFF_MS = WORST_RUN_MS + 15 * 60_000;
 
 type Taken = { go: true; source: PaymentSource; objectId: string; override: { rule_id: string; version: number } | undefined } | { go: false; outcome: SplitPaymentOutcome };
-type Fetched = { ok: true; facts: PaymentFacts } | { ok: false; reason: string } | { ok: "wait"; seconds: number; kind: "stripe" | "balance" };
+type Fetched<T> = { ok: true; facts: T } | { ok: false; reason: string } | { ok: "wait"; seconds: number; kind: "stripe" | "balance" };
 
-/** How long to sleep before each new look for a balance transaction: doubling from a minute to an hour, about a day in all. */
+/** How long to sleep before each new look for a balance transaction (or a refund's payment on the ledger): doubling from a minute to an hour, about a day in all. */
 export const BALANCE_WAITS_S: readonly number[] = (() => {
   const waits: number[] = [];
   let total = 0;
@@ -92,8 +94,10 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     const taken = await step.do("take the event in hand", RETRIED, () => parkOnPermanent(db(), eventId, () => this.take(db(), eventId, run)));
     if ("status" in taken) return taken;
     if (!taken.go) return taken.outcome;
+    const { source, objectId } = taken;
+    if (source === "refund" || source === "dispute") return this.moneyBack(step, eventId, run, source, objectId);
 
-    const fetched = await this.fetchFacts(step, eventId, run, taken.source, taken.objectId);
+    const fetched = await this.fetchWithWaits(step, eventId, run, (stripe) => (source === "checkout.session" ? fetchCheckoutFacts(stripe, objectId) : fetchInvoiceFacts(stripe, objectId)));
     if (!fetched.ok) return this.park(step, eventId, fetched.reason);
     const facts = fetched.facts;
 
@@ -114,7 +118,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       await markIgnored(db, eventId, handling.reason, now);
       return { go: false, outcome: { status: "skipped", reason: handling.reason } };
     }
-    const posted = await paymentBySource(db, handling.objectId);
+    const posted = handling.source === "refund" || handling.source === "dispute" ? undefined : await paymentBySource(db, handling.objectId);
     if (posted) {
       const note = posted.eventId === eventId ? `payment ${posted.id} was posted by an earlier run of this event` : `payment ${posted.id} was already posted by event ${posted.eventId}: not posted twice`;
       await markProcessed(db, eventId, note, now);
@@ -130,20 +134,20 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
    * all, then the event is parked saying so). Before each sleep the run moves its event's stall
    * cutoff past it, so that the sweep does not take a sleeping run for a dead one.
    */
-  private async fetchFacts(step: WorkflowStep, eventId: string, run: number, source: PaymentSource, objectId: string): Promise<{ ok: true; facts: PaymentFacts } | { ok: false; reason: string }> {
+  private async fetchWithWaits<T extends PaymentFacts | MoneyBackFacts>(step: WorkflowStep, eventId: string, run: number, read: (stripe: Stripe) => Promise<T>): Promise<{ ok: true; facts: T } | { ok: false; reason: string }> {
     let stripeWaits = 0;
     let balanceWaits = 0;
     for (let attempt = 1; ; attempt++) {
       const name = attempt === 1 ? "fetch the payment from Stripe" : `fetch the payment from Stripe, try ${attempt}`;
-      const fetched = await step.do(name, RETRIED, async (): Promise<Fetched> => {
-        const wait = async (seconds: number, kind: "stripe" | "balance"): Promise<Fetched> => {
+      // Facts are plain JSON (numbers, strings, arrays): what a step's result may be.
+      const fetched = (await step.do(name, RETRIED, async (): Promise<Fetched<PaymentFacts | MoneyBackFacts>> => {
+        const wait = async (seconds: number, kind: "stripe" | "balance"): Promise<Fetched<PaymentFacts | MoneyBackFacts>> => {
           const now = Date.now();
           await extendRun(database(this.env.DB), eventId, run, now + seconds * 1000 + STALL_CUTOFF_MS, now);
           return { ok: "wait", seconds, kind };
         };
         try {
-          const stripe = stripeClient(this.env);
-          return { ok: true, facts: source === "checkout.session" ? await fetchCheckoutFacts(stripe, objectId) : await fetchInvoiceFacts(stripe, objectId) };
+          return { ok: true, facts: await read(stripeClient(this.env)) };
         } catch (error) {
           if (error instanceof NotYetAtStripe) {
             const seconds = BALANCE_WAITS_S[balanceWaits];
@@ -156,7 +160,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
           // Thrown again as a plain sentence: the platform keeps step errors, and they stay clean.
           throw new Error(failure.reason);
         }
-      });
+      })) as Fetched<T>;
       if (fetched.ok !== "wait") return fetched;
       if (fetched.kind === "balance") balanceWaits++;
       else stripeWaits++;
@@ -168,11 +172,12 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
   /** Step 3's work: the plan's lines split by their rules and posted with the event marked processed, in one batch. */
   private async post(db: Db, eventId: string, facts: PaymentFacts, plan: SplitPlan): Promise<SplitPaymentOutcome> {
     if (!plan.ok) throw new PermanentPaymentProblem(plan.reason);
-    const lines: PaymentLineInput[] = plan.lines.map((l, i) => {
+    const rules = plan.lines.map((l) => {
       const rule = parseRule(l.rule);
       if (!rule.ok) throw new PermanentPaymentProblem(`rule ${l.rule_id}@${l.rule_version} is not valid: ${rule.errors[0]?.message}`);
-      return { key: String(i), weight_minor: l.weight_minor, rule: rule.rule, contributors: l.contributors };
+      return rule.rule;
     });
+    const lines: PaymentLineInput[] = plan.lines.map((l, i) => ({ key: String(i), weight_minor: l.weight_minor, rule: rules[i] as Rule, contributors: l.contributors }));
     const split = splitPayment({
       currency: facts.currency,
       gross_minor: facts.gross_minor,
@@ -193,6 +198,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       net_minor: facts.net_minor,
       presentment_currency: facts.presentment_currency,
       presentment_amount_minor: facts.presentment_amount_minor,
+      charge_amount_minor: facts.charge_amount_minor,
       tax_minor: split.value.tax_minor,
       shipping_minor: split.value.shipping_minor,
       charge_id: facts.charge_id,
@@ -202,7 +208,19 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       lines: plan.lines.map((l, i) => {
         const line = split.value.lines[i];
         if (!line) throw new PermanentPaymentProblem(`the split lost line ${i}`);
-        return { offer_id: l.offer_id, price_id: l.price_id, rule_id: l.rule_id, rule_version: l.rule_version, basis: line.basis, weight_minor: l.weight_minor, gross_minor: line.gross_minor, fee_minor: line.fee_minor, basis_minor: line.basis_minor };
+        return {
+          offer_id: l.offer_id,
+          price_id: l.price_id,
+          rule_id: l.rule_id,
+          rule_version: l.rule_version,
+          basis: line.basis,
+          fee_policy: rules[i]?.fee_policy ?? "proportional",
+          parts: sumByParty(line.parts),
+          weight_minor: l.weight_minor,
+          gross_minor: line.gross_minor,
+          fee_minor: line.fee_minor,
+          basis_minor: line.basis_minor,
+        };
       }),
     };
     const now = Date.now();
@@ -211,6 +229,74 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     const note = outcome.event_id === eventId ? `payment ${record.id} was posted by an earlier run of this event` : `payment ${record.id} was already posted by event ${outcome.event_id}: not posted twice`;
     await markProcessed(db, eventId, note, now);
     return { status: "processed", payment_intent_id: record.id, transaction_id: outcome.transaction_id, posted: false, note };
+  }
+
+  /**
+   * Money going back (a refund, a dispute): step 2 reads every movement the Stripe object has
+   * made; step 3 posts those not on the ledger yet, each as a transaction on its payment, and
+   * marks the event processed. A refund whose payment is not on the ledger yet (events arrive in
+   * any order) waits for it with workflow sleeps, a day at most, then is parked saying so.
+   */
+  private async moneyBack(step: WorkflowStep, eventId: string, run: number, source: "refund" | "dispute", objectId: string): Promise<SplitPaymentOutcome> {
+    const db = () => database(this.env.DB);
+    const fetched = await this.fetchWithWaits(step, eventId, run, (stripe) => (source === "refund" ? fetchRefundFacts(stripe, objectId) : fetchDisputeFacts(stripe, objectId)));
+    if (!fetched.ok) return this.park(step, eventId, fetched.reason);
+    const facts = fetched.facts;
+    for (let attempt = 1; ; attempt++) {
+      const name = attempt === 1 ? "post the money going back" : `post the money going back, try ${attempt}`;
+      const result = await step.do(name, RETRIED, () => parkOnPermanent(db(), eventId, () => this.postMoneyBack(db(), eventId, run, facts, attempt)));
+      if ("status" in result) return result;
+      await step.sleep(`wait ${result.wait_s} s for payment ${facts.payment_intent_id} to be on the ledger, before try ${attempt + 1}`, result.wait_s * 1000);
+    }
+  }
+
+  private async postMoneyBack(db: Db, eventId: string, run: number, facts: MoneyBackFacts, attempt: number): Promise<SplitPaymentOutcome | { wait_s: number }> {
+    const now = Date.now();
+    const finish = async (note: string | null, outcome: Omit<Extract<SplitPaymentOutcome, { status: "processed" }>, "note" | "status">) => {
+      const alongside = facts.dispute ? [recordDisputeStatement(db, { ...facts.dispute, payment_id: facts.payment_intent_id, charge_id: facts.charge_id }, now)] : [];
+      await db.batch([markProcessedStatement(db, eventId, note, now), ...alongside]);
+      return { status: "processed" as const, ...outcome, note };
+    };
+    if (facts.payment_intent_id === null) throw new PermanentPaymentProblem(`charge ${facts.charge_id} has no payment intent: it is not a payment Pot Commun splits`);
+    const posted = await postedPayment(db, facts.payment_intent_id);
+    if (facts.movements.length === 0) return finish(facts.note, { payment_intent_id: facts.payment_intent_id, transaction_id: posted?.transaction_id ?? "", posted: false });
+    if (!posted) {
+      const seconds = BALANCE_WAITS_S[attempt - 1];
+      if (seconds === undefined) {
+        throw new PermanentPaymentProblem(`payment ${facts.payment_intent_id} is not on the ledger after ${Math.round(BALANCE_WAIT_TOTAL_S / 3600)} hours of waiting for it (is its own event parked?): retry this event once the payment is split`);
+      }
+      await extendRun(db, eventId, run, now + seconds * 1000 + STALL_CUTOFF_MS, now);
+      return { wait_s: seconds };
+    }
+    const lines = posted.lines.map((line, i) => {
+      if (line.parts === null) throw new PermanentPaymentProblem(`payment ${posted.id} was posted before its shares per line were kept (line ${i + 1}): it cannot be taken back automatically`);
+      return { ...line, parts: line.parts };
+    });
+    if (posted.charge_amount_minor === null) throw new PermanentPaymentProblem(`payment ${posted.id} was posted before its charged amount was kept: it cannot be taken back automatically`);
+    const payment: PostedPayment = { ...posted, charge_amount_minor: posted.charge_amount_minor, lines, bearers: await feeBearers(db) };
+    const done: string[] = [];
+    let last = "";
+    let any = false;
+    for (const movement of facts.movements) {
+      if (movement.currency !== posted.currency) throw new PermanentPaymentProblem(`${movement.stripe_object} moved ${movement.currency}, but payment ${posted.id} settled in ${posted.currency}`);
+      const so_far = await moneyBackSoFar(db, posted.id);
+      if (so_far.keys.has(movement.key)) {
+        done.push(`${movement.stripe_object} was already on the ledger`);
+        continue;
+      }
+      const result = moneyBackPostings(payment, so_far.postings as RolePosting[], so_far.taken_charge_minor + movement.charge_amount_minor, movement);
+      if (!result.ok) throw new PermanentPaymentProblem(`${movement.stripe_object} cannot be taken back from payment ${posted.id}: ${result.error.message}`);
+      const written = await postMoneyBack(
+        db,
+        { payment_id: posted.id, kind: movement.kind, key: movement.key, stripe_object: movement.stripe_object, event_id: eventId, charge_amount_minor: movement.charge_amount_minor, seq: so_far.seq + 1, description: `${movement.kind.replace("_", " ")} ${movement.stripe_object}` },
+        result.postings,
+        now,
+      );
+      last = written.transaction_id;
+      any ||= written.posted;
+      done.push(written.posted ? `${movement.stripe_object}: ${movement.kind.replace("_", " ")} posted` : `${movement.stripe_object} was already on the ledger`);
+    }
+    return finish(any ? null : done.join("; "), { payment_intent_id: posted.id, transaction_id: last, posted: any });
   }
 
   private async park(step: WorkflowStep, eventId: string, reason: string): Promise<SplitPaymentOutcome> {

@@ -1,10 +1,11 @@
-// From a payment's facts to what the split engine needs: each line's offer, the rule
-// version in force when the payment was made, and the offer's contributors.
-import type { RuleJson } from "../core";
+// From a payment's facts to what the split engine needs: each line's offer and that offer's
+// contributors as they stood when the payment was made, and the rule version in force then.
+import { offerOfLine, type RuleJson } from "../core";
 import type { Db } from "../db/client";
-import { offerIdsByPrice, offersByIds, type Contributor, type Offer } from "../db/queries/catalog";
+import { offersForPayment, type Contributor } from "../db/queries/catalog";
 import type { RuleOverride } from "../db/queries/events";
 import { getRule, getRuleVersion, resolveRuleVersion, scopeCovers, type RuleVersionRow } from "../db/queries/rules";
+import type { OfferKind } from "../db/schema";
 import type { PaymentFacts } from "./payment-facts";
 
 export interface PlannedLine {
@@ -24,7 +25,7 @@ export type SplitPlan = { ok: true; lines: PlannedLine[] } | { ok: false; reason
  * The version in force when the payment was made; only where none was does an admin's
  * override apply, and only if its rule's scope covers the offer.
  */
-async function versionFor(db: Db, offer: Offer, atMs: number, override: RuleOverride | undefined): Promise<RuleVersionRow | undefined> {
+async function versionFor(db: Db, offer: { id: string; kind: OfferKind }, atMs: number, override: RuleOverride | undefined): Promise<RuleVersionRow | undefined> {
   const inForce = await resolveRuleVersion(db, offer, atMs);
   if (inForce || !override) return inForce;
   const rule = await getRule(db, override.rule_id);
@@ -34,21 +35,23 @@ async function versionFor(db: Db, offer: Offer, atMs: number, override: RuleOver
 
 export async function planSplit(db: Db, facts: PaymentFacts, override?: RuleOverride): Promise<SplitPlan> {
   const lines = facts.lines;
+  // Which offer each price belonged to, and each offer's contributors, at the time it was paid,
+  // whenever this runs: a retry days later sees the offers as they were, not as they are.
+  const paidAtMs = facts.paid_at_s * 1000;
   const priceIds = lines.flatMap((l) => (l.price_id ? [l.price_id] : []));
-  const byPrice = await offerIdsByPrice(db, priceIds);
-  const offerIds = lines.map((l) => (l.price_id && byPrice.get(l.price_id)) || facts.offer_hint);
+  const { listings, offers: known } = await offersForPayment(db, { priceIds, offerIds: facts.offer_hint ? [facts.offer_hint] : [] }, paidAtMs);
+  const offerIds = lines.map((l) => (l.price_id ? offerOfLine(listings.get(l.price_id) ?? [], facts.offer_hint, paidAtMs) : facts.offer_hint));
   const missing = offerIds.findIndex((id) => id === null);
   if (missing >= 0) {
     const price = lines[missing]?.price_id;
     return { ok: false, reason: `unknown offer: line ${missing + 1}${price ? ` (price ${price})` : ""} matches no offer's stripe_price_ids and the payment has no metadata.offer_id` };
   }
-  const known = await offersByIds(db, [...new Set(offerIds as string[])]);
   const planned: PlannedLine[] = [];
   const versions = new Map<string, Awaited<ReturnType<typeof resolveRuleVersion>>>();
   for (const [i, line] of lines.entries()) {
     const offer = known.get(offerIds[i] as string);
     if (!offer) return { ok: false, reason: `unknown offer: metadata.offer_id "${offerIds[i]}" names no offer` };
-    if (!versions.has(offer.id)) versions.set(offer.id, await versionFor(db, offer, facts.paid_at_s * 1000, override));
+    if (!versions.has(offer.id)) versions.set(offer.id, await versionFor(db, offer, paidAtMs, override));
     const version = versions.get(offer.id);
     if (!version) {
       const chosen = override ? ` (the chosen ${override.rule_id}@${override.version} does not exist or does not cover this offer)` : "";

@@ -1,7 +1,14 @@
-// Parties and offers: who can receive a share, and what is sold.
-import { asc, eq, inArray } from "drizzle-orm";
-import { byChunks, type Db } from "../client";
-import { offerContributors, offerPrices, offers, parties, type OfferKind, type PartyKind } from "../schema";
+// Parties (who can receive a share) and offers (what is sold). An offer is a chain of
+// immutable versions, like a rule (core/offer-history.ts): its name, Stripe prices and
+// contributors as they stood from one time to the next, so that a payment is resolved with
+// the offer as it was when it was paid, whenever its event is processed.
+import { and, asc, eq, gte, inArray, ne, or, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { alias } from "drizzle-orm/sqlite-core";
+import type { PriceListing } from "../../core";
+import { byChunks, chunked, MAX_IDS_PER_STATEMENT, type Db } from "../client";
+import { offers, offerVersionContributors, offerVersionPrices, offerVersions, parties, type OfferKind, type PartyKind } from "../schema";
+import { insertAuditStatement, type AuditEntry } from "./audit";
 
 export interface Party {
   id: string;
@@ -14,6 +21,7 @@ export interface Contributor {
   weight: number;
 }
 
+/** An offer at one time: the fields the API has always answered. */
 export interface Offer {
   id: string;
   kind: OfferKind;
@@ -22,7 +30,36 @@ export interface Offer {
   contributors: Contributor[];
 }
 
+/** An offer as it stood at some time, and the version that says so. */
+export interface OfferAt extends Offer {
+  version: number;
+  effective_from_ms: number;
+}
+
+/** One immutable version of an offer. */
+export interface OfferVersion {
+  version: number;
+  effective_from_ms: number;
+  name: string;
+  stripe_price_ids: string[];
+  contributors: Contributor[];
+  author: string;
+  reason: string | null;
+  created_at_ms: number;
+}
+
+/** An offer's whole history, versions in order. */
+export interface OfferHistory {
+  id: string;
+  kind: OfferKind;
+  versions: OfferVersion[];
+}
+
+export type NewOfferVersion = Omit<OfferVersion, "created_at_ms">;
+
 const MAX_LIST = 1000;
+
+// ---- parties ------------------------------------------------------------------------------
 
 export async function listParties(db: Db): Promise<Party[]> {
   return db.select({ id: parties.id, kind: parties.kind, name: parties.name }).from(parties).orderBy(asc(parties.id)).limit(MAX_LIST);
@@ -33,25 +70,15 @@ export async function allPartyIds(db: Db): Promise<string[]> {
   return (await db.select({ id: parties.id }).from(parties)).map((p) => p.id);
 }
 
-/** The contributors of every offer of a kind, of one offer, or of all offers (no limit, no prices). */
-export async function contributorPools(db: Db, filter: { offer_id?: string; kind?: OfferKind }): Promise<{ offer_id: string; contributors: Contributor[] }[]> {
-  const rows = await db
-    .select({ offer_id: offers.id, party_id: offerContributors.partyId, weight: offerContributors.weight })
-    .from(offers)
-    .leftJoin(offerContributors, eq(offerContributors.offerId, offers.id))
-    .where(filter.offer_id ? eq(offers.id, filter.offer_id) : filter.kind ? eq(offers.kind, filter.kind) : undefined)
-    .orderBy(asc(offers.id), asc(offerContributors.position));
-  const pools = new Map<string, Contributor[]>();
-  for (const r of rows) {
-    const pool = pools.get(r.offer_id) ?? [];
-    if (r.party_id !== null && r.weight !== null) pool.push({ party_id: r.party_id, weight: r.weight });
-    pools.set(r.offer_id, pool);
-  }
-  return [...pools].map(([offer_id, contributors]) => ({ offer_id, contributors }));
+/** A party as read, with its revision: what a change must find unchanged when it writes. */
+export interface PartyRead {
+  party: Party;
+  revision: number;
 }
 
-export async function getParty(db: Db, id: string): Promise<Party | undefined> {
-  return db.query.parties.findFirst({ where: eq(parties.id, id), columns: { id: true, kind: true, name: true } });
+export async function getParty(db: Db, id: string): Promise<PartyRead | undefined> {
+  const row = await db.query.parties.findFirst({ where: eq(parties.id, id), columns: { id: true, kind: true, name: true, revision: true } });
+  return row && { party: { id: row.id, kind: row.kind, name: row.name }, revision: row.revision };
 }
 
 export async function partiesByIds(db: Db, ids: string[]): Promise<Map<string, Party>> {
@@ -64,72 +91,295 @@ export function insertPartyStatement(db: Db, party: Party, nowMs: number) {
   return db.insert(parties).values({ ...party, createdAtMs: nowMs });
 }
 
-async function assembleOffers(db: Db, rows: { id: string; kind: OfferKind; name: string }[]): Promise<Offer[]> {
-  if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  const [prices, contributors] = await Promise.all([
-    byChunks(ids, (chunk) => db.select().from(offerPrices).where(inArray(offerPrices.offerId, chunk)).orderBy(asc(offerPrices.priceId))),
-    byChunks(ids, (chunk) => db.select().from(offerContributors).where(inArray(offerContributors.offerId, chunk)).orderBy(asc(offerContributors.position))),
+/**
+ * Changes a party and writes its audit row in the same batch, both only if the party is
+ * still at the revision it was read at: the audit's "before" is what the change replaced,
+ * whoever else writes meanwhile. Returns false when it had moved (nothing written).
+ */
+export async function updatePartyIfUnchanged(db: Db, read: PartyRead, after: Party, audit: AuditEntry, nowMs: number): Promise<boolean> {
+  const unmoved = and(eq(parties.id, read.party.id), eq(parties.revision, read.revision));
+  const [, updated] = await db.batch([
+    insertAuditStatement(db, audit, nowMs, { table: parties, where: unmoved }),
+    db.update(parties).set({ kind: after.kind, name: after.name, revision: read.revision + 1 }).where(unmoved),
   ]);
-  return rows.map((r) => ({
-    ...r,
-    stripe_price_ids: prices.filter((p) => p.offerId === r.id).map((p) => p.priceId),
-    contributors: contributors.filter((c) => c.offerId === r.id).map((c) => ({ party_id: c.partyId, weight: c.weight })),
-  }));
+  return updated.meta.changes > 0;
 }
 
-const offerColumns = { id: offers.id, kind: offers.kind, name: offers.name };
+// ---- offers: reading ------------------------------------------------------------------------
 
-export async function listOffers(db: Db): Promise<Offer[]> {
-  return assembleOffers(db, await db.select(offerColumns).from(offers).orderBy(asc(offers.id)).limit(MAX_LIST));
+/** Runs groups of read statements as one D1 batch, one round trip, and gives back each group's rows. */
+async function readTogether<G extends readonly (readonly BatchItem<"sqlite">[])[]>(db: Db, groups: G): Promise<{ -readonly [K in keyof G]: G[K][number]["_"]["result"] }> {
+  const statements = groups.flat();
+  if (statements.length === 0) return groups.map(() => []) as never;
+  const results = (await db.batch(statements as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as unknown[][];
+  let next = 0;
+  return groups.map((group) => group.flatMap(() => results[next++] ?? [])) as never;
 }
 
-export async function getOffer(db: Db, id: string): Promise<Offer | undefined> {
-  const [offer] = await assembleOffers(db, await db.select(offerColumns).from(offers).where(eq(offers.id, id)));
-  return offer;
+/** Another version of the same offer, in the subqueries below. */
+const sibling = alias(offerVersions, "sibling");
+/** `from offer_versions as sibling` (a raw fragment does not name an alias's table). */
+const fromSibling = sql`${offerVersions} as ${sql.identifier("sibling")}`;
+
+/**
+ * True for the `offer_versions` row that a payment made at `atMs` is resolved with: the last
+ * version in force then, or the first one for a payment made before it (the rule of core's
+ * `offerVersionAt`, in SQL, so that a payment's offers are read in one round trip). Versions
+ * take effect in the order of their numbers.
+ */
+function isVersionAt(atMs: number): SQL {
+  const x = sibling;
+  return eq(
+    offerVersions.version,
+    sql`coalesce((select max(${x.version}) from ${fromSibling} where ${x.offerId} = ${offerVersions.offerId} and ${x.effectiveFromMs} <= ${atMs}), (select min(${x.version}) from ${fromSibling} where ${x.offerId} = ${offerVersions.offerId}))`,
+  );
 }
 
-export async function offersByIds(db: Db, ids: string[]): Promise<Map<string, Offer>> {
-  if (ids.length === 0) return new Map();
-  const found = await assembleOffers(db, await byChunks(ids, (chunk) => db.select(offerColumns).from(offers).where(inArray(offers.id, chunk))));
-  return new Map(found.map((o) => [o.id, o]));
+/** True for the versions that can still split a payment from `atMs` on: the one in force then and every later one. */
+function isVersionFrom(atMs: number): SQL {
+  const x = sibling;
+  return gte(
+    offerVersions.version,
+    sql`coalesce((select max(${x.version}) from ${fromSibling} where ${x.offerId} = ${offerVersions.offerId} and ${x.effectiveFromMs} <= ${atMs}), 1)`,
+  );
 }
 
-/** Which offer sells each of these Stripe prices (prices no offer lists are absent). */
-export async function offerIdsByPrice(db: Db, priceIds: string[]): Promise<Map<string, string>> {
-  if (priceIds.length === 0) return new Map();
-  const rows = await byChunks(priceIds, (chunk) => db.select().from(offerPrices).where(inArray(offerPrices.priceId, chunk)));
-  return new Map(rows.map((r) => [r.priceId, r.offerId]));
+/** The three reads that assemble offers at one time, for the offers `which` selects (over `offer_versions.offer_id`). */
+function offerAtStatements(db: Db, which: SQL | undefined, atMs: number) {
+  const at = and(which, isVersionAt(atMs));
+  const sameVersion = <T extends typeof offerVersionPrices | typeof offerVersionContributors>(t: T) => and(eq(t.offerId, offerVersions.offerId), eq(t.version, offerVersions.version));
+  return {
+    versions: db
+      .select({ id: offers.id, kind: offers.kind, version: offerVersions.version, effective_from_ms: offerVersions.effectiveFromMs, name: offerVersions.name })
+      .from(offerVersions)
+      .innerJoin(offers, eq(offers.id, offerVersions.offerId))
+      .where(at)
+      .orderBy(asc(offers.id))
+      .limit(MAX_LIST),
+    prices: db
+      .select({ offer_id: offerVersionPrices.offerId, price_id: offerVersionPrices.priceId })
+      .from(offerVersionPrices)
+      .innerJoin(offerVersions, sameVersion(offerVersionPrices))
+      .where(at)
+      .orderBy(asc(offerVersionPrices.priceId)),
+    contributors: db
+      .select({ offer_id: offerVersionContributors.offerId, party_id: offerVersionContributors.partyId, weight: offerVersionContributors.weight })
+      .from(offerVersionContributors)
+      .innerJoin(offerVersions, sameVersion(offerVersionContributors))
+      .where(at)
+      .orderBy(asc(offerVersionContributors.offerId), asc(offerVersionContributors.position)),
+  };
 }
 
-/** The statements that replace an offer's name, prices and contributors, for one atomic batch. */
-export function replaceOfferStatements(db: Db, offer: Offer) {
-  return [
-    db.update(offers).set({ name: offer.name }).where(eq(offers.id, offer.id)),
-    db.delete(offerPrices).where(eq(offerPrices.offerId, offer.id)),
-    db.delete(offerContributors).where(eq(offerContributors.offerId, offer.id)),
-    ...offerListStatements(db, offer),
-  ] as const;
+type OfferAtStatements = ReturnType<typeof offerAtStatements>;
+
+function assembleOffersAt(
+  versions: OfferAtStatements["versions"]["_"]["result"],
+  prices: OfferAtStatements["prices"]["_"]["result"],
+  contributors: OfferAtStatements["contributors"]["_"]["result"],
+): OfferAt[] {
+  const priceIds = groupBy(prices, (p) => p.offer_id, (p) => p.price_id);
+  const pools = groupBy(contributors, (c) => c.offer_id, (c) => ({ party_id: c.party_id, weight: c.weight }));
+  return versions.map((v) => ({ ...v, stripe_price_ids: priceIds.get(v.id) ?? [], contributors: pools.get(v.id) ?? [] }));
 }
 
-/** An offer's prices and contributors, in the contributors' order. */
-function offerListStatements(db: Db, offer: Offer) {
-  return [
-    ...offer.stripe_price_ids.map((priceId) => db.insert(offerPrices).values({ priceId, offerId: offer.id })),
-    ...offer.contributors.map((c, position) =>
-      db.insert(offerContributors).values({ offerId: offer.id, partyId: c.party_id, weight: c.weight, position }),
-    ),
-  ];
+function groupBy<T, V>(rows: readonly T[], key: (row: T) => string, value: (row: T) => V): Map<string, V[]> {
+  const groups = new Map<string, V[]>();
+  for (const row of rows) groups.set(key(row), [...(groups.get(key(row)) ?? []), value(row)]);
+  return groups;
 }
 
-export function updatePartyStatement(db: Db, party: Party) {
-  return db.update(parties).set({ kind: party.kind, name: party.name }).where(eq(parties.id, party.id));
+/** Every offer (the first 1000 by id) as it stands at `atMs`, in one round trip. */
+export async function listOffers(db: Db, atMs: number): Promise<OfferAt[]> {
+  const s = offerAtStatements(db, undefined, atMs);
+  const [versions, prices, contributors] = await readTogether(db, [[s.versions], [s.prices], [s.contributors]] as const);
+  return assembleOffersAt(versions, prices, contributors);
 }
 
-/** The statements that create an offer, for one atomic batch. */
-export function insertOfferStatements(db: Db, offer: Offer, nowMs: number) {
-  return [
-    db.insert(offers).values({ id: offer.id, kind: offer.kind, name: offer.name, createdAtMs: nowMs }),
-    ...offerListStatements(db, offer),
-  ] as const;
+/** These offers as they stood at `atMs` (unknown ids are absent), in one round trip, looked up in chunks. */
+export async function offersByIds(db: Db, ids: readonly string[], atMs = Date.now()): Promise<Map<string, OfferAt>> {
+  const chunks = chunked([...new Set(ids)], MAX_IDS_PER_STATEMENT).map((chunk) => offerAtStatements(db, inArray(offerVersions.offerId, chunk), atMs));
+  const [versions, prices, contributors] = await readTogether(db, [chunks.map((s) => s.versions), chunks.map((s) => s.prices), chunks.map((s) => s.contributors)] as const);
+  return new Map(assembleOffersAt(versions, prices, contributors).map((o) => [o.id, o]));
+}
+
+/** One offer as it stood at `atMs` (now by default). */
+export async function getOffer(db: Db, id: string, atMs = Date.now()): Promise<OfferAt | undefined> {
+  return (await offersByIds(db, [id], atMs)).get(id);
+}
+
+export async function offerExists(db: Db, id: string): Promise<boolean> {
+  return (await db.select({ id: offers.id }).from(offers).where(eq(offers.id, id))).length > 0;
+}
+
+/** An offer with all its versions, in one round trip. */
+export async function offerHistory(db: Db, id: string): Promise<OfferHistory | undefined> {
+  const [offer, versions, prices, contributors] = await readTogether(db, [
+    [db.select({ id: offers.id, kind: offers.kind }).from(offers).where(eq(offers.id, id))],
+    [db.select().from(offerVersions).where(eq(offerVersions.offerId, id)).orderBy(asc(offerVersions.version))],
+    [db.select().from(offerVersionPrices).where(eq(offerVersionPrices.offerId, id)).orderBy(asc(offerVersionPrices.priceId))],
+    [db.select().from(offerVersionContributors).where(eq(offerVersionContributors.offerId, id)).orderBy(asc(offerVersionContributors.position))],
+  ] as const);
+  const [row] = offer;
+  if (!row) return undefined;
+  return {
+    ...row,
+    versions: versions.map((v) => ({
+      version: v.version,
+      effective_from_ms: v.effectiveFromMs,
+      name: v.name,
+      stripe_price_ids: prices.filter((p) => p.version === v.version).map((p) => p.priceId),
+      contributors: contributors.filter((c) => c.version === v.version).map((c) => ({ party_id: c.partyId, weight: c.weight })),
+      author: v.author,
+      reason: v.reason,
+      created_at_ms: v.createdAtMs,
+    })),
+  };
+}
+
+const nextVersion = alias(offerVersions, "next_version");
+
+/**
+ * Every time an offer listed one of these prices that lasts until `fromMs` or later: each
+ * version that lists it, from its `effective_from` until the next version's (null: the
+ * latest). Earlier listings, over before `fromMs`, are left out; core's `listedFrom` and
+ * `offerOfLine` decide among the rest.
+ */
+function priceListingStatement(db: Db, priceIds: readonly string[], fromMs: number, exceptOfferId?: string) {
+  return db
+    // Named apart: in a D1 batch, drizzle reads rows by column name, and both times are `effective_from_ms`.
+    .select({
+      price_id: offerVersionPrices.priceId,
+      offer_id: offerVersionPrices.offerId,
+      from_ms: sql<number>`${offerVersions.effectiveFromMs}`.as("from_ms"),
+      until_ms: sql<number | null>`${nextVersion.effectiveFromMs}`.as("until_ms"),
+    })
+    .from(offerVersionPrices)
+    .innerJoin(offerVersions, and(eq(offerVersions.offerId, offerVersionPrices.offerId), eq(offerVersions.version, offerVersionPrices.version)))
+    .leftJoin(nextVersion, and(eq(nextVersion.offerId, offerVersionPrices.offerId), eq(nextVersion.version, sql`${offerVersionPrices.version} + 1`)))
+    .where(
+      and(
+        inArray(offerVersionPrices.priceId, [...priceIds]),
+        exceptOfferId === undefined ? undefined : ne(offerVersionPrices.offerId, exceptOfferId),
+        or(sql`${nextVersion.version} is null`, sql`${nextVersion.effectiveFromMs} > ${fromMs}`),
+      ),
+    )
+    .orderBy(asc(offerVersionPrices.priceId), asc(offerVersions.effectiveFromMs));
+}
+
+function listingsByPrice(rows: Awaited<ReturnType<typeof priceListingStatement>>): Map<string, PriceListing[]> {
+  return groupBy(rows, (r) => r.price_id, (r) => ({ offer_id: r.offer_id, from_ms: r.from_ms, until_ms: r.until_ms }));
+}
+
+/** The listings of these prices by offers other than `exceptOfferId` that last until `fromMs` or later: who else has them. */
+export async function priceListings(db: Db, priceIds: readonly string[], fromMs: number, exceptOfferId: string): Promise<Map<string, PriceListing[]>> {
+  const statements = chunked([...new Set(priceIds)], MAX_IDS_PER_STATEMENT).map((chunk) => priceListingStatement(db, chunk, fromMs, exceptOfferId));
+  const [rows] = await readTogether(db, [statements] as const);
+  return listingsByPrice(rows);
+}
+
+/**
+ * What a payment made at `atMs` needs to find its offers, in one round trip: the listings of
+ * its prices that last until then or later, and, as they stood then, the offers it names
+ * and every offer that ever listed one of its prices (`stripe_price_ids` left empty: the
+ * listings say it). Looked up in chunks.
+ */
+export async function offersForPayment(db: Db, lines: { priceIds: readonly string[]; offerIds: readonly string[] }, atMs: number): Promise<{ listings: Map<string, PriceListing[]>; offers: Map<string, OfferAt> }> {
+  const priceChunks = chunked([...new Set(lines.priceIds)], MAX_IDS_PER_STATEMENT);
+  const candidates = [
+    ...priceChunks.map((chunk) => inArray(offerVersions.offerId, db.selectDistinct({ id: offerVersionPrices.offerId }).from(offerVersionPrices).where(inArray(offerVersionPrices.priceId, chunk)))),
+    ...chunked([...new Set(lines.offerIds)], MAX_IDS_PER_STATEMENT).map((chunk) => inArray(offerVersions.offerId, chunk)),
+  ].map((which) => offerAtStatements(db, which, atMs));
+  const [listings, versions, prices, contributors] = await readTogether(db, [
+    priceChunks.map((chunk) => priceListingStatement(db, chunk, atMs)),
+    candidates.map((s) => s.versions),
+    [], // a payment needs no offer's prices: its listings say where each price went
+    candidates.map((s) => s.contributors),
+  ] as const);
+  return { listings: listingsByPrice(listings), offers: new Map(assembleOffersAt(versions, prices, contributors).map((o) => [o.id, o])) };
+}
+
+/**
+ * The contributors of every version, of every offer of a kind, of one offer, or of all
+ * offers, that can still split a payment from `nowMs` on: the version in force and every
+ * scheduled one (no limit, no prices). A rule version takes effect now or later, so these
+ * are the pools it will split among.
+ */
+export async function contributorPools(db: Db, filter: { offer_id?: string; kind?: OfferKind }, nowMs = Date.now()): Promise<{ offer_id: string; version: number; contributors: Contributor[] }[]> {
+  const rows = await db
+    .select({ offer_id: offerVersions.offerId, version: offerVersions.version, party_id: offerVersionContributors.partyId, weight: offerVersionContributors.weight })
+    .from(offerVersions)
+    .innerJoin(offers, eq(offers.id, offerVersions.offerId))
+    .leftJoin(offerVersionContributors, and(eq(offerVersionContributors.offerId, offerVersions.offerId), eq(offerVersionContributors.version, offerVersions.version)))
+    .where(and(filter.offer_id ? eq(offers.id, filter.offer_id) : filter.kind ? eq(offers.kind, filter.kind) : undefined, isVersionFrom(nowMs)))
+    .orderBy(asc(offerVersions.offerId), asc(offerVersions.version), asc(offerVersionContributors.position));
+  const pools = new Map<string, { offer_id: string; version: number; contributors: Contributor[] }>();
+  for (const r of rows) {
+    const key = `${r.offer_id}@${r.version}`;
+    const pool = pools.get(key) ?? { offer_id: r.offer_id, version: r.version, contributors: [] };
+    if (r.party_id !== null && r.weight !== null) pool.contributors.push({ party_id: r.party_id, weight: r.weight });
+    pools.set(key, pool);
+  }
+  return [...pools.values()];
+}
+
+// ---- offers: writing ------------------------------------------------------------------------
+
+/** The statements that write one version of an offer: the version, then its prices and its contributors in order. */
+function offerVersionStatements(db: Db, offerId: string, v: NewOfferVersion, nowMs: number) {
+  return {
+    version: db.insert(offerVersions).values({ offerId, version: v.version, effectiveFromMs: v.effective_from_ms, name: v.name, author: v.author, reason: v.reason, createdAtMs: nowMs }),
+    lists: [
+      ...v.stripe_price_ids.map((priceId) => db.insert(offerVersionPrices).values({ offerId, version: v.version, priceId })),
+      ...v.contributors.map((c, position) => db.insert(offerVersionContributors).values({ offerId, version: v.version, partyId: c.party_id, weight: c.weight, position })),
+    ],
+  };
+}
+
+/** The trigger of migration 0006 refused a price that another offer lists at that time. */
+function isPriceTaken(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (/price_taken/.test(e.message)) return true;
+  return false;
+}
+
+function isVersionTaken(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (/UNIQUE constraint failed: offer_versions\./.test(e.message)) return true;
+  return false;
+}
+
+function isOfferTaken(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (/UNIQUE constraint failed: offers\.id/.test(e.message)) return true;
+  return false;
+}
+
+/** Creates an offer with its version 1 and the audit row, in one batch. */
+export async function createOffer(db: Db, offer: { id: string; kind: OfferKind }, first: NewOfferVersion, audit: AuditEntry, nowMs: number): Promise<"created" | "exists" | "price_taken"> {
+  try {
+    const written = offerVersionStatements(db, offer.id, first, nowMs);
+    await db.batch([db.insert(offers).values({ id: offer.id, kind: offer.kind, createdAtMs: nowMs }), written.version, ...written.lists, insertAuditStatement(db, audit, nowMs)]);
+    return "created";
+  } catch (error) {
+    if (isOfferTaken(error)) return "exists";
+    if (isPriceTaken(error)) return "price_taken";
+    throw error;
+  }
+}
+
+/**
+ * Appends the next version of an offer with its audit row, in one batch. `next.version` is
+ * one more than the version read: the primary key (offer_id, version) lets it be written
+ * only if nobody appended a version since, so the audit's "before" (the version read) is
+ * still the one it follows. "stale" when someone did (nothing written); "price_taken" when
+ * another offer lists one of its prices at that time (nothing written).
+ */
+export async function appendOfferVersion(db: Db, offerId: string, next: NewOfferVersion, audit: AuditEntry, nowMs: number): Promise<"appended" | "stale" | "price_taken"> {
+  try {
+    const written = offerVersionStatements(db, offerId, next, nowMs);
+    await db.batch([written.version, ...written.lists, insertAuditStatement(db, audit, nowMs)]);
+    return "appended";
+  } catch (error) {
+    if (isVersionTaken(error)) return "stale";
+    if (isPriceTaken(error)) return "price_taken";
+    throw error;
+  }
 }

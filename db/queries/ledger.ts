@@ -1,15 +1,17 @@
 // The ledger: payments, their lines, transactions and postings. Append-only.
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../client";
 import { ACCOUNT_TAX_COLLECTED, PARTY_ACCOUNT_PREFIX } from "../../core";
-import { chunked, isUniqueViolation } from "../client";
-import { ledgerTransactions, parties, paymentLines, payments, postings } from "../schema";
+import { byChunks, chunked, isUniqueViolation } from "../client";
+import { disputes, ledgerTransactions, parties, paymentLines, payments, postings, type TransactionKind } from "../schema";
 
 export interface PostingInput {
   account: string;
   amount_minor: number;
   currency: string;
+  /** Why it is there (core's PostingRole). */
+  role: string;
 }
 
 export interface PaymentRecord {
@@ -23,6 +25,7 @@ export interface PaymentRecord {
   net_minor: number;
   presentment_currency: string;
   presentment_amount_minor: number;
+  charge_amount_minor: number;
   tax_minor: number;
   shipping_minor: number;
   charge_id: string;
@@ -35,6 +38,9 @@ export interface PaymentRecord {
     rule_id: string;
     rule_version: number;
     basis: "gross" | "net";
+    fee_policy: "proportional" | "reserve" | "commons" | "cooperative";
+    /** What the line gave each party: what a refund will take back. */
+    parts: { party_id: string; amount_minor: number }[];
     weight_minor: number;
     gross_minor: number;
     fee_minor: number;
@@ -76,6 +82,7 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
       netMinor: payment.net_minor,
       presentmentCurrency: payment.presentment_currency,
       presentmentAmountMinor: payment.presentment_amount_minor,
+      chargeAmountMinor: payment.charge_amount_minor,
       taxMinor: payment.tax_minor,
       shippingMinor: payment.shipping_minor,
       chargeId: payment.charge_id,
@@ -97,12 +104,11 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
         grossMinor: l.gross_minor,
         feeMinor: l.fee_minor,
         basisMinor: l.basis_minor,
+        parts: JSON.stringify(l.parts),
+        feePolicy: l.fee_policy,
       }),
     ),
-    // Postings go in one multi-row insert per chunk: D1 binds at most 100 parameters.
-    ...chunked(entries, 20).map((chunk) =>
-      db.insert(postings).values(chunk.map((p) => ({ transactionId: transaction_id, account: p.account, amountMinor: p.amount_minor, currency: p.currency }))),
-    ),
+    ...postingStatements(db, transaction_id, entries),
     ...alongside,
   ];
   try {
@@ -119,20 +125,30 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
   }
 }
 
+/** Postings in one multi-row insert per chunk: D1 binds at most 100 parameters (5 a row). */
+function postingStatements(db: Db, transactionId: string, entries: readonly PostingInput[]) {
+  return chunked([...entries], 16).map((chunk) =>
+    db.insert(postings).values(chunk.map((p) => ({ transactionId, account: p.account, amountMinor: p.amount_minor, currency: p.currency, role: p.role }))),
+  );
+}
+
 /** The payment that a Checkout Session or an invoice paid, if it is on the ledger already. */
 export async function paymentBySource(db: Db, sourceId: string) {
   return db.query.payments.findFirst({ where: eq(payments.sourceId, sourceId), columns: { id: true, eventId: true, transactionId: true } });
 }
 
 
+/** A payment, its lines, and every transaction on it (the payment's, then its refunds and disputes) with their postings. */
 export async function getPayment(db: Db, id: string) {
   const payment = await db.query.payments.findFirst({ where: eq(payments.id, id) });
   if (!payment) return undefined;
-  const [lines, entries] = await Promise.all([
+  const [lines, history, disputed] = await Promise.all([
     db.select().from(paymentLines).where(eq(paymentLines.paymentId, id)).orderBy(asc(paymentLines.lineNo)),
-    db.select().from(postings).where(eq(postings.transactionId, payment.transactionId)).orderBy(asc(postings.id)),
+    paymentHistory(db, id, payment.transactionId),
+    disputesOf(db, id),
   ]);
-  return { payment, lines, postings: entries };
+  const entries = await byChunks(history.map((t) => t.id), (chunk) => db.select().from(postings).where(inArray(postings.transactionId, chunk)).orderBy(asc(postings.id)));
+  return { payment, lines, history: history.map((t) => ({ ...t, postings: entries.filter((p) => p.transactionId === t.id) })), disputes: disputed };
 }
 
 /** Every party's balance per currency, derived from postings on `party:<id>` accounts. */
@@ -202,4 +218,126 @@ export async function checkLedger(db: Db, maxReported = 100): Promise<LedgerChec
     ...mistaxed.map((m) => ({ ...m, invariant: "tax_held" as const })),
   ];
   return { ok: imbalances.length === 0, transactions: totals?.transactions ?? 0, postings: totals?.postings ?? 0, imbalances };
+}
+
+// ---- money going back ------------------------------------------------------------------------
+
+const MONEY_BACK: TransactionKind[] = ["refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated"];
+
+/** A payment as it was posted, with what each line gave: what a refund or a dispute takes back. */
+export async function postedPayment(db: Db, paymentIntentId: string) {
+  const payment = await db.query.payments.findFirst({ where: eq(payments.id, paymentIntentId) });
+  if (!payment) return undefined;
+  const lines = await db.select().from(paymentLines).where(eq(paymentLines.paymentId, paymentIntentId)).orderBy(asc(paymentLines.lineNo));
+  return {
+    id: payment.id,
+    transaction_id: payment.transactionId,
+    currency: payment.currency,
+    gross_minor: payment.grossMinor,
+    charge_amount_minor: payment.chargeAmountMinor,
+    tax_minor: payment.taxMinor,
+    shipping_minor: payment.shippingMinor,
+    lines: lines.map((l) => ({
+      parts: l.parts === null ? null : (JSON.parse(l.parts) as { party_id: string; amount_minor: number }[]),
+      gross_minor: l.grossMinor,
+      borne_fee_minor: l.basis === "net" && l.grossMinor > 0 ? l.feeMinor : 0,
+      fee_policy: l.feePolicy,
+    })),
+  };
+}
+
+/** What earlier refunds and disputes did on a payment: their postings, what they took back in all, their keys, the last seq. */
+export async function moneyBackSoFar(db: Db, paymentId: string) {
+  const txns = await db
+    .select({ id: ledgerTransactions.id, key: ledgerTransactions.idempotencyKey, charge: ledgerTransactions.chargeAmountMinor, seq: ledgerTransactions.seq })
+    .from(ledgerTransactions)
+    .where(and(eq(ledgerTransactions.paymentId, paymentId), inArray(ledgerTransactions.kind, MONEY_BACK)));
+  const rows = txns.length === 0 ? [] : await byChunks(txns.map((t) => t.id), (chunk) => db.select({ account: postings.account, amount_minor: postings.amountMinor, currency: postings.currency, role: postings.role }).from(postings).where(inArray(postings.transactionId, chunk)));
+  return {
+    postings: rows,
+    taken_charge_minor: txns.reduce((acc, t) => acc + (t.charge ?? 0), 0),
+    keys: new Set(txns.map((t) => t.key)),
+    seq: txns.reduce((acc, t) => Math.max(acc, t.seq ?? 0), 0),
+  };
+}
+
+/** Someone else posted a movement on this payment between our reading and our write: read again. */
+export class MoneyBackContended extends Error {
+  override readonly name = "MoneyBackContended";
+}
+
+export interface MoneyBackRecord {
+  payment_id: string;
+  kind: TransactionKind;
+  /** The idempotency key: the Stripe object that moved the money (`refund:re_…`, `dispute:txn_…`). */
+  key: string;
+  stripe_object: string;
+  event_id: string;
+  charge_amount_minor: number;
+  /** The next seq after what was read: a unique index makes a concurrent writer lose. */
+  seq: number;
+  description: string;
+}
+
+/**
+ * Writes one money movement as a transaction on its payment, with `alongside` in the same
+ * batch. Already posted (its key exists): nothing is written. Posted meanwhile by another
+ * movement on the same payment (its seq is taken): MoneyBackContended, to read again.
+ */
+export async function postMoneyBack(db: Db, record: MoneyBackRecord, entries: PostingInput[], nowMs: number, alongside: BatchItem<"sqlite">[] = []): Promise<{ posted: boolean; transaction_id: string }> {
+  const transaction_id = `txn_${record.kind}_${record.key.slice(record.key.indexOf(":") + 1)}`;
+  const statements = [
+    db.insert(ledgerTransactions).values({
+      id: transaction_id,
+      kind: record.kind,
+      idempotencyKey: record.key,
+      eventId: record.event_id,
+      description: record.description,
+      paymentId: record.payment_id,
+      stripeObject: record.stripe_object,
+      chargeAmountMinor: record.charge_amount_minor,
+      seq: record.seq,
+      createdAtMs: nowMs,
+    }),
+    ...postingStatements(db, transaction_id, entries),
+    ...alongside,
+  ];
+  try {
+    await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
+    return { posted: true, transaction_id };
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const existing = await db.query.ledgerTransactions.findFirst({ where: eq(ledgerTransactions.idempotencyKey, record.key), columns: { id: true } });
+    if (existing) return { posted: false, transaction_id: existing.id };
+    throw new MoneyBackContended(`another movement was posted on payment ${record.payment_id} meanwhile`);
+  }
+}
+
+/** The one party of each kind that bears fees under the `reserve` and `commons` policies (null unless exactly one). */
+export async function feeBearers(db: Db): Promise<{ reserve: string | null; commons: string | null }> {
+  const rows = await db.select({ id: parties.id, kind: parties.kind }).from(parties).where(inArray(parties.kind, ["reserve", "commons"]));
+  const one = (kind: string) => {
+    const of = rows.filter((r) => r.kind === kind);
+    return of.length === 1 ? (of[0]?.id ?? null) : null;
+  };
+  return { reserve: one("reserve"), commons: one("commons") };
+}
+
+/** A dispute as Stripe last described it (its outcome moves no money by itself). */
+export function recordDisputeStatement(db: Db, dispute: { id: string; payment_id: string | null; charge_id: string; status: string; reason: string | null; amount_minor: number; currency: string }, nowMs: number) {
+  const values = { id: dispute.id, paymentId: dispute.payment_id, chargeId: dispute.charge_id, status: dispute.status, reason: dispute.reason, amountMinor: dispute.amount_minor, currency: dispute.currency, updatedAtMs: nowMs };
+  return db.insert(disputes).values(values).onConflictDoUpdate({ target: disputes.id, set: { status: values.status, reason: values.reason, amountMinor: values.amountMinor, paymentId: values.paymentId, updatedAtMs: nowMs } });
+}
+
+/** Every transaction on a payment, in order: the payment, then its refunds and disputes. */
+export async function paymentHistory(db: Db, paymentId: string, paymentTransactionId: string) {
+  return db
+    .select({ id: ledgerTransactions.id, kind: ledgerTransactions.kind, stripe_object: ledgerTransactions.stripeObject, charge_amount_minor: ledgerTransactions.chargeAmountMinor, created_at_ms: ledgerTransactions.createdAtMs, seq: ledgerTransactions.seq, event_id: ledgerTransactions.eventId })
+    .from(ledgerTransactions)
+    .where(or(eq(ledgerTransactions.id, paymentTransactionId), eq(ledgerTransactions.paymentId, paymentId)))
+    .orderBy(asc(sql`coalesce(${ledgerTransactions.seq}, 0)`), asc(ledgerTransactions.createdAtMs));
+}
+
+export async function disputesOf(db: Db, paymentId: string) {
+  return db.select().from(disputes).where(eq(disputes.paymentId, paymentId)).orderBy(asc(disputes.id));
 }

@@ -2,7 +2,22 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../../workers/app";
 import { buildTrainingPayment } from "../../infra/stripe-emulator/objects";
-import { api, call, deliverAndSettle, putStripeObjects, seedCatalog } from "./helpers";
+import { database } from "../../db/client";
+import { getParty, updatePartyIfUnchanged } from "../../db/queries/catalog";
+import { advanceClock, api, call, deliverAndSettle, insertOffer, putStripeObjects, seedCatalog, setClock } from "./helpers";
+
+interface OfferView {
+  version: number;
+  etag: string;
+  contributors: { party_id: string; weight: number }[];
+  versions: { version: number; status: string }[];
+}
+
+/** PATCH with the ETag that GET gives, as an admin console would. */
+async function patchOffer(id: string, body: unknown): Promise<Response> {
+  const etag = (await api(`/offers/${id}`)).headers.get("etag") ?? "";
+  return api(`/offers/${id}`, { method: "PATCH", body, headers: { "if-match": etag } });
+}
 
 describe("authentication", () => {
   it("answers 401 without a bearer token", async () => {
@@ -60,12 +75,22 @@ describe("/api/v1/parties", () => {
 });
 
 describe("/api/v1/offers", () => {
-  it("creates an offer with prices and weighted contributors", async () => {
+  it("creates an offer at version 1, in force from the next whole second, and shows it with its history and ETag", async () => {
+    setClock("2031-03-12T09:00:00.250Z");
     expect((await api("/parties", { method: "POST", body: { id: "lou", kind: "contributor", name: "Lou" } })).status).toBe(201);
     const offer = { id: "mooc-commons", kind: "training", name: "MOOC", stripe_price_ids: ["price_mooc"], contributors: [{ party_id: "lou", weight: 3 }] };
-    const res = await api("/offers", { method: "POST", body: offer });
+    const res = await api("/offers", { method: "POST", body: { ...offer, reason: "Launch" } });
     expect(res.status).toBe(201);
-    expect(await (await api("/offers/mooc-commons")).json()).toEqual(offer);
+    const etag = res.headers.get("etag");
+    expect(etag).toMatch(/^"v1-[0-9a-f]{16}"$/);
+    const version = { version: 1, effective_from: "2031-03-12T09:00:01.000Z", name: "MOOC", stripe_price_ids: ["price_mooc"], contributors: [{ party_id: "lou", weight: 3 }], author: "bootstrap", reason: "Launch", created_at: "2031-03-12T09:00:00.250Z" };
+    // Before version 1 takes effect, a payment made now would still be resolved with it: so is the offer shown.
+    expect(await res.json()).toEqual({ ...offer, version: 1, effective_from: "2031-03-12T09:00:01.000Z", etag, versions: [{ ...version, status: "scheduled" }] });
+    advanceClock(750);
+    const read = await api("/offers/mooc-commons");
+    expect(read.headers.get("etag")).toBe(etag);
+    expect(await read.json()).toEqual({ ...offer, version: 1, effective_from: "2031-03-12T09:00:01.000Z", etag, versions: [{ ...version, status: "in_force" }] });
+    expect(await (await api("/offers")).json()).toEqual({ offers: [{ ...offer, version: 1, effective_from: "2031-03-12T09:00:01.000Z" }] });
   });
 
   it("answers 400 naming the contributor that is not a party", async () => {
@@ -163,21 +188,49 @@ describe("unknown routes", () => {
 });
 
 describe("changing offers and parties", () => {
-  it("PATCH /offers/{id} replaces contributors and prices, and the audit log keeps before and after", async () => {
+  it("PATCH /offers/{id} replaces contributors and prices as version 2, and the audit log keeps before and after", async () => {
+    setClock("2031-03-12T09:00:00.250Z");
     await seedCatalog();
-    const res = await api("/offers/training-intro", { method: "PATCH", body: { contributors: [{ party_id: "camille", weight: 1 }, { party_id: "sacha", weight: 1 }], stripe_price_ids: ["price_training_intro", "price_training_intro_v2"] } });
+    const res = await patchOffer("training-intro", { contributors: [{ party_id: "camille", weight: 1 }, { party_id: "sacha", weight: 1 }], stripe_price_ids: ["price_training_intro", "price_training_intro_v2"], reason: "Sacha co-facilitates" });
     expect(res.status).toBe(200);
-    const offer = (await (await api("/offers/training-intro")).json()) as { contributors: unknown[]; stripe_price_ids: string[] };
-    expect(offer.contributors).toEqual([{ party_id: "camille", weight: 1 }, { party_id: "sacha", weight: 1 }]);
-    expect(offer.stripe_price_ids).toEqual(["price_training_intro", "price_training_intro_v2"]);
+    advanceClock(750);
+    const offer = (await (await api("/offers/training-intro")).json()) as OfferView;
+    expect(offer).toMatchObject({ version: 2, contributors: [{ party_id: "camille", weight: 1 }, { party_id: "sacha", weight: 1 }], stripe_price_ids: ["price_training_intro", "price_training_intro_v2"] });
     const audit = (await (await api("/audit?entity_type=offer&entity_id=training-intro")).json()) as { entries: { action: string; before: unknown; after: unknown }[] };
     expect(audit.entries.map(({ action, before, after }) => ({ action, before, after }))).toEqual([
       {
         action: "offer.update",
-        before: { id: "training-intro", kind: "training", name: "Training", stripe_price_ids: ["price_training_intro"], contributors: [{ party_id: "camille", weight: 2 }, { party_id: "dominique", weight: 1 }] },
-        after: { id: "training-intro", kind: "training", name: "Training", stripe_price_ids: ["price_training_intro", "price_training_intro_v2"], contributors: [{ party_id: "camille", weight: 1 }, { party_id: "sacha", weight: 1 }] },
+        before: { id: "training-intro", kind: "training", version: 1, effective_from: "1970-01-01T00:00:00.000Z", name: "Training", stripe_price_ids: ["price_training_intro"], contributors: [{ party_id: "camille", weight: 2 }, { party_id: "dominique", weight: 1 }], reason: null },
+        after: {
+          id: "training-intro",
+          kind: "training",
+          version: 2,
+          effective_from: "2031-03-12T09:00:01.000Z",
+          name: "Training",
+          stripe_price_ids: ["price_training_intro", "price_training_intro_v2"],
+          contributors: [{ party_id: "camille", weight: 1 }, { party_id: "sacha", weight: 1 }],
+          reason: "Sacha co-facilitates",
+        },
       },
     ]);
+  });
+
+  it("PATCH of the contributors alone keeps the offer's name and prices", async () => {
+    setClock("2031-03-12T09:00:00.250Z");
+    await seedCatalog();
+    expect((await patchOffer("training-intro", { contributors: [{ party_id: "sacha", weight: 1 }] })).status).toBe(200);
+    advanceClock(750);
+    expect(await (await api("/offers/training-intro")).json()).toMatchObject({ id: "training-intro", kind: "training", name: "Training", stripe_price_ids: ["price_training_intro"], contributors: [{ party_id: "sacha", weight: 1 }], version: 2 });
+  });
+
+  it("PATCH of the name alone of an offer without contributors is accepted, even under a rule that pays contributors", async () => {
+    setClock("2031-03-12T09:00:00.250Z");
+    await seedCatalog();
+    // Written straight to D1: the API would refuse it under the default rule, which pays `contributors` without a fallback.
+    await insertOffer({ id: "no-one", kind: "training", name: "No one" });
+    expect((await patchOffer("no-one", { name: "No one yet" })).status).toBe(200);
+    advanceClock(750);
+    expect(await (await api("/offers/no-one")).json()).toMatchObject({ id: "no-one", kind: "training", name: "No one yet", stripe_price_ids: [], contributors: [], version: 2 });
   });
 
   it("refuses an offer without contributors while a rule covering it pays `contributors` without a fallback", async () => {
@@ -186,27 +239,79 @@ describe("changing offers and parties", () => {
     expect(created.status).toBe(422);
     expect(((await created.json()) as { detail: string }).detail).toMatch(/rule default version 1/);
     expect((await api("/offers/no-one")).status).toBe(404);
-    const emptied = await api("/offers/hosting-basic", { method: "PATCH", body: { contributors: [] } });
+    const emptied = await patchOffer("hosting-basic", { contributors: [] });
     expect(emptied.status).toBe(422);
-    expect(((await (await api("/offers/hosting-basic")).json()) as { contributors: unknown[] }).contributors).toEqual([{ party_id: "sacha", weight: 1 }]);
+    expect(((await (await api("/offers/hosting-basic")).json()) as OfferView).versions).toHaveLength(1);
   });
 
-  it("PATCH answers 404 for an unknown offer or party, 400 for an unknown field, 409 for a price of another offer", async () => {
+  it("PATCH answers 404 for an unknown offer or party, 400 for an unknown field or nothing to change, 409 for a price of another offer", async () => {
     await seedCatalog();
-    expect((await api("/offers/nope", { method: "PATCH", body: { name: "x" } })).status).toBe(404);
-    expect((await api("/parties/nope", { method: "PATCH", body: { name: "x" } })).status).toBe(404);
-    expect((await api("/offers/training-intro", { method: "PATCH", body: { kind: "hosting" } })).status).toBe(400);
-    expect((await api("/offers/training-intro", { method: "PATCH", body: { stripe_price_ids: ["price_hosting_basic"] } })).status).toBe(409);
-    expect((await api("/offers/training-intro", { method: "PATCH", body: { stripe_price_ids: ["price_a", "price_a"] } })).status).toBe(400);
+    expect((await api("/offers/nope", { method: "PATCH", body: { name: "x" }, headers: { "if-match": "*" } })).status).toBe(404);
+    expect((await api("/parties/nope", { method: "PATCH", body: { name: "x" }, headers: { "if-match": "*" } })).status).toBe(404);
+    expect((await patchOffer("training-intro", { kind: "hosting" })).status).toBe(400);
+    const nothing = await patchOffer("training-intro", { reason: "just because" });
+    expect(nothing.status).toBe(400);
+    expect(((await nothing.json()) as { detail: string }).detail).toMatch(/at least one of name, stripe_price_ids, contributors/);
+    const taken = await patchOffer("training-intro", { stripe_price_ids: ["price_hosting_basic"] });
+    expect(taken.status).toBe(409);
+    expect(((await taken.json()) as { detail: string }).detail).toMatch(/^price price_hosting_basic belongs to offer hosting-basic from 1970-01-01T00:00:00.000Z, while this version would list it from/);
+    expect((await patchOffer("training-intro", { stripe_price_ids: ["price_a", "price_a"] })).status).toBe(400);
   });
 
-  it("PATCH /parties/{id} renames a party, audited", async () => {
+  it("PATCH /parties/{id} renames a party with the ETag of GET, audited, and answers the new ETag", async () => {
     await seedCatalog();
-    const res = await api("/parties/sacha", { method: "PATCH", body: { name: "Sacha, hébergeuse" } });
+    const read = await api("/parties/sacha");
+    const etag = read.headers.get("etag") ?? "";
+    expect(etag).toMatch(/^"v1-[0-9a-f]{16}"$/);
+    const res = await api("/parties/sacha", { method: "PATCH", body: { name: "Sacha, hébergeuse" }, headers: { "if-match": etag } });
     expect(await res.json()).toEqual({ id: "sacha", kind: "contributor", name: "Sacha, hébergeuse" });
+    const next = res.headers.get("etag");
+    expect(next).toMatch(/^"v2-[0-9a-f]{16}"$/);
+    expect((await api("/parties/sacha")).headers.get("etag")).toBe(next);
     const audit = (await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: { action: string; before: unknown; after: unknown }[] };
     expect(audit.entries.map(({ action, before, after }) => ({ action, before, after }))).toEqual([
       { action: "party.update", before: { id: "sacha", kind: "contributor", name: "Sacha" }, after: { id: "sacha", kind: "contributor", name: "Sacha, hébergeuse" } },
     ]);
+  });
+
+  it("PATCH /parties/{id} answers 428 without If-Match and 412 with a stale ETag, and changes nothing", async () => {
+    await seedCatalog();
+    const stale = (await api("/parties/sacha")).headers.get("etag") ?? "";
+    const missing = await api("/parties/sacha", { method: "PATCH", body: { name: "Nobody asked" } });
+    expect(missing.status).toBe(428);
+    expect(await missing.json()).toMatchObject({ code: "precondition_required" });
+    expect((await api("/parties/sacha", { method: "PATCH", body: { name: "First" }, headers: { "if-match": stale } })).status).toBe(200);
+    const late = await api("/parties/sacha", { method: "PATCH", body: { kind: "reserve" }, headers: { "if-match": stale } });
+    expect(late.status).toBe(412);
+    expect(await late.json()).toMatchObject({ code: "precondition_failed" });
+    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: "First" });
+    expect(((await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: unknown[] }).entries).toHaveLength(1);
+  });
+
+  it("two PATCHes of a party sent at once with the same ETag: one wins, the other gets 412, and the audit holds the one change with its true before", async () => {
+    await seedCatalog();
+    const etag = (await api("/parties/sacha")).headers.get("etag") ?? "";
+    const answers = await Promise.all(["Sacha A", "Sacha B"].map((name) => api("/parties/sacha", { method: "PATCH", body: { name }, headers: { "if-match": etag } })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 412]);
+    const winner = (await answers.find((r) => r.status === 200)?.json()) as { name: string };
+    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: winner.name });
+    const audit = (await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: { before: unknown; after: unknown }[] };
+    expect(audit.entries.map(({ before, after }) => ({ before, after }))).toEqual([
+      { before: { id: "sacha", kind: "contributor", name: "Sacha" }, after: { id: "sacha", kind: "contributor", name: winner.name } },
+    ]);
+  });
+
+  it("a party change written after someone else's, from the same read, writes neither the change nor its audit row", async () => {
+    await seedCatalog();
+    // The race the API cannot show reliably (both reads before either write), played step by step on the query function.
+    const db = database(env.DB);
+    const read = await getParty(db, "sacha");
+    if (!read) throw new Error("sacha was seeded");
+    const change = (name: string) => ({ actor: "test", action: "party.update", entity_type: "party", entity_id: "sacha", before: read.party, after: { ...read.party, name } }) as const;
+    expect(await updatePartyIfUnchanged(db, read, { ...read.party, name: "First" }, change("First"), 1000)).toBe(true);
+    expect(await updatePartyIfUnchanged(db, read, { ...read.party, name: "Second" }, change("Second"), 2000)).toBe(false);
+    expect(await getParty(db, "sacha")).toEqual({ party: { id: "sacha", kind: "contributor", name: "First" }, revision: 2 });
+    const rows = await env.DB.prepare("SELECT at_ms, after FROM audit_log WHERE entity_id = 'sacha'").all<{ at_ms: number; after: string }>();
+    expect(rows.results).toEqual([{ at_ms: 1000, after: JSON.stringify({ id: "sacha", kind: "contributor", name: "First" }) }]);
   });
 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildTrainingPayment } from "../../infra/stripe-emulator/objects";
-import { advanceClock, api, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
+import { advanceClock, api, deliverAndSettle, insertOffer, putStripeObjects, seedCatalog, setClock } from "./helpers";
 
 const TEN_FIFTEEN_REST = {
   basis: "net",
@@ -149,7 +149,7 @@ describe("POST /api/v1/rules", () => {
   it("rejects a contributors line for an offer with no contributors and no fallback, and accepts it with a fallback", async () => {
     // The API itself refuses such an offer while the default rule pays `contributors`
     // without a fallback (see api-catalog); this one predates that rule.
-    await env.DB.prepare("INSERT INTO offers (id, kind, name, created_at_ms) VALUES ('lonely', 'hosting', 'Nobody yet', 0)").run();
+    await insertOffer({ id: "lonely", kind: "hosting", name: "Nobody yet" });
     const res = await api("/rules", { method: "POST", body: { id: "lonely-split", scope: { offer_id: "lonely" }, version: { reason: "x", body: { basis: "net", lines: [{ to: "commons", share: "10%" }, { to: "contributors", share: "remaining" }] } } } });
     expect((await json<{ errors: { code: string }[] }>(res, 422)).errors[0]?.code).toBe("empty_contributor_pool");
     const withFallback = await api("/rules", { method: "POST", body: { id: "lonely-split", scope: { offer_id: "lonely" }, version: { reason: "x", body: { basis: "net", lines: [{ to: "commons", share: "10%" }, { to: "contributors", share: "remaining", fallback: "reserve" }] } } } });

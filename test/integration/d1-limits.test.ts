@@ -5,9 +5,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { inArray } from "drizzle-orm";
 import { database } from "../../db/client";
+import { offersByIds, offersForPayment } from "../../db/queries/catalog";
 import { claimDueEvents, recordStarts, releaseClaims } from "../../db/queries/events";
 import { offers } from "../../db/schema";
 import app from "../../workers/app";
+import { insertOffer } from "./helpers";
 
 function strictD1(db: D1Database): D1Database {
   const checked = (statement: D1PreparedStatement): D1PreparedStatement =>
@@ -33,12 +35,25 @@ function strictD1(db: D1Database): D1Database {
 }
 
 describe("lists longer than D1's 100 bound parameters", () => {
-  it("GET /api/v1/offers lists all 150 offers, looked up in chunks", async () => {
+  it("GET /api/v1/offers lists all 150 offers within the parameter limit", async () => {
     const ids = Array.from({ length: 150 }, (_, i) => `bulk-offer-${String(i).padStart(3, "0")}`);
-    await env.DB.batch(ids.map((id) => env.DB.prepare("INSERT OR IGNORE INTO offers (id, kind, name, created_at_ms) VALUES (?, 'hosting', ?, 0)").bind(id, id)));
+    for (const id of ids) await insertOffer({ id, kind: "hosting", name: id });
     const res = await app.request("/api/v1/offers", { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }, { ...env, DB: strictD1(env.DB) });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { offers: { id: string }[] }).offers.map((o) => o.id)).toEqual(ids);
+  });
+
+  it("a payment's 120 prices find their offers at its time, in chunks, in one batch", async () => {
+    const prices = (offer: string) => Array.from({ length: 60 }, (_, i) => `price_${offer}_${String(i).padStart(2, "0")}`);
+    await insertOffer({ id: "many-a", kind: "training", name: "A", stripe_price_ids: prices("a") });
+    await insertOffer({ id: "many-b", kind: "hosting", name: "B", stripe_price_ids: prices("b") });
+    const strict = database(strictD1(env.DB));
+    const found = await offersForPayment(strict, { priceIds: [...prices("a"), ...prices("b"), "price_nobody"], offerIds: ["many-b"] }, 0);
+    expect([...found.listings.keys()]).toEqual([...prices("a"), ...prices("b")]);
+    expect(found.listings.get("price_b_59")).toEqual([{ offer_id: "many-b", from_ms: 0, until_ms: null }]);
+    expect([...found.offers.keys()].sort()).toEqual(["many-a", "many-b"]);
+    const ids = Array.from({ length: 150 }, (_, i) => (i === 7 ? "many-a" : `absent-${i}`));
+    expect([...(await offersByIds(strict, ids, 0)).keys()]).toEqual(["many-a"]);
   });
 
   it("the strict D1 used here does refuse a statement with 101 parameters, also one drizzle builds", async () => {

@@ -81,17 +81,28 @@ export async function eventStatus(id: string): Promise<{ status: string; reason:
 /** The demo seed's default rule: 10% commons, 15% reserve, the rest to contributors, on net. */
 export const DEFAULT_RULE = DEMO_RULE;
 
-/** Parties, two offers and a default rule (version 1, in force since the epoch). Idempotent. */
+/** Parties, two offers and a default rule (each at version 1, in force since the epoch). Idempotent. */
 export async function seedCatalog(rule: unknown = DEFAULT_RULE): Promise<void> {
   const sql = [
     `INSERT OR IGNORE INTO parties (id, kind, name, created_at_ms) VALUES ('commons','commons','Commons',0), ('reserve','reserve','Reserve',0), ('camille','contributor','Camille',0), ('dominique','contributor','Dominique',0), ('sacha','contributor','Sacha',0)`,
-    `INSERT OR IGNORE INTO offers (id, kind, name, created_at_ms) VALUES ('training-intro','training','Training',0), ('hosting-basic','hosting','Hosting',0)`,
-    `INSERT OR IGNORE INTO offer_prices (price_id, offer_id) VALUES ('price_training_intro','training-intro'), ('price_hosting_basic','hosting-basic')`,
-    `INSERT OR IGNORE INTO offer_contributors (offer_id, party_id, weight, position) VALUES ('training-intro','camille',2,0), ('training-intro','dominique',1,1), ('hosting-basic','sacha',1,0)`,
+    `INSERT OR IGNORE INTO offers (id, kind, created_at_ms) VALUES ('training-intro','training',0), ('hosting-basic','hosting',0)`,
+    `INSERT OR IGNORE INTO offer_versions (offer_id, version, effective_from_ms, name, author, reason, created_at_ms) VALUES ('training-intro',1,0,'Training','test',NULL,0), ('hosting-basic',1,0,'Hosting','test',NULL,0)`,
+    `INSERT OR IGNORE INTO offer_version_prices (offer_id, version, price_id) VALUES ('training-intro',1,'price_training_intro'), ('hosting-basic',1,'price_hosting_basic')`,
+    `INSERT OR IGNORE INTO offer_version_contributors (offer_id, version, party_id, weight, position) VALUES ('training-intro',1,'camille',2,0), ('training-intro',1,'dominique',1,1), ('hosting-basic',1,'sacha',1,0)`,
     `INSERT OR IGNORE INTO rules (id, scope_kind, scope_value, created_at_ms) VALUES ('default','default','',0)`,
   ];
   await env.DB.batch([
     ...sql.map((s) => env.DB.prepare(s)),
     env.DB.prepare(`INSERT OR IGNORE INTO rule_versions (rule_id, version, effective_from_ms, body, content_hash, author, reason, created_at_ms) VALUES ('default', 1, 0, ?, 'sha256:test', 'test', 'test seed', 0)`).bind(JSON.stringify(rule)),
+  ]);
+}
+
+/** An offer written straight to D1, at version 1 in force since the epoch: for states the API refuses (no contributors under a rule that needs them). */
+export async function insertOffer(offer: { id: string; kind: "training" | "hosting"; name: string; stripe_price_ids?: string[]; contributors?: { party_id: string; weight: number }[] }): Promise<void> {
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO offers (id, kind, created_at_ms) VALUES (?, ?, 0)").bind(offer.id, offer.kind),
+    env.DB.prepare("INSERT INTO offer_versions (offer_id, version, effective_from_ms, name, author, reason, created_at_ms) VALUES (?, 1, 0, ?, 'test', NULL, 0)").bind(offer.id, offer.name),
+    ...(offer.stripe_price_ids ?? []).map((price) => env.DB.prepare("INSERT INTO offer_version_prices (offer_id, version, price_id) VALUES (?, 1, ?)").bind(offer.id, price)),
+    ...(offer.contributors ?? []).map((c, i) => env.DB.prepare("INSERT INTO offer_version_contributors (offer_id, version, party_id, weight, position) VALUES (?, 1, ?, ?, ?)").bind(offer.id, c.party_id, c.weight, i)),
   ]);
 }

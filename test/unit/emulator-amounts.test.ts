@@ -76,8 +76,8 @@ describe("tax of one line", () => {
           // tax / taxable is the rate, to within the rounding of one minor unit
           expect(Math.abs(t.tax_minor * (BPS + tax.rate_bps) - base * tax.rate_bps) * 2).toBeLessThanOrEqual(BPS + tax.rate_bps);
         }
-        // 0 - base, not -base: a base of 0 would be passed as -0, which taxOf echoes and toEqual tells from 0.
-        expect(taxOf(0 - base, tax)).toEqual({ tax_minor: -t.tax_minor || 0, taxable_minor: -t.taxable_minor || 0 });
+        // -base || 0: a base of 0 would otherwise be passed as -0, which taxOf echoes and toEqual tells from 0.
+        expect(taxOf(-base || 0, tax)).toEqual({ tax_minor: -t.tax_minor || 0, taxable_minor: -t.taxable_minor || 0 });
       }),
       // The counterexample fast-check found once (seed 1108819428), run every time.
       { examples: [[0, { rate_bps: 0, behavior: "exclusive" }]] },

@@ -12,28 +12,28 @@ function split(basis: "net" | "gross", gross_minor: number, fee_minor: number): 
 describe("payment postings", () => {
   it("take the gross from customers, give Stripe its fee and each party its share (basis net)", () => {
     expect(paymentPostings(split("net", 10000, 300))).toEqual([
-      { account: "stripe:customers", amount_minor: -10000, currency: "eur" },
-      { account: "stripe:fees", amount_minor: 300, currency: "eur" },
-      { account: "party:commons", amount_minor: 970, currency: "eur" },
-      { account: "party:alice", amount_minor: 8730, currency: "eur" },
+      { account: "stripe:customers", amount_minor: -10000, currency: "eur", role: "customer" },
+      { account: "stripe:fees", amount_minor: 300, currency: "eur", role: "fee" },
+      { account: "party:commons", amount_minor: 970, currency: "eur", role: "share" },
+      { account: "party:alice", amount_minor: 8730, currency: "eur", role: "share" },
     ]);
   });
 
   it("let the cooperative absorb the fee when the parties share the gross (basis gross)", () => {
     expect(paymentPostings(split("gross", 10000, 300))).toEqual([
-      { account: "stripe:customers", amount_minor: -10000, currency: "eur" },
-      { account: "stripe:fees", amount_minor: 300, currency: "eur" },
-      { account: "party:commons", amount_minor: 1000, currency: "eur" },
-      { account: "party:alice", amount_minor: 9000, currency: "eur" },
-      { account: "coop:fee_absorbed", amount_minor: -300, currency: "eur" },
+      { account: "stripe:customers", amount_minor: -10000, currency: "eur", role: "customer" },
+      { account: "stripe:fees", amount_minor: 300, currency: "eur", role: "fee" },
+      { account: "party:commons", amount_minor: 1000, currency: "eur", role: "share" },
+      { account: "party:alice", amount_minor: 9000, currency: "eur", role: "share" },
+      { account: "coop:fee_absorbed", amount_minor: -300, currency: "eur", role: "fee_absorbed" },
     ]);
   });
 
   it("leave out postings of 0: no fee posting without a fee, no posting for a share of 0", () => {
     // 10% of 4 is 0.4: commons gets 0 and has no posting; alice's 3.6 takes the leftover unit.
     expect(paymentPostings(split("gross", 4, 0))).toEqual([
-      { account: "stripe:customers", amount_minor: -4, currency: "eur" },
-      { account: "party:alice", amount_minor: 4, currency: "eur" },
+      { account: "stripe:customers", amount_minor: -4, currency: "eur", role: "customer" },
+      { account: "party:alice", amount_minor: 4, currency: "eur", role: "share" },
     ]);
     expect(paymentPostings(split("net", 0, 0))).toEqual([]);
   });

@@ -129,3 +129,13 @@ describe("versionNeedingContributors: could an offer without contributors still 
     expect(versionNeedingContributors("intro", [versions[0]!, { rule_id: "broken", version: 1, body: { basis: "net" } }, { rule_id: "fixed", version: 1, body: rule([line("commons", "100%")]) }])).toBeNull();
   });
 });
+
+describe("a rule's fee_policy", () => {
+  it("needs exactly one party of kind reserve (or commons) when it names one to bear the fees", () => {
+    const withPolicy = (fee_policy: string) => rule([line("commons", "10%"), line("reserve", "remaining")], { fee_policy });
+    expect(errorsOf(withPolicy("reserve"), { parties: () => true, feeBearers: { reserve: false, commons: true } })).toEqual(["no_fee_bearer@fee_policy"]);
+    expect(errorsOf(withPolicy("commons"), { parties: () => true, feeBearers: { reserve: true, commons: false } })).toEqual(["no_fee_bearer@fee_policy"]);
+    expect(errorsOf(withPolicy("reserve"), { parties: () => true, feeBearers: { reserve: true, commons: false } })).toEqual([]);
+    expect(errorsOf(withPolicy("cooperative"), { parties: () => true, feeBearers: { reserve: false, commons: false } })).toEqual([]);
+  });
+});

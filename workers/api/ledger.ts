@@ -6,7 +6,7 @@ import { partyOfAccount } from "../../core";
 import { getEvent, listEvents, requeueEvent, ruleOverrideOf } from "../../db/queries/events";
 import { getRuleVersion } from "../../db/queries/rules";
 import { checkLedger, getPayment, partyBalances } from "../../db/queries/ledger";
-import { EVENT_STATUSES, PARTY_KINDS } from "../../db/schema";
+import { EVENT_STATUSES, PARTY_KINDS, TRANSACTION_KINDS } from "../../db/schema";
 import { ApiError } from "../errors";
 import { queueStarts, startDueEvents } from "../../workflows/start";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
@@ -63,7 +63,25 @@ const PaymentSchema = z
         basis_minor: z.number().int(),
       }),
     ),
-    shares: z.array(ShareSchema),
+    shares: z.array(ShareSchema).openapi({ description: "What the payment gave each party (its own transaction)" }),
+    refunded_minor: z.number().int().openapi({ description: "Refunded so far, net of refunds that failed, in the charge's currency" }),
+    disputed_minor: z.number().int().openapi({ description: "Withdrawn by disputes so far, net of reinstatements, in the charge's currency" }),
+    fees_kept_minor: z.number().int().openapi({ description: "What Stripe kept of its fee on the money that went back, and disputes' fees, as borne by the rules' fee policies (settlement currency)" }),
+    fx_minor: z.number().int().openapi({ description: "The cooperative's exchange difference on money going back at the day's rate (coop:fx, settlement currency)" }),
+    history: z
+      .array(
+        z.object({
+          transaction_id: z.string(),
+          cause: z.enum(TRANSACTION_KINDS),
+          stripe_object: z.string().nullable().openapi({ description: "The payment intent, the refund, or the balance transaction that moved the money" }),
+          at: z.string(),
+          charge_amount_minor: z.number().int().nullable().openapi({ description: "What it took back (+) or returned (−), in the charge's currency; the payment's own charge for the payment" }),
+          event_id: z.string(),
+          postings: z.array(z.object({ account: z.string(), role: z.string().nullable(), amount_minor: z.number().int(), currency: z.string() })),
+        }),
+      )
+      .openapi({ description: "Every transaction on the payment, in order, with its cause" }),
+    disputes: z.array(z.object({ id: z.string(), status: z.string(), reason: z.string().nullable(), amount_minor: z.number().int(), currency: z.string() })),
   })
   .openapi("Payment");
 
@@ -206,12 +224,17 @@ ledger.openapi(
     const db = database(c.env.DB);
     const found = await getPayment(db, c.req.valid("param").id);
     if (!found) throw new ApiError("not_found", `payment ${c.req.valid("param").id} is not on the ledger`);
-    const { payment, lines, postings } = found;
+    const { payment, lines, history, disputes } = found;
+    const own = history.find((t) => t.id === payment.transactionId)?.postings ?? [];
     const shares = new Map<string, number>();
-    for (const p of postings) {
+    for (const p of own) {
       const party = partyOfAccount(p.account);
       if (party !== null) shares.set(party, (shares.get(party) ?? 0) + p.amountMinor);
     }
+    const back = history.filter((t) => t.id !== payment.transactionId);
+    const sumCharge = (kinds: string[]) => back.filter((t) => kinds.includes(t.kind)).reduce((acc, t) => acc + (t.charge_amount_minor ?? 0), 0);
+    const backPostings = back.flatMap((t) => t.postings);
+    const sumRoles = (roles: string[]) => backPostings.filter((p) => p.role !== null && roles.includes(p.role)).reduce((acc, p) => acc + p.amountMinor, 0);
     const kinds = await partiesByIds(db, [...shares.keys()]);
     return c.json(
       {
@@ -232,6 +255,20 @@ ledger.openapi(
         transaction_id: payment.transactionId,
         lines: lines.map((l) => ({ offer_id: l.offerId, price_id: l.priceId, rule_id: l.ruleId, rule_version: l.ruleVersion, basis: l.basis, weight_minor: l.weightMinor, gross_minor: l.grossMinor, fee_minor: l.feeMinor, basis_minor: l.basisMinor })),
         shares: [...shares].map(([party_id, amount_minor]) => ({ party_id, kind: kinds.get(party_id)?.kind ?? "contributor", amount_minor })),
+        refunded_minor: sumCharge(["refund", "refund_failed"]),
+        disputed_minor: sumCharge(["dispute_withdrawn", "dispute_reinstated"]),
+        fees_kept_minor: -sumRoles(["fee_kept", "dispute_fee"]),
+        fx_minor: sumRoles(["fx"]),
+        history: history.map((t) => ({
+          transaction_id: t.id,
+          cause: t.kind,
+          stripe_object: t.kind === "payment" ? payment.id : t.stripe_object,
+          at: new Date(t.created_at_ms).toISOString(),
+          charge_amount_minor: t.kind === "payment" ? payment.chargeAmountMinor : t.charge_amount_minor,
+          event_id: t.event_id,
+          postings: t.postings.map((p) => ({ account: p.account, role: p.role, amount_minor: p.amountMinor, currency: p.currency })),
+        })),
+        disputes: disputes.map((d) => ({ id: d.id, status: d.status, reason: d.reason, amount_minor: d.amountMinor, currency: d.currency })),
       },
       200,
     );

@@ -3,7 +3,7 @@
 // free of zod and remains the one parser the API obeys; test/unit/rule-schema.test.ts proves
 // that this schema and `parseRule` accept and refuse the same bodies.
 import { z } from "@hono/zod-openapi";
-import { CONTRIBUTORS, PARTY_ID_PATTERN, RULE_LIMITS, parseRule, type LineJson, type RuleError, type RuleJson } from "../../core";
+import { CONTRIBUTORS, FEE_POLICIES, PARTY_ID_PATTERN, RULE_LIMITS, parseRule, type LineJson, type RuleError, type RuleJson } from "../../core";
 import { ApiError } from "../errors";
 
 /** A party id as the parser reads it, minus the one name that means the offer's contributors. */
@@ -156,6 +156,14 @@ export const RuleBodySchema: z.ZodType<RuleJson> = z
     lines: linesOfOneLevel(),
     residual_to: PartyId.optional().openapi({
       description: "Rounding: every part is rounded down and this party takes all the leftover units. Without it, leftovers go by largest remainder, ties to the line listed first.",
+    }),
+    fee_policy: z.enum(FEE_POLICIES).optional().openapi({
+      description:
+        "Who bears what Stripe keeps when money goes back (its fee is not returned on a refund; a dispute has a fee of its own): `proportional` to the shares (the default), " +
+        "the `reserve` or the `commons` (the one party of that kind), or the `cooperative`'s own funds. The cost is its own posting.",
+    }),
+    hold_days: z.number().int().min(0).max(RULE_LIMITS.hold_days).optional().openapi({
+      description: "Days a share this rule gives is held before it can be paid out, so that most refunds hit money not yet paid; the deployment's `HOLD_DAYS` (14 by default) when absent.",
     }),
   })
   .strict()

@@ -22,6 +22,7 @@ import {
 import { database, isUniqueViolation, type Db } from "../../db/client";
 import { insertAuditStatement } from "../../db/queries/audit";
 import { allPartyIds, contributorPools, getOffer, offersByIds } from "../../db/queries/catalog";
+import { feeBearers } from "../../db/queries/ledger";
 import { recentLinesInScope } from "../../db/queries/replay";
 import {
   getRule,
@@ -91,11 +92,12 @@ const Currency = z.string().regex(/^[a-z]{3}$/, "a lower-case ISO 4217 code, as 
 
 /** Parses and checks a rule body against what exists: parties, the scope's offers, currencies. */
 async function validRule(db: Db, env: Env, body: unknown, scope: RuleScope): Promise<Rule> {
-  const [partyIds, pools] = await Promise.all([
+  const [partyIds, pools, bearers] = await Promise.all([
     allPartyIds(db),
     contributorPools(db, "offer_id" in scope ? { offer_id: scope.offer_id } : "offer_kind" in scope ? { kind: scope.offer_kind } : {}),
+    feeBearers(db),
   ]);
-  const result = validateRule(body, { parties: new Set(partyIds), contributorPools: pools, currencies: settlementCurrencies(env) });
+  const result = validateRule(body, { parties: new Set(partyIds), contributorPools: pools, currencies: settlementCurrencies(env), feeBearers: { reserve: bearers.reserve !== null, commons: bearers.commons !== null } });
   if (!result.ok) throw ruleProblem(result.errors);
   return result.rule;
 }

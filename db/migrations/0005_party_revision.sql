@@ -1,0 +1,1 @@
+ALTER TABLE `parties` ADD `revision` integer DEFAULT 1 NOT NULL;
