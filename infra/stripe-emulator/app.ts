@@ -259,6 +259,16 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Expandable properties that Stripe leaves out of an object until they apply (optional in the
+ * SDK's types, absent from Stripe's example): a refund's failure_balance_transaction exists
+ * only once it failed. Expanding them while absent leaves them absent; Stripe's "cannot be
+ * expanded" error is for properties that never are expandable.
+ */
+const ABSENT_UNTIL_SET: Record<string, readonly string[]> = {
+  refund: ["failure_balance_transaction"],
+};
+
 class Expander {
   constructor(
     private readonly store: EmulatorStore,
@@ -282,6 +292,8 @@ class Expander {
       child = value[key];
     } else {
       const include = typeof value.object === "string" ? this.includables[value.object]?.[key] : undefined;
+      // An expandable property that the object leaves out until it applies is not an error to ask for.
+      if (!include && typeof value.object === "string" && ABSENT_UNTIL_SET[value.object]?.includes(key)) return value;
       if (!include) throw invalid(`This property cannot be expanded (${path}).`, "expand");
       child = include(value as StripeObject);
       // An includable may be a plain value (an invoice's amount_paid_off_stripe): it is the answer.

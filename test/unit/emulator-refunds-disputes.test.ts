@@ -400,6 +400,18 @@ describe("the emulator serves refunds, disputes and balance transactions", () =>
     for (const e of r.events) expect(await get(`/v1/events/${e.id}`)).toEqual(e);
   });
 
+  it("a refund that has not failed is retrieved with expand[]=failure_balance_transaction, which stays absent, as the money-back workflow asks", async () => {
+    const t = training();
+    const r = buildRefund(t, { amount_minor: 1000, created: T0 });
+    await put([...emulatorObjects(t), ...emulatorObjects(r)]);
+    const got = await get(`/v1/refunds/${r.refund.id}?expand[]=balance_transaction&expand[]=failure_balance_transaction`);
+    expect(got).toEqual({ ...r.refund, balance_transaction: r.balance_transactions[0] });
+    expect(got).not.toHaveProperty("failure_balance_transaction");
+    // a property that is never expandable is still refused, as Stripe does
+    const bad = await call(`/v1/refunds/${r.refund.id}?expand[]=reason_code`);
+    expect([bad.status, bad.body.error.message]).toEqual([400, "This property cannot be expanded (reason_code)."]);
+  });
+
   it("a dispute with its balance transactions embedded, its charge and payment intent expanded", async () => {
     const t = training();
     const won = winDispute(buildDispute(t, { created: T0 }), { fee_returned: true });
