@@ -17,6 +17,7 @@ import { fetchDisputeFacts, fetchRefundFacts, type MoneyBackFacts } from "./mone
 import { classifyEvent, type PaymentSource } from "./payment-events";
 import { fetchCheckoutFacts, fetchInvoiceFacts, type PaymentFacts } from "./payment-facts";
 import { planSplit, type SplitPlan } from "./split-plan";
+import { stepFaultsOf, withStepFaults } from "./step-faults";
 import { stripeClient } from "./stripe";
 
 export type SplitPaymentOutcome =
@@ -72,8 +73,10 @@ async function parkOnPermanent<T>(db: Db, eventId: string, work: () => Promise<T
 }
 
 export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentParams> {
-  override async run(event: Readonly<WorkflowEvent<SplitPaymentParams>>, step: WorkflowStep): Promise<SplitPaymentOutcome> {
+  override async run(event: Readonly<WorkflowEvent<SplitPaymentParams>>, engineStep: WorkflowStep): Promise<SplitPaymentOutcome> {
     const { event_id: eventId, run } = event.payload;
+    // The engine's step itself, unless a test turned on steps that fail once (step-faults.ts).
+    const step = withStepFaults(engineStep, stepFaultsOf(this.env), event.instanceId);
     try {
       const outcome = await this.split(eventId, run, step);
       // One line per run for `wrangler tail` and Workers Logs: ids and outcomes, nothing personal.
