@@ -1,5 +1,5 @@
 // The ledger: payments, their lines, transactions and postings. Append-only.
-import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../client";
 import { ACCOUNT_TAX_COLLECTED, PARTY_ACCOUNT_PREFIX } from "../../core";
@@ -344,10 +344,35 @@ export async function feeBearers(db: Db): Promise<{ reserve: string | null; comm
   return { reserve: one("reserve"), commons: one("commons") };
 }
 
-/** A dispute as Stripe last described it (its outcome moves no money by itself). */
+/**
+ * How far along its life a dispute's status is: an inquiry, then a chargeback open, under
+ * review, and closed (won, lost, an inquiry closed, a dispute prevented). A status Stripe adds
+ * later counts as an open chargeback.
+ */
+const DISPUTE_STAGES: Record<string, number> = { warning_needs_response: 0, warning_under_review: 1, needs_response: 2, under_review: 3, won: 4, lost: 4, warning_closed: 4, prevented: 4 };
+const OPEN_STAGE = 2;
+
+function disputeStage(status: SQL | SQL.Aliased | typeof disputes.status): SQL {
+  const cases = Object.entries(DISPUTE_STAGES).map(([name, stage]) => sql`when ${name} then ${sql.raw(String(stage))}`);
+  return sql`(case ${status} ${sql.join(cases, sql` `)} else ${sql.raw(String(OPEN_STAGE))} end)`;
+}
+
+/**
+ * A dispute as Stripe last described it (its outcome moves no money by itself). A run may
+ * write what it read from Stripe long after (a retried step keeps the facts it fetched, a run
+ * sleeps between its read and its write), so a status never gives way to an earlier stage of
+ * the dispute's life: a dispute won stays won whatever a late run read while it was open.
+ */
 export function recordDisputeStatement(db: Db, dispute: { id: string; payment_id: string | null; charge_id: string; status: string; reason: string | null; amount_minor: number; currency: string }, nowMs: number) {
   const values = { id: dispute.id, paymentId: dispute.payment_id, chargeId: dispute.charge_id, status: dispute.status, reason: dispute.reason, amountMinor: dispute.amount_minor, currency: dispute.currency, updatedAtMs: nowMs };
-  return db.insert(disputes).values(values).onConflictDoUpdate({ target: disputes.id, set: { status: values.status, reason: values.reason, amountMinor: values.amountMinor, paymentId: values.paymentId, updatedAtMs: nowMs } });
+  return db
+    .insert(disputes)
+    .values(values)
+    .onConflictDoUpdate({
+      target: disputes.id,
+      set: { status: values.status, reason: values.reason, amountMinor: values.amountMinor, paymentId: values.paymentId, updatedAtMs: nowMs },
+      setWhere: sql`${disputeStage(disputes.status)} <= ${disputeStage(sql`excluded.status`)}`,
+    });
 }
 
 /** Every transaction on a payment, in order: the payment, then its refunds and disputes. */

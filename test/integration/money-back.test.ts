@@ -263,6 +263,37 @@ describe("a dispute", () => {
   });
 });
 
+describe("a dispute's outcome", () => {
+  it("is not taken back by a run that read the dispute before it closed and wrote after (found by the fault storm)", async () => {
+    const built = await paid();
+    const opened = buildDispute(built);
+    const won = winDispute(opened, { fee_returned: true });
+    await store(won);
+    await settleAll(won.events);
+    expect((await payment(built.payment_intent.id)).disputes).toMatchObject([{ id: opened.dispute.id, status: "won" }]);
+    // A run that read the dispute while it was open (a retried step keeps the facts it fetched,
+    // a run sleeps between its read and its write) writes after the close: here the emulator
+    // serves that earlier read.
+    await store(opened);
+    await settleAll(opened.events);
+    const p = await payment(built.payment_intent.id);
+    expect(p.disputes).toMatchObject([{ id: opened.dispute.id, status: "won" }]);
+    expect(p.history.map((h) => h.cause)).toEqual(["payment", "dispute_withdrawn", "dispute_reinstated"]);
+  });
+
+  it("moves on from an open dispute to its outcome", async () => {
+    const built = await paid();
+    const opened = buildDispute(built);
+    await store(opened);
+    await settleAll(opened.events);
+    expect((await payment(built.payment_intent.id)).disputes).toMatchObject([{ status: "needs_response" }]);
+    const lost = loseDispute(opened);
+    await store(lost);
+    await settleAll(lost.events);
+    expect((await payment(built.payment_intent.id)).disputes).toMatchObject([{ status: "lost" }]);
+  });
+});
+
 describe("for random histories of refunds, failed refunds and disputes, delivered shuffled and twice", () => {
   it("the ledger check stays ok, no party gives back more than it was given, and a payment refunded in full leaves only the fee cost", async () => {
     let runs = 0;
