@@ -81,11 +81,13 @@ export { replayRules, type Replay, type ReplayLine, type ReplayTotal } from "./w
 export {
   takenBack,
   moneyBackPostings,
+  pendingMovementsPostings,
   ACCOUNT_COOP_FEES_KEPT,
   ACCOUNT_COOP_FX,
   type PostedLine,
   type PostedPayment,
   type MoneyMovement,
+  type PendingMovement,
   type ReversalError,
   type ReversalResult,
 } from "./reversal";

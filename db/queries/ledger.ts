@@ -304,11 +304,16 @@ export interface MoneyBackRecord {
  * batch. Already posted (its key exists): nothing is written. Posted meanwhile by another
  * movement on the same payment (its seq is taken): MoneyBackContended, to read again.
  */
-export async function postMoneyBack(db: Db, record: MoneyBackRecord, entries: PostingInput[], nowMs: number, alongside: BatchItem<"sqlite">[] = []): Promise<{ posted: boolean; transaction_id: string }> {
-  const transaction_id = `txn_${record.kind}_${record.key.slice(record.key.indexOf(":") + 1)}`;
-  const statements = [
+/**
+ * Movements of one Stripe object as ledger transactions, in one batch: all of them or none
+ * (a refund and its failure posted together never show on the ledger one without the other).
+ * Keyed by each record's `key`; when every key is there already, nothing is written.
+ */
+export async function postMoneyBack(db: Db, movements: readonly { record: MoneyBackRecord; entries: PostingInput[] }[], nowMs: number): Promise<{ posted: boolean; transaction_ids: string[] }> {
+  const transaction_ids = movements.map(({ record }) => `txn_${record.kind}_${record.key.slice(record.key.indexOf(":") + 1)}`);
+  const statements = movements.flatMap(({ record, entries }, i) => [
     db.insert(ledgerTransactions).values({
-      id: transaction_id,
+      id: transaction_ids[i] as string,
       kind: record.kind,
       idempotencyKey: record.key,
       eventId: record.event_id,
@@ -320,17 +325,17 @@ export async function postMoneyBack(db: Db, record: MoneyBackRecord, entries: Po
       availableAtMs: record.available_at_ms,
       createdAtMs: nowMs,
     }),
-    ...postingStatements(db, transaction_id, entries),
-    ...alongside,
-  ];
+    ...postingStatements(db, transaction_ids[i] as string, entries),
+  ]);
   try {
     await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
-    return { posted: true, transaction_id };
+    return { posted: true, transaction_ids };
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    const existing = await db.query.ledgerTransactions.findFirst({ where: eq(ledgerTransactions.idempotencyKey, record.key), columns: { id: true } });
-    if (existing) return { posted: false, transaction_id: existing.id };
-    throw new MoneyBackContended(`another movement was posted on payment ${record.payment_id} meanwhile`);
+    const keys = movements.map(({ record }) => record.key);
+    const existing = await db.select({ id: ledgerTransactions.id }).from(ledgerTransactions).where(inArray(ledgerTransactions.idempotencyKey, keys));
+    if (existing.length === keys.length) return { posted: false, transaction_ids: existing.map((e) => e.id) };
+    throw new MoneyBackContended(`another movement was posted on payment ${movements[0]?.record.payment_id} meanwhile`);
   }
 }
 
