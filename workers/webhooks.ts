@@ -67,6 +67,10 @@ async function verifiedEvent(env: Env, body: string, signature: string): Promise
     const why = error instanceof Error ? error.message.split("\n")[0] : "verification failed";
     throw new ApiError("invalid_signature", `Stripe signature verification failed: ${why}`);
   }
+  // A valid signature vouches for who sent the body, not for what it holds: `null`, a number or an array parse too.
+  if (typeof event !== "object" || event === null || Array.isArray(event)) {
+    throw new ApiError("invalid_event", "the body is signed but is not a Stripe event (needs object 'event', id, type, created, data.object)");
+  }
   const e = event as unknown as Record<string, unknown>;
   const data = e.data as Record<string, unknown> | undefined;
   if (e.object !== "event" || typeof e.id !== "string" || typeof e.type !== "string" || typeof e.created !== "number" || typeof data?.object !== "object" || data.object === null) {

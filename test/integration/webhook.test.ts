@@ -61,6 +61,15 @@ describe("POST /webhooks/stripe", () => {
     expect(await storedEvents()).toBe(0);
   });
 
+  it("refuses a signed body that is JSON but not an object (null, a number, a string, an array) with 400 invalid_event, not a 500 (found by fuzzing)", async () => {
+    for (const body of ["null", "1", '"evt_1"', "[]", "[{}]"]) {
+      const res = await call("/webhooks/stripe", { method: "POST", headers: { "stripe-signature": await signed(body), "content-type": "application/json" }, body });
+      expect(res.status, body).toBe(400);
+      expect(await problem(res), body).toMatchObject({ code: "invalid_event" });
+    }
+    expect(await storedEvents()).toBe(0);
+  });
+
   it("refuses a body far larger than any Stripe event with 413", async () => {
     const huge = JSON.stringify({ ...event(), padding: "x".repeat(600 * 1024) });
     const res = await call("/webhooks/stripe", { method: "POST", headers: { "stripe-signature": await signed(huge) }, body: huge });
