@@ -66,6 +66,8 @@ export interface EmulatorRequestRecord {
   fault: boolean;
   /** The Stripe-Version the client asked for, or null when it sent none. */
   stripe_version: string | null;
+  /** The Idempotency-Key of a POST, or null: which retry of which request it was. */
+  idempotency_key: string | null;
 }
 
 /** Properties of a Checkout line item that Stripe returns only when expanded (`data.taxes`). */
@@ -543,7 +545,7 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
     res = new Response(res.body, res);
     res.headers.set("Request-Id", stripeId("req_", 14));
     res.headers.set("Stripe-Version", c.req.header("Stripe-Version") ?? STRIPE_API_VERSION);
-    store.record({ method, path: path + new URL(c.req.url).search, status: res.status, fault, stripe_version: c.req.header("Stripe-Version") ?? null });
+    store.record({ method, path: path + new URL(c.req.url).search, status: res.status, fault, stripe_version: c.req.header("Stripe-Version") ?? null, idempotency_key: c.req.header("Idempotency-Key") ?? null });
     c.res = res;
   });
 
