@@ -249,6 +249,31 @@ describe("a payout run", () => {
     ]);
     await ledgerOk();
   });
+
+  it("interrupted until its step's retries ran out, after Stripe made the transfer: the transfer found at Stripe is posted, not paid again by the next run", async () => {
+    const payment = await paid(T0_S);
+    advanceClock(15 * DAY_MS);
+    const runId = `po_test_${crypto.randomUUID().slice(0, 8)}`;
+    const body = new URLSearchParams({ amount: "2456", currency: "eur", destination: accounts.dominique, transfer_group: runId, source_transaction: payment.charge.id, "metadata[payout_run]": runId, "metadata[party_id]": "dominique" });
+    const made = await emulator("/v1/transfers", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "idempotency-key": payoutKey({ runId, partyId: "dominique", currency: "eur" }) }, body });
+    const earlier = ((await made.json()) as Transfer).id;
+
+    const { run, output } = await runPayoutsAs(runId, async (m) => {
+      await m.disableRetryDelays();
+      await m.mockStepError({ name: "pay dominique 2456 eur" }, new Error("the isolate went away"));
+    });
+    expect(output).toEqual({ run_id: runId, paid: 2, parked: 0, manual: 0 });
+    expect(run.items.find((i) => i.party_id === "dominique")).toMatchObject({ status: "paid", transfer_id: earlier });
+    expect(await payoutsOnLedger()).toEqual([
+      ["camille", 4_913, (await transfersOf(runId))[0]!.id],
+      ["dominique", 2_456, earlier],
+    ]);
+
+    const next = await runPayouts();
+    expect(next.run.items).toEqual([]);
+    expect(await transfersOf(next.run.id)).toEqual([]);
+    await ledgerOk();
+  });
 });
 
 describe("a transfer that fails", () => {
