@@ -90,3 +90,22 @@ export {
   type ReversalResult,
 } from "./reversal";
 export { offerVersionAt, offerOfLine, listedFrom, type PriceListing } from "./offer-history";
+export {
+  reconcileDay,
+  billedFeePostings,
+  ledgerAmounts,
+  ledgerKey,
+  treatmentOf,
+  utcDay,
+  ACCOUNT_COOP_STRIPE_BILLING,
+  ACCOUNT_STRIPE_TRANSFERS,
+  BILLED_APART_TYPES,
+  OUTSIDE_LEDGER_TYPES,
+  DIFFERENCE_CODES,
+  type DayReconciliation,
+  type Difference,
+  type DifferenceCode,
+  type LedgerKind,
+  type LedgerMovement,
+  type StripeMovement,
+} from "./reconciliation";

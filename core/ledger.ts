@@ -26,7 +26,7 @@ export interface Posting {
 }
 
 /** Why a posting is there: a statement explains each one by its role. */
-export type PostingRole = "customer" | "fee" | "tax" | "shipping" | "share" | "fee_absorbed" | "reversal" | "fee_kept" | "dispute_fee" | "fx" | "payout" | "transfer";
+export type PostingRole = "customer" | "fee" | "tax" | "shipping" | "share" | "fee_absorbed" | "reversal" | "fee_kept" | "dispute_fee" | "fx" | "payout" | "transfer" | "billed_fee";
 
 export interface RolePosting extends Posting {
   readonly role: PostingRole;
