@@ -90,3 +90,21 @@ export {
   type ReversalResult,
 } from "./reversal";
 export { offerVersionAt, offerOfLine, listedFrom, type PriceListing } from "./offer-history";
+export {
+  distributeByNeed,
+  needCap,
+  throttleNeeds,
+  solidarityTopUps,
+  medianReceived,
+  planClose,
+  explainMember,
+  explainClose,
+  type DeclaredNeed,
+  type LastPeriod,
+  type ClosePlan,
+  type ClosePlanInput,
+  type CloseMember,
+  type ClosedMember,
+  type PoolDistribution,
+} from "./pools";
+export { POOL_PERIODS, periodOf, periodBounds, previousPeriod, type PoolPeriod } from "./periods";

@@ -26,7 +26,24 @@ export interface Posting {
 }
 
 /** Why a posting is there: a statement explains each one by its role. */
-export type PostingRole = "customer" | "fee" | "tax" | "shipping" | "share" | "fee_absorbed" | "reversal" | "fee_kept" | "dispute_fee" | "fx" | "payout" | "transfer";
+export type PostingRole =
+  | "customer"
+  | "fee"
+  | "tax"
+  | "shipping"
+  | "share"
+  | "fee_absorbed"
+  | "reversal"
+  | "fee_kept"
+  | "dispute_fee"
+  | "fx"
+  | "payout"
+  | "transfer"
+  // a need pool's close: out of the pool, to a member by need, the leftover, a top-up from the reserve
+  | "pool_close"
+  | "pool_share"
+  | "pool_leftover"
+  | "solidarity";
 
 export interface RolePosting extends Posting {
   readonly role: PostingRole;

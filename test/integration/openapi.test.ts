@@ -50,6 +50,7 @@ describe("the OpenAPI document", () => {
         "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "getEvent", "getOffer",
         "getParty", "getPayment", "getPayoutRun", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayoutRuns", "listRules", "listTokens",
         "previewRule", "recordManualPayout", "retryEvent", "revokeToken", "startPayoutRun", "updateOffer", "updateParty", "whatIfRule",
+        "createPool", "listPools", "getPool", "updatePool", "addPoolMember", "removePoolMember", "declareNeed", "listNeeds", "closePool", "listPoolPeriods", "getPoolPeriod",
       ].sort(),
     );
     const described = new Set((doc.tags ?? []).filter((tag) => (tag.description ?? "").length > 0).map((tag) => tag.name));

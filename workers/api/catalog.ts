@@ -144,6 +144,7 @@ catalog.openapi(
   }),
   async (c) => {
     const party = c.req.valid("json");
+    if (party.kind === "pool") throw new ApiError("invalid_request", "kind: a pool is created with POST /api/v1/pools", [{ path: "kind", message: "create pools with POST /api/v1/pools" }]);
     const db = database(c.env.DB);
     const now = Date.now();
     try {
@@ -296,6 +297,9 @@ catalog.openapi(
     requireIfMatch(c.req.valid("header")["if-match"], await partyEtag(read), `party ${read.party.id}`, "/api/v1/parties/{id}");
     const before = read.party;
     const after = { ...before, ...c.req.valid("json") };
+    if ((before.kind === "pool") !== (after.kind === "pool")) {
+      throw new ApiError("invalid_request", `kind: a pool stays a pool and a party does not become one (pools are made with POST /api/v1/pools)`, [{ path: "kind", message: "cannot change to or from pool" }]);
+    }
     const audit = { actor: c.get("principal").actor, action: "party.update", entity_type: "party", entity_id: after.id, before, after } as const;
     if (!(await updatePartyIfUnchanged(db, read, after, audit, Date.now()))) {
       throw new ApiError("precondition_failed", `party ${after.id} was changed by someone else since you read it: read it again`);
