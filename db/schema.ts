@@ -12,6 +12,10 @@ export type PartyKind = (typeof PARTY_KINDS)[number];
 export const OFFER_KINDS = ["training", "hosting"] as const;
 export type OfferKind = (typeof OFFER_KINDS)[number];
 
+/** What a contributor does for an offer, as its statement says it: runs the training, wrote its content, hosts the platform. */
+export const CONTRIBUTOR_ROLES = ["facilitator", "author", "host"] as const;
+export type ContributorRole = (typeof CONTRIBUTOR_ROLES)[number];
+
 /** Every verified Stripe event, stored raw before it is acknowledged. */
 export const stripeEvents = sqliteTable(
   "stripe_events",
@@ -99,7 +103,7 @@ export const offerVersionPrices = sqliteTable(
   ],
 );
 
-/** The contributors of a version of an offer, with their weights, in order. */
+/** The contributors of a version of an offer, with their weights, in order, and optionally their role in it. */
 export const offerVersionContributors = sqliteTable(
   "offer_version_contributors",
   {
@@ -110,6 +114,8 @@ export const offerVersionContributors = sqliteTable(
       .references(() => parties.id),
     weight: integer("weight").notNull(),
     position: integer("position").notNull(),
+    /** Null when the admin named none (migration 9001). */
+    role: text("role", { enum: CONTRIBUTOR_ROLES }),
   },
   (t) => [
     primaryKey({ columns: [t.offerId, t.version, t.partyId] }),

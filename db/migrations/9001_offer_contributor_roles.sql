@@ -1,0 +1,5 @@
+-- Written by hand; the number is a placeholder, renumbered (and drizzle's snapshot made) at merge.
+-- A contributor of an offer version may say what they do for it (facilitator, author, host):
+-- statements show it on every share. Null for the contributors written before, and whenever
+-- the admin names none.
+ALTER TABLE `offer_version_contributors` ADD `role` text;
