@@ -90,3 +90,20 @@ export {
   type ReversalResult,
 } from "./reversal";
 export { offerVersionAt, offerOfLine, listedFrom, type PriceListing } from "./offer-history";
+export {
+  buildStatement,
+  statementCause,
+  periodOf,
+  MAX_PERIOD_DAYS,
+  STATEMENT_CAUSES,
+  type Period,
+  type PeriodError,
+  type PeriodErrorCode,
+  type StatementCause,
+  type StatementPosting,
+  type StatementCredit,
+  type StatementBalance,
+  type StatementLine,
+  type StatementInput,
+  type CurrencyStatement,
+} from "./statement";
