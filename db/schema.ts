@@ -185,7 +185,8 @@ export const payments = sqliteTable(
     paidAtS: integer("paid_at_s").notNull(),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  (t) => [uniqueIndex("payments_source").on(t.sourceId)],
+  // payments_transaction: a statement and the export find the payment behind a ledger transaction.
+  (t) => [uniqueIndex("payments_source").on(t.sourceId), index("payments_transaction").on(t.transactionId)],
 );
 
 /** How each line of a payment was split: its offer, the rule version used, its basis. */

@@ -8,6 +8,7 @@ import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
 import { apiDocument, newRouter } from "./api/openapi";
 import { rulesApi } from "./api/rules";
+import { statements } from "./api/statements";
 import { configurationProblems } from "../workflows/env";
 import { docs } from "./docs";
 import { ApiError, problemResponse, type ErrorCode } from "./errors";
@@ -45,6 +46,7 @@ app.route("/api/v1", catalog);
 app.route("/api/v1", ledger);
 app.route("/api/v1", rulesApi);
 app.route("/api/v1", access);
+app.route("/api/v1", statements);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "An API token: ADMIN_TOKEN, or one made with POST /api/v1/tokens" });
 // The server is the origin the document was asked from: "try it" calls this deployment.

@@ -58,3 +58,17 @@ export const authorize = createMiddleware<{ Bindings: Env; Variables: AuthVariab
   }
   return next();
 });
+
+/**
+ * Whether a principal may read a party's statement. Admins and viewers read every party's. A
+ * role added later (a party reading its own statement) must say here what it may read: until
+ * it does, this does not compile.
+ */
+export function mayReadPartyStatement(principal: Principal, partyId: string): boolean {
+  switch (principal.role) {
+    case "admin":
+    case "viewer":
+      // Every party's; `partyId` is for the roles that will read only their own.
+      return true;
+  }
+}

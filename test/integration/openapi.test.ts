@@ -48,7 +48,7 @@ describe("the OpenAPI document", () => {
     expect(ids.sort()).toEqual(
       [
         "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "getEvent", "getOffer",
-        "getParty", "getPayment", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listRules", "listTokens",
+        "getParty", "getPartyStatement", "getPayment", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listRules", "listTokens",
         "previewRule", "retryEvent", "revokeToken", "updateOffer", "updateParty", "whatIfRule",
       ].sort(),
     );
@@ -58,6 +58,14 @@ describe("the OpenAPI document", () => {
       expect(op.tags?.length, route).toBe(1);
       expect(described.has(op.tags?.[0] ?? ""), `${route}: tag ${op.tags?.[0]}`).toBe(true);
     }
+  });
+
+  it("documents the statement as JSON (its schema) or CSV", async () => {
+    const doc = (await served()) as unknown as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>> };
+    const statement = doc.paths["/api/v1/parties/{id}/statement"]?.["get"]?.responses["200"]?.content ?? {};
+    expect(Object.keys(statement)).toEqual(["application/json", "text/csv"]);
+    expect(statement["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/Statement" });
+    expect(statement["text/csv"]?.schema).toMatchObject({ type: "string" });
   });
 
   it("names its license and the server it was served from", async () => {
