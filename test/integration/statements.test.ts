@@ -288,7 +288,7 @@ describe("for random ledgers and periods, read from D1", () => {
       const [kind, role] = e.kind_role as [string, string];
       const id = `txn_${i}`;
       const at_ms = START_MS + e.minute * 60_000;
-      const amount = kind === "payment" ? e.parts.reduce((a, b) => a + b, 0) : -Math.abs(e.parts[0] ?? 0);
+      const amount = kind === "payment" ? e.parts.reduce((a, b) => a + b, 0) : -Math.abs(e.parts[0] ?? 0) + 0;
       const rows = [
         env.DB.prepare("INSERT INTO ledger_transactions (id, kind, idempotency_key, event_id, description, payment_id, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(id, kind, `k:${id}`, `evt_${i}`, `entry ${i}`, kind === "payment" || kind.startsWith("payout") ? null : `pi_${i}`, at_ms),
         env.DB.prepare("INSERT INTO postings (transaction_id, account, amount_minor, currency, role) VALUES (?, ?, ?, ?, ?), (?, 'stripe:customers', ?, ?, 'customer')").bind(id, `party:${e.party}`, amount, e.currency, role, id, -amount, e.currency),

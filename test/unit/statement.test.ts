@@ -148,7 +148,8 @@ const ledger = fc
     entries
       .map((e, i) => {
         const [kind, role] = e.kind_role as [string, string];
-        const amount_minor = kind === "payment" ? e.lines.reduce((a, b) => a + b, 0) : (role === "reversal" && kind === "dispute_reinstated" ? 1 : -1) * Math.abs(e.lines[0] ?? 0);
+        // + 0: a ledger's integers have no negative zero, which -1 × 0 would be.
+        const amount_minor = kind === "payment" ? e.lines.reduce((a, b) => a + b, 0) : (role === "reversal" && kind === "dispute_reinstated" ? 1 : -1) * Math.abs(e.lines[0] ?? 0) + 0;
         return { posting: posting({ posting_id: i + 1, at_ms: e.at_ms, currency: e.currency, kind, role, amount_minor, payment_id: `pi_${i}` }), parts: kind === "payment" ? e.lines : [] };
       })
       .sort((a, b) => a.posting.at_ms - b.posting.at_ms || a.posting.posting_id - b.posting.posting_id),
