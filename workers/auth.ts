@@ -72,3 +72,12 @@ export function mayReadPartyStatement(principal: Principal, partyId: string): bo
       return true;
   }
 }
+
+/** Whether a principal may export every posting of the ledger: admins and viewers. A role added later must say here whether it may. */
+export function mayExportLedger(principal: Principal): boolean {
+  switch (principal.role) {
+    case "admin":
+    case "viewer":
+      return true;
+  }
+}

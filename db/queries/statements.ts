@@ -1,5 +1,6 @@
-// Reading the ledger for people outside it: a party's statement over a period. Only reads.
-import { and, asc, eq, gte, inArray, lt, sql } from "drizzle-orm";
+// Reading the ledger for people outside it: a party's statement over a period, and every
+// posting of a period for the accountant, a page at a time. Both only read.
+import { and, asc, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import { buildStatement, partyAccount, type CurrencyStatement, type Period, type StatementCredit, type StatementPosting } from "../../core";
 import type { Db } from "../client";
 import { ledgerTransactions, offerVersionContributors, offerVersions, parties, paymentLines, payments, postings } from "../schema";
@@ -107,4 +108,50 @@ export async function partyStatement(db: Db, partyId: string, period: Period): P
   if (!found) return { found: false };
   if (posted.length > MAX_STATEMENT_ROWS || credits.length > MAX_STATEMENT_ROWS) return { found: true, too_large: true };
   return { found: true, too_large: false, party: found, currencies: buildStatement({ balances, postings: posted as StatementPosting[], credits: credits as StatementCredit[] }) };
+}
+
+/** One posting of the export, with its transaction and the payment it is on. */
+export interface ExportRow {
+  posting_id: number;
+  transaction_id: string;
+  kind: string;
+  created_at_ms: number;
+  account: string;
+  role: string | null;
+  amount_minor: number;
+  currency: string;
+  stripe_object: string | null;
+  payment_id: string | null;
+  event_id: string;
+  description: string;
+}
+
+/**
+ * At most `limit` postings of transactions booked in the period, after the posting `after_id`,
+ * in the order they were written (keyset pagination on postings.id: each page starts where the
+ * last ended, whatever was written meanwhile, and a transaction's postings, written in one
+ * batch, are all there or none).
+ */
+export async function ledgerExportPage(db: Db, period: Period, after_id: number, limit: number): Promise<ExportRow[]> {
+  return db
+    .select({
+      posting_id: postings.id,
+      transaction_id: ledgerTransactions.id,
+      kind: ledgerTransactions.kind,
+      created_at_ms: ledgerTransactions.createdAtMs,
+      account: postings.account,
+      role: postings.role,
+      amount_minor: postings.amountMinor,
+      currency: postings.currency,
+      stripe_object: sql<string | null>`coalesce(${ledgerTransactions.stripeObject}, ${payments.id})`.as("stripe_object"),
+      payment_id: sql<string | null>`coalesce(${ledgerTransactions.paymentId}, ${payments.id})`.as("payment_id"),
+      event_id: ledgerTransactions.eventId,
+      description: ledgerTransactions.description,
+    })
+    .from(postings)
+    .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, postings.transactionId))
+    .leftJoin(payments, eq(payments.transactionId, ledgerTransactions.id))
+    .where(and(gt(postings.id, after_id), gte(ledgerTransactions.createdAtMs, period.from_ms), lt(ledgerTransactions.createdAtMs, period.until_ms)))
+    .orderBy(asc(postings.id))
+    .limit(limit);
 }

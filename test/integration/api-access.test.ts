@@ -218,7 +218,7 @@ describe("no input, however malformed, yields a 5xx", () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 40 }), async (junk) => {
         const safe = encodeURIComponent(junk);
-        for (const path of [`/events/${safe}`, `/payments/${safe}`, `/rules/${safe}`, `/rules/default/diff?from=${safe}&to=1`, `/audit?limit=${safe}`, `/events?status=${safe}`, `/parties/${safe}/statement?from=2026-01-01&to=2026-01-31`, `/parties/commons/statement?from=${safe}&to=2026-01-31`]) {
+        for (const path of [`/events/${safe}`, `/payments/${safe}`, `/rules/${safe}`, `/rules/default/diff?from=${safe}&to=1`, `/audit?limit=${safe}`, `/events?status=${safe}`, `/parties/${safe}/statement?from=2026-01-01&to=2026-01-31`, `/parties/commons/statement?from=${safe}&to=2026-01-31`, `/ledger/export?from=2026-01-01&to=${safe}`]) {
           const res = await api(path);
           await res.body?.cancel();
           if (res.status >= 500) return false;

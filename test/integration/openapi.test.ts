@@ -47,7 +47,7 @@ describe("the OpenAPI document", () => {
     const ids = operations(doc).map(({ op }) => op.operationId);
     expect(ids.sort()).toEqual(
       [
-        "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "getEvent", "getOffer",
+        "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "exportLedger", "getEvent", "getOffer",
         "getParty", "getPartyStatement", "getPayment", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listRules", "listTokens",
         "previewRule", "retryEvent", "revokeToken", "updateOffer", "updateParty", "whatIfRule",
       ].sort(),
@@ -60,12 +60,13 @@ describe("the OpenAPI document", () => {
     }
   });
 
-  it("documents the statement as JSON (its schema) or CSV", async () => {
+  it("documents the statement as JSON (its schema) or CSV, and the export as CSV", async () => {
     const doc = (await served()) as unknown as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>> };
     const statement = doc.paths["/api/v1/parties/{id}/statement"]?.["get"]?.responses["200"]?.content ?? {};
     expect(Object.keys(statement)).toEqual(["application/json", "text/csv"]);
     expect(statement["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/Statement" });
     expect(statement["text/csv"]?.schema).toMatchObject({ type: "string" });
+    expect(Object.keys(doc.paths["/api/v1/ledger/export"]?.["get"]?.responses["200"]?.content ?? {})).toEqual(["text/csv"]);
   });
 
   it("names its license and the server it was served from", async () => {

@@ -1,4 +1,5 @@
-// Issue 10: a party's statement over a period (JSON and CSV). Amounts worked out by hand in the comments.
+// Issue 10: a party's statement over a period (JSON and CSV), and the accountant's export of every
+// posting of a period, streamed a page at a time. Amounts worked out by hand in the comments.
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -6,6 +7,10 @@ import { buildEvent, buildTrainingPayment, type TrainingPayment } from "../../in
 import { stripeId } from "../../infra/stripe-emulator/ids";
 import { api, deliverAndSettle, insertOffer, putStripeObjects, seedCatalog, setClock } from "./helpers";
 import { parseCsv } from "./csv";
+import { periodOf } from "../../core";
+import { database } from "../../db/client";
+import { ledgerExportPage } from "../../db/queries/statements";
+import { EXPORT_PAGE_SIZE, ledgerExportCsv } from "../../workers/api/statements";
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -30,6 +35,16 @@ async function refunded(payment: TrainingPayment, amount_minor: number): Promise
   await putObjects([balance, refund]);
   expect(await deliverAndSettle(buildEvent("refund.created", refund))).toMatchObject({ status: "processed", posted: true });
   return refund.id;
+}
+
+/** A dispute whose funds Stripe withdrew now, with its fee, taken back through the webhook and the workflow. */
+async function disputed(payment: TrainingPayment, amount_minor: number, fee_minor: number): Promise<string> {
+  const created = Math.floor(Date.now() / 1000);
+  const withdrawal = { id: stripeId("txn_"), object: "balance_transaction", amount: -amount_minor, fee: fee_minor, net: -amount_minor - fee_minor, currency: "eur", created, type: "adjustment" };
+  const dispute = { id: stripeId("dp_"), object: "dispute", amount: amount_minor, currency: "eur", status: "needs_response", reason: "fraudulent", charge: payment.charge.id, payment_intent: payment.payment_intent.id, balance_transactions: [withdrawal], created };
+  await putObjects([dispute]);
+  expect(await deliverAndSettle(buildEvent("charge.dispute.funds_withdrawn", dispute))).toMatchObject({ status: "processed", posted: true });
+  return withdrawal.id;
 }
 
 /**
@@ -239,6 +254,9 @@ describe("a contributor's statement", () => {
     setClock("2026-05-04T10:00:00.000Z");
     await paid({ amount_minor: 10_001, currency: "eur", price_id: "price_training_intro", fee_minor: 0 });
     expect((await statement("camille", "2026-05-01", "2026-05-31", token)).currencies.map((c) => c.closing_balance_minor)).toEqual([5_001]);
+    const csv = await api("/ledger/export?from=2026-05-01&to=2026-05-31", { token });
+    expect(csv.status).toBe(200);
+    expect(parseCsv(await csv.text())).toHaveLength(1 + 5);
   });
 
   it("answers 404 for a party that does not exist, and 400 naming the field for bad dates, before looking the party up", async () => {
@@ -253,7 +271,7 @@ describe("a contributor's statement", () => {
       ["from=2026-01-01&to=2027-01-02", "to", "period_too_long"],
     ];
     for (const [query, path, code] of cases) {
-      for (const route of [`/parties/nobody/statement?${query}`]) {
+      for (const route of [`/parties/nobody/statement?${query}`, `/ledger/export?${query}`]) {
         const res = await api(route);
         expect(res.status, route).toBe(400);
         const problem = (await res.json()) as { code: string; detail: string; errors: { path: string; code?: string }[] };
@@ -266,6 +284,161 @@ describe("a contributor's statement", () => {
     expect(tooLong.detail).toBe("invalid query: to: from 2026-01-01 to 2027-01-02 is 367 days: a period is at most 366 days");
     // A leap year is 366 days: accepted.
     expect((await api("/parties/camille/statement?from=2028-01-01&to=2028-12-31")).status).toBe(200);
+  });
+});
+
+describe("the accountant's export", () => {
+  it("gives every posting of the period once, in order, with its transaction, and sums to zero per transaction and per currency, dispute included", async () => {
+    const { a, b, c, refund } = await camillesHistory();
+    setClock("2026-03-15T12:00:00.000Z");
+    // A dispute on payment B of all of it (300.00 €), with Stripe's fee of 15.00.
+    const withdrawal = await disputed(b, 30_000, 1_500);
+    const res = await api("/ledger/export?from=2026-03-01&to=2026-03-31");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8; header=present");
+    expect(res.headers.get("content-disposition")).toBe('attachment; filename="ledger-2026-03-01-2026-03-31.csv"');
+    const [header, ...rows] = parseCsv(await res.text());
+    expect(header).toEqual(["posting_id", "transaction_id", "kind", "created_at", "account", "role", "amount_minor", "amount", "currency", "stripe_object", "payment_id", "event_id", "description"]);
+
+    // Exactly March's postings, by id: payment B, the refund of A, the dispute on B, the two payouts; not A (February) nor C (April).
+    const march = await env.DB.prepare("SELECT p.id FROM postings p JOIN ledger_transactions t ON t.id = p.transaction_id WHERE t.created_at_ms >= ? AND t.created_at_ms < ? ORDER BY p.id").bind(at("2026-03-01T00:00:00Z"), at("2026-04-01T00:00:00Z")).all<{ id: number }>();
+    expect(rows.map((r) => Number(r[0]))).toEqual(march.results.map((r) => r.id));
+    const transactions = [...new Set(rows.map((r) => r[1]))];
+    expect(transactions.sort()).toEqual([`txn_pay_${b.payment_intent.id}`, `txn_refund_${refund}`, `txn_dispute_withdrawn_${withdrawal}`, "txn_payout_tr_1", "txn_payout_manual_1"].sort());
+    expect(transactions).not.toContain(`txn_pay_${a.payment_intent.id}`);
+    expect(transactions).not.toContain(`txn_pay_${c.payment_intent.id}`);
+
+    const byTransaction = new Map<string, number>();
+    for (const r of rows) byTransaction.set(r[1] as string, (byTransaction.get(r[1] as string) ?? 0) + Number(r[6]));
+    expect([...byTransaction.values()].every((s) => s === 0)).toBe(true);
+    expect(sum(rows.filter((r) => r[8] === "eur").map((r) => Number(r[6])))).toBe(0);
+    // The decimal column says the same as the minor units.
+    for (const r of rows) expect(Math.round(Number(r[7]) * 100)).toBe(Number(r[6]));
+
+    const row = (transaction: string, account: string, role: string) => rows.find((r) => r[1] === transaction && r[4] === account && r[5] === role);
+    // Payment B's customer posting: the payment intent is its Stripe object and its payment.
+    expect(row(`txn_pay_${b.payment_intent.id}`, "stripe:customers", "customer")?.slice(2)).toEqual(["payment", "2026-03-02T09:30:00.000Z", "stripe:customers", "customer", "-30000", "-300.00", "eur", b.payment_intent.id, b.payment_intent.id, b.event.id, `checkout.session ${b.session.id}`]);
+    // The dispute's fee: 15.00 shared by the lines pro rata to what they brought in (10.00 and 5.00),
+    // each borne by its parties in proportion; camille: 10.00 × 148.50 / 198.00 × 2/3 = 5.00, and 5.00 × 74.25 / 99.00 = 3.75.
+    expect(row(`txn_dispute_withdrawn_${withdrawal}`, "stripe:fees", "fee")?.slice(6, 10)).toEqual(["1500", "15.00", "eur", withdrawal]);
+    expect(row(`txn_dispute_withdrawn_${withdrawal}`, "party:camille", "dispute_fee")?.slice(6, 8)).toEqual(["-875", "-8.75"]);
+    // A dispute of the whole charge takes back all of payment B's shares: camille's 173.25.
+    expect(row(`txn_dispute_withdrawn_${withdrawal}`, "party:camille", "reversal")?.slice(6, 8)).toEqual(["-17325", "-173.25"]);
+    expect(row("txn_payout_manual_1", "party:camille", "payout")?.slice(2)).toEqual(["payout_manual", "2026-03-25T16:45:00.000Z", "party:camille", "payout", "-500", "-5.00", "eur", "", "", "payout_run_txn_payout_manual_1", 'Virement SEPA, ref. "AV-7"\nsolde de mars']);
+  });
+
+  it("quotes descriptions with commas, quotes and line breaks as RFC 4180 says, and leaves the rest as it is", async () => {
+    const description = 'Avance, "urgente"\r\nréf. 12';
+    await paidOut({ id: "txn_manual_q", kind: "payout_manual", party_id: "camille", amount_minor: 1_234, transfer: null, description, at_ms: at("2026-06-01T12:00:00.000Z") });
+    const text = await (await api("/ledger/export?from=2026-06-01&to=2026-06-01")).text();
+    const lines = text.split("\r\n");
+    expect(lines[0]).toBe("posting_id,transaction_id,kind,created_at,account,role,amount_minor,amount,currency,stripe_object,payment_id,event_id,description");
+    expect(text).toContain(',payout_run_txn_manual_q,"Avance, ""urgente""\r\nréf. 12"\r\n');
+    expect(text.endsWith("\r\n")).toBe(true);
+    const parsed = parseCsv(text);
+    expect(parsed.slice(1).map((r) => [r[4], r[6], r[7], r[12]])).toEqual([
+      ["party:camille", "-1234", "-12.34", description],
+      ["stripe:transfers", "1234", "12.34", description],
+    ]);
+  });
+
+  it("of a period without postings is the header alone", async () => {
+    const res = await api("/ledger/export?from=2020-01-01&to=2020-12-31");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("posting_id,transaction_id,kind,created_at,account,role,amount_minor,amount,currency,stripe_object,payment_id,event_id,description\r\n");
+  });
+});
+
+/** D1 that counts what it answers: the rows of each query, in order. */
+function countingD1(d1: D1Database, rowsPerQuery: number[]): D1Database {
+  const counted = (stmt: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(stmt, {
+      get(target, prop) {
+        if (prop === "bind") return (...values: unknown[]) => counted(target.bind(...values));
+        if (prop === "all" || prop === "raw") {
+          return async (...args: unknown[]) => {
+            const result = await (target[prop] as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            rowsPerQuery.push(Array.isArray(result) ? result.length : (result as D1Result).results.length);
+            return result;
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  return new Proxy(d1, {
+    get(target, prop) {
+      if (prop === "prepare") return (query: string) => counted(target.prepare(query));
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** `count` balanced transactions of three postings each, one a minute from `from_ms`, written straight to D1. */
+async function bulkTransactions(prefix: string, count: number, from_ms: number): Promise<void> {
+  await env.DB.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+     INSERT INTO ledger_transactions (id, kind, idempotency_key, event_id, description, created_at_ms)
+     SELECT ? || i, 'payment', ? || i, 'evt_' || ? || i, 'bulk ' || i, ? + i * 60000 FROM n`,
+  )
+    .bind(count, prefix, prefix, prefix, from_ms)
+    .run();
+  await env.DB.prepare(
+    `INSERT INTO postings (transaction_id, account, amount_minor, currency, role)
+     SELECT id, account, amount_minor, 'eur', role FROM ledger_transactions,
+       (SELECT 1 AS k, 'stripe:customers' AS account, -300 AS amount_minor, 'customer' AS role UNION ALL SELECT 2, 'party:commons', 100, 'share' UNION ALL SELECT 3, 'party:camille', 200, 'share')
+     WHERE id LIKE ? || '%' ORDER BY created_at_ms, k`,
+  )
+    .bind(prefix)
+    .run();
+}
+
+describe("the export, page by page", () => {
+  it("reads pages of at most the page size, each only once the one before was taken, and gives every posting of the period once, in order", async () => {
+    // Transactions of May (in the period) and of April and June (outside it), written in between:
+    // 14 of May's, 3 postings each, are 42 rows, exactly 6 pages of 7.
+    await bulkTransactions("txn_april_", 3, at("2026-04-30T23:00:00.000Z"));
+    await bulkTransactions("txn_may_a_", 8, at("2026-05-01T00:00:00.000Z") - 60_000);
+    await bulkTransactions("txn_june_", 2, at("2026-05-31T23:59:00.000Z"));
+    await bulkTransactions("txn_may_b_", 6, at("2026-05-10T00:00:00.000Z"));
+    const inMay = await env.DB.prepare("SELECT p.id FROM postings p JOIN ledger_transactions t ON t.id = p.transaction_id WHERE t.created_at_ms >= ? AND t.created_at_ms < ? ORDER BY p.id").bind(at("2026-05-01T00:00:00Z"), at("2026-06-01T00:00:00Z")).all<{ id: number }>();
+    expect(inMay.results).toHaveLength(42);
+
+    const rowsPerQuery: number[] = [];
+    const db = database(countingD1(env.DB, rowsPerQuery));
+    const period = periodOf("2026-05-01", "2026-05-31");
+    if (!period.ok) throw new Error("a valid period");
+    const reader = ledgerExportCsv((after_id, limit) => ledgerExportPage(db, period.period, after_id, limit), 7).getReader();
+    // Nothing is read before someone reads.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(rowsPerQuery).toEqual([]);
+    const decoder = new TextDecoder();
+    let text = "";
+    for (let reads = 1; ; reads++) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += decoder.decode(chunk.value);
+      // One query per chunk taken: the stream holds one page at a time.
+      expect(rowsPerQuery).toHaveLength(reads);
+    }
+    // Six full pages, then one query that finds nothing more.
+    expect(rowsPerQuery).toEqual([7, 7, 7, 7, 7, 7, 0]);
+    const [header, ...rows] = parseCsv(text);
+    expect(header?.[0]).toBe("posting_id");
+    expect(rows.map((r) => Number(r[0]))).toEqual(inMay.results.map((r) => r.id));
+    expect(new Set(rows.map((r) => r[1])).size).toBe(14);
+  });
+
+  it("through the route, a period of more postings than a page of 500 comes whole, each posting once, in order", async () => {
+    expect(EXPORT_PAGE_SIZE).toBe(500);
+    await bulkTransactions("txn_bulk_", 400, at("2026-07-01T00:00:00.000Z"));
+    const res = await api("/ledger/export?from=2026-07-01&to=2026-07-31");
+    const [, ...rows] = parseCsv(await res.text());
+    expect(rows).toHaveLength(1_200);
+    const ids = rows.map((r) => Number(r[0]));
+    expect(ids.every((id, i) => i === 0 || id > (ids[i - 1] ?? Infinity))).toBe(true);
+    expect(sum(rows.map((r) => Number(r[6])))).toBe(0);
   });
 });
 

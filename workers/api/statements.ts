@@ -1,11 +1,12 @@
-// Statements: a party's statement over a period (JSON, or CSV with `Accept: text/csv`).
+// Statements and the accountant's export: a party's statement over a period (JSON, or CSV with
+// `Accept: text/csv`), and every posting of a period as CSV, streamed a page at a time.
 import { createRoute, z } from "@hono/zod-openapi";
 import { accepts } from "hono/accepts";
-import { formatMinor, MAX_PERIOD_DAYS, periodOf, STATEMENT_CAUSES, type CurrencyStatement, type Period } from "../../core";
+import { formatMinor, invariant, MAX_PERIOD_DAYS, periodOf, STATEMENT_CAUSES, type CurrencyStatement, type Period } from "../../core";
 import { database } from "../../db/client";
-import { MAX_STATEMENT_ROWS, partyStatement } from "../../db/queries/statements";
+import { ledgerExportPage, MAX_STATEMENT_ROWS, partyStatement, type ExportRow } from "../../db/queries/statements";
 import { CONTRIBUTOR_ROLES, type ContributorRole } from "../../db/schema";
-import { mayReadPartyStatement } from "../auth";
+import { mayExportLedger, mayReadPartyStatement } from "../auth";
 import { CSV_CONTENT_TYPE, csvRecord, type CsvField } from "../csv";
 import { ApiError } from "../errors";
 import { bearer, newRouter, problems, Slug } from "./openapi";
@@ -177,5 +178,83 @@ statements.openapi(
       return c.body(statementCsv(view), 200, { "content-type": CSV_CONTENT_TYPE, "content-disposition": `attachment; filename="statement-${id}-${period.from}-${period.to}.csv"` }) as never;
     }
     return c.json(view, 200);
+  },
+);
+
+// ---- the accountant's export ---------------------------------------------------------------
+
+/** Postings read per query: what the export holds in memory at once, whatever the period. */
+export const EXPORT_PAGE_SIZE = 500;
+
+const EXPORT_COLUMNS = [
+  "posting_id", "transaction_id", "kind", "created_at", "account", "role", "amount_minor", "amount", "currency", "stripe_object", "payment_id", "event_id", "description",
+] as const;
+
+function exportRecord(r: ExportRow): string {
+  return csvRecord([
+    r.posting_id, r.transaction_id, r.kind, iso(r.created_at_ms), r.account, r.role, r.amount_minor, formatMinor(r.amount_minor, r.currency), r.currency, r.stripe_object, r.payment_id, r.event_id, r.description,
+  ]);
+}
+
+/**
+ * Every posting `readPage` gives, as CSV with a header, read a page at a time as the reader
+ * pulls: a page is read only when the one before has been taken (high-water mark 0), so memory
+ * holds one page, whatever the period. Pages follow postings.id (keyset): each starts after the
+ * last id of the one before, and a page shorter than `pageSize` is the last.
+ */
+export function ledgerExportCsv(readPage: (after_id: number, limit: number) => Promise<ExportRow[]>, pageSize = EXPORT_PAGE_SIZE): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let after_id = 0;
+  let header = csvRecord([...EXPORT_COLUMNS]);
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const rows = await readPage(after_id, pageSize);
+        invariant(rows.length <= pageSize, `a page of ${rows.length} postings, more than ${pageSize}`);
+        let text = header;
+        header = "";
+        for (const row of rows) {
+          invariant(row.posting_id > after_id, "the export's pages are not in the order of postings.id");
+          after_id = row.posting_id;
+          text += exportRecord(row);
+        }
+        if (text.length > 0) controller.enqueue(encoder.encode(text));
+        if (rows.length < pageSize) controller.close();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+const EXPORT_CSV_EXAMPLE =
+  "posting_id,transaction_id,kind,created_at,account,role,amount_minor,amount,currency,stripe_object,payment_id,event_id,description\r\n" +
+  "1,txn_pay_pi_1,payment,2026-03-02T09:00:00.000Z,stripe:customers,customer,-20000,-200.00,eur,pi_1,pi_1,evt_1,checkout.session cs_1\r\n" +
+  "2,txn_pay_pi_1,payment,2026-03-02T09:00:00.000Z,stripe:fees,fee,325,3.25,eur,pi_1,pi_1,evt_1,checkout.session cs_1\r\n";
+
+statements.openapi(
+  createRoute({
+    method: "get",
+    path: "/ledger/export",
+    operationId: "exportLedger",
+    summary: "Export every posting of a period as CSV",
+    tags: ["ledger"],
+    security: bearer,
+    description:
+      "Every posting of the transactions booked from `from` to `to` (whole UTC days), one CSV record per posting in the order they were written, for an accountant: " +
+      `${EXPORT_COLUMNS.map((c) => `\`${c}\``).join(", ")}. \`amount\` is \`amount_minor\` as a decimal in the currency's unit. ` +
+      `Streamed: read ${EXPORT_PAGE_SIZE} postings at a time, so any period is exported in the same memory. Each transaction sums to zero per currency, and so does the whole file. ` +
+      "A failure while streaming ends the response early (the body is cut short, never completed): read the file again.",
+    request: { query: PeriodQuery },
+    responses: {
+      200: { description: "The postings, RFC 4180, UTF-8, with a header", content: { "text/csv": { schema: z.string().openapi({ example: EXPORT_CSV_EXAMPLE }) } } },
+      ...problems(400, 401, 403),
+    },
+  }),
+  async (c) => {
+    const period = periodOrThrow(c.req.valid("query"));
+    if (!mayExportLedger(c.get("principal"))) throw new ApiError("forbidden", "this token may not export the ledger");
+    const db = database(c.env.DB);
+    const stream = ledgerExportCsv((after_id, limit) => ledgerExportPage(db, period, after_id, limit));
+    return c.body(stream, 200, { "content-type": CSV_CONTENT_TYPE, "content-disposition": `attachment; filename="ledger-${period.from}-${period.to}.csv"` }) as never;
   },
 );
