@@ -9,7 +9,7 @@ import { api, deliverAndSettle, insertOffer, putStripeObjects, seedCatalog, setC
 import { parseCsv } from "./csv";
 import { periodOf } from "../../core";
 import { database } from "../../db/client";
-import { ledgerExportPage } from "../../db/queries/statements";
+import { ledgerExportPage, MAX_STATEMENT_ROWS } from "../../db/queries/statements";
 import { EXPORT_PAGE_SIZE, ledgerExportCsv } from "../../workers/api/statements";
 
 const at = (iso: string) => Date.parse(iso);
@@ -440,6 +440,20 @@ describe("the export, page by page", () => {
     expect(ids.every((id, i) => i === 0 || id > (ids[i - 1] ?? Infinity))).toBe(true);
     expect(sum(rows.map((r) => Number(r[6])))).toBe(0);
   });
+});
+
+describe("a statement above its limit", () => {
+  it("is refused with 422 limit_exceeded, saying to ask for a shorter period, which is answered", async () => {
+    expect(MAX_STATEMENT_ROWS).toBe(10_000);
+    // 10,001 transactions a minute apart from 1 August: each gives camille 2.00, about a week of them.
+    await bulkTransactions("txn_many_", 10_001, at("2026-08-01T00:00:00.000Z") - 60_000);
+    const res = await api("/parties/camille/statement?from=2026-08-01&to=2026-08-31");
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ code: "limit_exceeded", detail: "party camille has more than 10000 postings or payment lines from 2026-08-01 to 2026-08-31: ask for a shorter period" });
+    // The first day alone: 1,440 minutes, 2.00 each.
+    const day = await statement("camille", "2026-08-01", "2026-08-01");
+    expect(day.currencies.map((c) => [c.opening_balance_minor, c.lines.length, c.closing_balance_minor])).toEqual([[0, 1_440, 288_000]]);
+  }, 30_000);
 });
 
 describe("for random ledgers and periods, read from D1", () => {
