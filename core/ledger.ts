@@ -25,8 +25,8 @@ export interface Posting {
   readonly currency: string;
 }
 
-/** Why a posting is there: a statement explains each one by its role (`payout`: money paid to a party, a debit of its account). */
-export type PostingRole = "customer" | "fee" | "tax" | "shipping" | "share" | "fee_absorbed" | "reversal" | "fee_kept" | "dispute_fee" | "fx" | "payout";
+/** Why a posting is there: a statement explains each one by its role (`payout`: money paid to a party, a debit of its account; `transfer`: where that money left by). */
+export type PostingRole = "customer" | "fee" | "tax" | "shipping" | "share" | "fee_absorbed" | "reversal" | "fee_kept" | "dispute_fee" | "fx" | "payout" | "transfer";
 
 export interface RolePosting extends Posting {
   readonly role: PostingRole;

@@ -60,6 +60,7 @@ export function diffRules(before: RuleJson, after: RuleJson): RuleChange[] {
   const out: RuleChange[] = [];
   if (before.basis !== after.basis) out.push({ change: "changed", path: "basis", from: before.basis, to: after.basis });
   if (before.residual_to !== after.residual_to) out.push({ change: "changed", path: "residual_to", from: before.residual_to ?? null, to: after.residual_to ?? null });
+  if (before.hold_days !== after.hold_days) out.push({ change: "changed", path: "hold_days", from: before.hold_days ?? null, to: after.hold_days ?? null });
   if ((before.fee_policy ?? "proportional") !== (after.fee_policy ?? "proportional")) out.push({ change: "changed", path: "fee_policy", from: before.fee_policy ?? "proportional", to: after.fee_policy ?? "proportional" });
   diffLines(before.lines, after.lines, "lines", out);
   return out;

@@ -35,7 +35,7 @@ interface ParseState {
 
 type JsonObject = Readonly<Record<string, unknown>>;
 
-const RULE_FIELDS = ["basis", "lines", "residual_to", "fee_policy"];
+const RULE_FIELDS = ["basis", "lines", "residual_to", "fee_policy", "hold_days"];
 const LINE_FIELDS = ["to", "share", "max", "fallback", "label"];
 
 /**
@@ -219,6 +219,12 @@ function parseFeePolicy(state: ParseState, value: unknown): FeePolicy | null {
   return null;
 }
 
+function parseHoldDays(state: ParseState, value: unknown): number | null {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= RULE_LIMITS.hold_days) return value;
+  report(state, "bad_hold_days", "hold_days", `"hold_days" is a whole number of days from 0 to ${RULE_LIMITS.hold_days}, got ${describeValue(value)}`);
+  return null;
+}
+
 /** Structural parse of admin JSON. Collects every error (up to a limit), each with its path. */
 export function parseRule(input: unknown): ParseRuleResult {
   const state: ParseState = { errors: [], lines_total: 0 };
@@ -231,10 +237,14 @@ export function parseRule(input: unknown): ParseRuleResult {
   const lines = parseLevel(state, input["lines"], "lines", 1);
   const residual_to = input["residual_to"] === undefined ? undefined : parsePartyId(state, input["residual_to"], "residual_to");
   const fee_policy = input["fee_policy"] === undefined ? undefined : parseFeePolicy(state, input["fee_policy"]);
-  if (basis === null || lines === null || residual_to === null || fee_policy === null || state.errors.length > 0) {
+  const hold_days = input["hold_days"] === undefined ? undefined : parseHoldDays(state, input["hold_days"]);
+  if (basis === null || lines === null || residual_to === null || fee_policy === null || hold_days === null || state.errors.length > 0) {
     return { ok: false, errors: state.errors };
   }
-  return { ok: true, rule: { basis, lines, ...(residual_to === undefined ? {} : { residual_to }), ...(fee_policy === undefined ? {} : { fee_policy }) } };
+  return {
+    ok: true,
+    rule: { basis, lines, ...(residual_to === undefined ? {} : { residual_to }), ...(fee_policy === undefined ? {} : { fee_policy }), ...(hold_days === undefined ? {} : { hold_days }) },
+  };
 }
 
 function formatShare(share: Share): LineJson["share"] {
@@ -263,5 +273,6 @@ export function formatRule(rule: Rule): RuleJson {
   const json: RuleJson = { basis: rule.basis, lines: rule.lines.map(formatLine) };
   if (rule.residual_to !== undefined) json.residual_to = rule.residual_to;
   if (rule.fee_policy !== undefined) json.fee_policy = rule.fee_policy;
+  if (rule.hold_days !== undefined) json.hold_days = rule.hold_days;
   return json;
 }

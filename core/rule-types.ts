@@ -46,6 +46,8 @@ export interface Rule {
   readonly residual_to?: string;
   /** Who bears the fees Stripe keeps when money goes back; "proportional" when absent. */
   readonly fee_policy?: FeePolicy;
+  /** Days a share is held before it can be paid out (so that most refunds hit money not yet paid); the deployment's default when absent. */
+  readonly hold_days?: number;
 }
 
 /** The JSON form admins write and the database stores. */
@@ -62,6 +64,7 @@ export interface RuleJson {
   lines: LineJson[];
   residual_to?: string;
   fee_policy?: FeePolicy;
+  hold_days?: number;
 }
 
 /** Stable machine codes; messages are for humans and may change. */
@@ -71,6 +74,7 @@ export const RULE_ERROR_CODES = [
   "unknown_field",
   "bad_basis",
   "bad_fee_policy",
+  "bad_hold_days",
   "bad_lines",
   "empty_lines",
   "too_many_lines",
@@ -122,6 +126,8 @@ export const RULE_LIMITS = {
   errors: 50,
   /** Contributors of one offer. */
   contributors: 1000,
+  /** Longest hold a rule may set, in days. */
+  hold_days: 365,
 } as const;
 
 /** A party id: 1-64 characters of letters, digits and `_ . : @ -`, starting alphanumeric. */

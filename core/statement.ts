@@ -96,6 +96,7 @@ export function statementCause(kind: string, role: string | null): StatementCaus
     case "shipping":
     case "fee_absorbed":
     case "fx":
+    case "transfer":
       throw new InvariantError(`a ${known} posting on a party's account`);
     default: {
       // A role added to PostingRole and not placed here fails to compile; a role the ledger does not know throws.

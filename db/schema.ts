@@ -1,6 +1,7 @@
 // The D1 schema. Money columns are integer minor units (`*_minor`); times are Unix
 // milliseconds (`*_ms`) unless they come from Stripe, which counts seconds (`*_s`).
 // Ledger rows are append-only: nothing here is updated in place except event status.
+import { sql } from "drizzle-orm";
 import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const EVENT_STATUSES = ["received", "processing", "processed", "ignored", "parked", "failed"] as const;
@@ -51,6 +52,10 @@ export const parties = sqliteTable("parties", {
   name: text("name").notNull(),
   /** 1 when created, one more at every change: its ETag, and what a change checks it still has when it writes. */
   revision: integer("revision").notNull().default(1),
+  /** The Stripe connected account payouts go to (acct_…); none: paid by hand. */
+  stripeAccountId: text("stripe_account_id"),
+  /** A payout run pays this party only when its payable balance in a currency reaches this many minor units. */
+  payoutMinimumMinor: integer("payout_minimum_minor").notNull().default(0),
   createdAtMs: integer("created_at_ms").notNull(),
 });
 
@@ -220,7 +225,7 @@ export const paymentLines = sqliteTable(
  * A ledger transaction. `idempotencyKey` is the Stripe object that caused it
  * (`payment:pi_…`): the unique index is what makes a replay unable to post twice.
  */
-export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated"] as const;
+export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated", "payout", "payout_manual"] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 export const ledgerTransactions = sqliteTable(
@@ -239,6 +244,8 @@ export const ledgerTransactions = sqliteTable(
     chargeAmountMinor: integer("charge_amount_minor"),
     /** 1, 2, 3… per payment: two movements on one payment cannot be posted from the same reading (unique). */
     seq: integer("seq"),
+    /** When its postings to parties can be paid out (a payment's hold, which its refunds and disputes share); null: at once. */
+    availableAtMs: integer("available_at_ms"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [uniqueIndex("ledger_transactions_idempotency").on(t.idempotencyKey), uniqueIndex("ledger_transactions_payment_seq").on(t.paymentId, t.seq)],
@@ -258,6 +265,47 @@ export const postings = sqliteTable(
     role: text("role"),
   },
   (t) => [index("postings_account").on(t.account, t.currency), index("postings_transaction").on(t.transactionId)],
+);
+
+export const PAYOUT_RUN_STATUSES = ["running", "completed"] as const;
+
+/** A payout run: pays every party its payable balance (workflows/payout.ts). One runs at a time. */
+export const payoutRuns = sqliteTable(
+  "payout_runs",
+  {
+    id: text("id").primaryKey(),
+    status: text("status", { enum: PAYOUT_RUN_STATUSES }).notNull(),
+    /** `cron` or the actor who asked (`bootstrap`, `token:…`). */
+    startedBy: text("started_by").notNull(),
+    startedAtMs: integer("started_at_ms").notNull(),
+    finishedAtMs: integer("finished_at_ms"),
+  },
+  (t) => [uniqueIndex("payout_runs_one_running").on(t.status).where(sql`${t.status} = 'running'`)],
+);
+
+export const PAYOUT_ITEM_STATUSES = ["pending", "paid", "parked", "manual_due", "manual_paid"] as const;
+export type PayoutItemStatus = (typeof PAYOUT_ITEM_STATUSES)[number];
+
+/** What a run pays one party in one currency: by a Stripe transfer, or listed for a payment by hand. */
+export const payoutItems = sqliteTable(
+  "payout_items",
+  {
+    runId: text("run_id")
+      .notNull()
+      .references(() => payoutRuns.id),
+    partyId: text("party_id").notNull(),
+    currency: text("currency").notNull(),
+    amountMinor: integer("amount_minor").notNull(),
+    method: text("method", { enum: ["transfer", "manual"] }).notNull(),
+    status: text("status", { enum: PAYOUT_ITEM_STATUSES }).notNull(),
+    stripeAccountId: text("stripe_account_id"),
+    /** The charge the money came from, when it all came from one (the transfer waits for its funds). */
+    sourceTransaction: text("source_transaction"),
+    transferId: text("transfer_id"),
+    reason: text("reason"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.partyId, t.currency] })],
 );
 
 /** Disputes as Stripe last described them: their outcome, which moves no money by itself. */

@@ -6,6 +6,7 @@ import { authenticate, authorize } from "./auth";
 import { access } from "./api/access";
 import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
+import { payouts } from "./api/payouts";
 import { apiDocument, newRouter } from "./api/openapi";
 import { rulesApi } from "./api/rules";
 import { statements } from "./api/statements";
@@ -46,6 +47,7 @@ app.route("/api/v1", catalog);
 app.route("/api/v1", ledger);
 app.route("/api/v1", rulesApi);
 app.route("/api/v1", access);
+app.route("/api/v1", payouts);
 app.route("/api/v1", statements);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "An API token: ADMIN_TOKEN, or one made with POST /api/v1/tokens" });

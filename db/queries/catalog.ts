@@ -14,7 +14,13 @@ export interface Party {
   id: string;
   kind: PartyKind;
   name: string;
+  /** The Stripe connected account payouts go to; null: paid by hand. */
+  stripe_account_id: string | null;
+  /** Paid out only once the payable balance in a currency reaches this. */
+  payout_minimum_minor: number;
 }
+
+const partyColumns = { id: parties.id, kind: parties.kind, name: parties.name, stripe_account_id: parties.stripeAccountId, payout_minimum_minor: parties.payoutMinimumMinor };
 
 export interface Contributor {
   party_id: string;
@@ -69,7 +75,7 @@ const MAX_LIST = 1000;
 // ---- parties ------------------------------------------------------------------------------
 
 export async function listParties(db: Db): Promise<Party[]> {
-  return db.select({ id: parties.id, kind: parties.kind, name: parties.name }).from(parties).orderBy(asc(parties.id)).limit(MAX_LIST);
+  return db.select(partyColumns).from(parties).orderBy(asc(parties.id)).limit(MAX_LIST);
 }
 
 /** Every party id, without a limit: a rule is checked against all of them. */
@@ -84,18 +90,20 @@ export interface PartyRead {
 }
 
 export async function getParty(db: Db, id: string): Promise<PartyRead | undefined> {
-  const row = await db.query.parties.findFirst({ where: eq(parties.id, id), columns: { id: true, kind: true, name: true, revision: true } });
-  return row && { party: { id: row.id, kind: row.kind, name: row.name }, revision: row.revision };
+  const [row] = await db.select({ ...partyColumns, revision: parties.revision }).from(parties).where(eq(parties.id, id));
+  if (!row) return undefined;
+  const { revision, ...party } = row;
+  return { party, revision };
 }
 
 export async function partiesByIds(db: Db, ids: string[]): Promise<Map<string, Party>> {
   if (ids.length === 0) return new Map();
-  const rows = await byChunks(ids, (chunk) => db.select({ id: parties.id, kind: parties.kind, name: parties.name }).from(parties).where(inArray(parties.id, chunk)));
+  const rows = await byChunks(ids, (chunk) => db.select(partyColumns).from(parties).where(inArray(parties.id, chunk)));
   return new Map(rows.map((p) => [p.id, p]));
 }
 
 export function insertPartyStatement(db: Db, party: Party, nowMs: number) {
-  return db.insert(parties).values({ ...party, createdAtMs: nowMs });
+  return db.insert(parties).values({ id: party.id, kind: party.kind, name: party.name, stripeAccountId: party.stripe_account_id, payoutMinimumMinor: party.payout_minimum_minor, createdAtMs: nowMs });
 }
 
 /**
@@ -107,7 +115,7 @@ export async function updatePartyIfUnchanged(db: Db, read: PartyRead, after: Par
   const unmoved = and(eq(parties.id, read.party.id), eq(parties.revision, read.revision));
   const [, updated] = await db.batch([
     insertAuditStatement(db, audit, nowMs, { table: parties, where: unmoved }),
-    db.update(parties).set({ kind: after.kind, name: after.name, revision: read.revision + 1 }).where(unmoved),
+    db.update(parties).set({ kind: after.kind, name: after.name, stripeAccountId: after.stripe_account_id, payoutMinimumMinor: after.payout_minimum_minor, revision: read.revision + 1 }).where(unmoved),
   ]);
   return updated.meta.changes > 0;
 }

@@ -4,12 +4,11 @@ import { and, asc, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import { buildStatement, partyAccount, type CurrencyStatement, type Period, type StatementCredit, type StatementPosting } from "../../core";
 import type { Db } from "../client";
 import { ledgerTransactions, offerVersionContributors, offerVersions, parties, paymentLines, payments, postings } from "../schema";
-import type { Party } from "./catalog";
 
 /** The most postings, and the most payment lines behind them, that one statement reads: a year of a busy party fits. */
 export const MAX_STATEMENT_ROWS = 10_000;
 
-export type PartyStatementResult = { found: false } | { found: true; too_large: true } | { found: true; too_large: false; party: Party; currencies: CurrencyStatement[] };
+export type PartyStatementResult = { found: false } | { found: true; too_large: true } | { found: true; too_large: false; currencies: CurrencyStatement[] };
 
 /** The party's postings booked in the period, in that order, with their transaction and the payment they are on. */
 function statementPostings(db: Db, account: string, period: Period) {
@@ -99,7 +98,7 @@ function statementCredits(db: Db, partyId: string, account: string, period: Peri
 export async function partyStatement(db: Db, partyId: string, period: Period): Promise<PartyStatementResult> {
   const account = partyAccount(partyId);
   const [party, balances, posted, credits] = await db.batch([
-    db.select({ id: parties.id, kind: parties.kind, name: parties.name }).from(parties).where(eq(parties.id, partyId)),
+    db.select({ id: parties.id }).from(parties).where(eq(parties.id, partyId)),
     statementBalances(db, account, period),
     statementPostings(db, account, period),
     statementCredits(db, partyId, account, period),
@@ -107,7 +106,7 @@ export async function partyStatement(db: Db, partyId: string, period: Period): P
   const [found] = party;
   if (!found) return { found: false };
   if (posted.length > MAX_STATEMENT_ROWS || credits.length > MAX_STATEMENT_ROWS) return { found: true, too_large: true };
-  return { found: true, too_large: false, party: found, currencies: buildStatement({ balances, postings: posted as StatementPosting[], credits: credits as StatementCredit[] }) };
+  return { found: true, too_large: false, currencies: buildStatement({ balances, postings: posted as StatementPosting[], credits: credits as StatementCredit[] }) };
 }
 
 /** One posting of the export, with its transaction and the payment it is on. */

@@ -42,8 +42,8 @@ describe("/api/v1/parties", () => {
   it("creates a party and lists it", async () => {
     const res = await api("/parties", { method: "POST", body: { id: "ateliers-libres", kind: "contributor", name: "Ateliers libres" } });
     expect(res.status).toBe(201);
-    expect(await (await api("/parties")).json()).toEqual({ parties: [{ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres" }] });
-    expect(await (await api("/parties/ateliers-libres")).json()).toEqual({ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres" });
+    expect(await (await api("/parties")).json()).toEqual({ parties: [{ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres", stripe_account_id: null, payout_minimum_minor: 0 }] });
+    expect(await (await api("/parties/ateliers-libres")).json()).toEqual({ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres", stripe_account_id: null, payout_minimum_minor: 0 });
   });
 
   it("answers 409 for an id that exists", async () => {
@@ -300,13 +300,13 @@ describe("changing offers and parties", () => {
     const etag = read.headers.get("etag") ?? "";
     expect(etag).toMatch(/^"v1-[0-9a-f]{16}"$/);
     const res = await api("/parties/sacha", { method: "PATCH", body: { name: "Sacha, hébergeuse" }, headers: { "if-match": etag } });
-    expect(await res.json()).toEqual({ id: "sacha", kind: "contributor", name: "Sacha, hébergeuse" });
+    expect(await res.json()).toEqual({ id: "sacha", kind: "contributor", name: "Sacha, hébergeuse", stripe_account_id: null, payout_minimum_minor: 0 });
     const next = res.headers.get("etag");
     expect(next).toMatch(/^"v2-[0-9a-f]{16}"$/);
     expect((await api("/parties/sacha")).headers.get("etag")).toBe(next);
     const audit = (await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: { action: string; before: unknown; after: unknown }[] };
     expect(audit.entries.map(({ action, before, after }) => ({ action, before, after }))).toEqual([
-      { action: "party.update", before: { id: "sacha", kind: "contributor", name: "Sacha" }, after: { id: "sacha", kind: "contributor", name: "Sacha, hébergeuse" } },
+      { action: "party.update", before: { id: "sacha", kind: "contributor", name: "Sacha", stripe_account_id: null, payout_minimum_minor: 0 }, after: { id: "sacha", kind: "contributor", name: "Sacha, hébergeuse", stripe_account_id: null, payout_minimum_minor: 0 } },
     ]);
   });
 
@@ -320,7 +320,7 @@ describe("changing offers and parties", () => {
     const late = await api("/parties/sacha", { method: "PATCH", body: { kind: "reserve" }, headers: { "if-match": stale } });
     expect(late.status).toBe(412);
     expect(await late.json()).toMatchObject({ code: "precondition_failed" });
-    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: "First" });
+    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: "First", stripe_account_id: null, payout_minimum_minor: 0 });
     expect(((await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: unknown[] }).entries).toHaveLength(1);
   });
 
@@ -330,10 +330,10 @@ describe("changing offers and parties", () => {
     const answers = await Promise.all(["Sacha A", "Sacha B"].map((name) => api("/parties/sacha", { method: "PATCH", body: { name }, headers: { "if-match": etag } })));
     expect(answers.map((r) => r.status).sort()).toEqual([200, 412]);
     const winner = (await answers.find((r) => r.status === 200)?.json()) as { name: string };
-    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: winner.name });
+    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: winner.name, stripe_account_id: null, payout_minimum_minor: 0 });
     const audit = (await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: { before: unknown; after: unknown }[] };
     expect(audit.entries.map(({ before, after }) => ({ before, after }))).toEqual([
-      { before: { id: "sacha", kind: "contributor", name: "Sacha" }, after: { id: "sacha", kind: "contributor", name: winner.name } },
+      { before: { id: "sacha", kind: "contributor", name: "Sacha", stripe_account_id: null, payout_minimum_minor: 0 }, after: { id: "sacha", kind: "contributor", name: winner.name, stripe_account_id: null, payout_minimum_minor: 0 } },
     ]);
   });
 
@@ -346,8 +346,8 @@ describe("changing offers and parties", () => {
     const change = (name: string) => ({ actor: "test", action: "party.update", entity_type: "party", entity_id: "sacha", before: read.party, after: { ...read.party, name } }) as const;
     expect(await updatePartyIfUnchanged(db, read, { ...read.party, name: "First" }, change("First"), 1000)).toBe(true);
     expect(await updatePartyIfUnchanged(db, read, { ...read.party, name: "Second" }, change("Second"), 2000)).toBe(false);
-    expect(await getParty(db, "sacha")).toEqual({ party: { id: "sacha", kind: "contributor", name: "First" }, revision: 2 });
+    expect(await getParty(db, "sacha")).toEqual({ party: { id: "sacha", kind: "contributor", name: "First", stripe_account_id: null, payout_minimum_minor: 0 }, revision: 2 });
     const rows = await env.DB.prepare("SELECT at_ms, after FROM audit_log WHERE entity_id = 'sacha'").all<{ at_ms: number; after: string }>();
-    expect(rows.results).toEqual([{ at_ms: 1000, after: JSON.stringify({ id: "sacha", kind: "contributor", name: "First" }) }]);
+    expect(rows.results).toEqual([{ at_ms: 1000, after: JSON.stringify({ id: "sacha", kind: "contributor", name: "First", stripe_account_id: null, payout_minimum_minor: 0 }) }]);
   });
 });

@@ -48,8 +48,8 @@ describe("the OpenAPI document", () => {
     expect(ids.sort()).toEqual(
       [
         "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "exportLedger", "getEvent", "getOffer",
-        "getParty", "getPartyStatement", "getPayment", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listRules", "listTokens",
-        "previewRule", "retryEvent", "revokeToken", "updateOffer", "updateParty", "whatIfRule",
+        "getParty", "getPartyStatement", "getPayment", "getPayoutRun", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayoutRuns", "listRules", "listTokens",
+        "previewRule", "recordManualPayout", "retryEvent", "revokeToken", "startPayoutRun", "updateOffer", "updateParty", "whatIfRule",
       ].sort(),
     );
     const described = new Set((doc.tags ?? []).filter((tag) => (tag.description ?? "").length > 0).map((tag) => tag.name));

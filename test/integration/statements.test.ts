@@ -9,6 +9,7 @@ import { api, deliverAndSettle, insertOffer, putStripeObjects, seedCatalog, setC
 import { parseCsv } from "./csv";
 import { periodOf } from "../../core";
 import { database } from "../../db/client";
+import { postPayout } from "../../db/queries/ledger";
 import { ledgerExportPage, MAX_STATEMENT_ROWS } from "../../db/queries/statements";
 import { EXPORT_PAGE_SIZE, ledgerExportCsv } from "../../workers/api/statements";
 
@@ -48,15 +49,13 @@ async function disputed(payment: TrainingPayment, amount_minor: number, fee_mino
 }
 
 /**
- * A payout as the payouts issue will write it: a transaction of kind `payout` (a Stripe transfer,
- * tr_…) or `payout_manual` (recorded by an admin, whose reference is the description), debiting
- * the party's account with a posting of role `payout`.
+ * A payout as the payouts code writes it (db/queries/ledger.ts, postPayout): a transaction of kind
+ * `payout` (a Stripe transfer, tr_…) or `payout_manual` (recorded by an admin, whose reference is
+ * the description), debiting the party's account with a posting of role `payout`.
  */
-async function paidOut(p: { id: string; kind: "payout" | "payout_manual"; party_id: string; amount_minor: number; transfer: string | null; description: string; at_ms: number }): Promise<void> {
-  await env.DB.batch([
-    env.DB.prepare("INSERT INTO ledger_transactions (id, kind, idempotency_key, event_id, description, stripe_object, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(p.id, p.kind, `${p.kind}:${p.id}`, `payout_run_${p.id}`, p.description, p.transfer, p.at_ms),
-    env.DB.prepare("INSERT INTO postings (transaction_id, account, amount_minor, currency, role) VALUES (?, ?, ?, 'eur', 'payout'), (?, 'stripe:transfers', ?, 'eur', 'payout')").bind(p.id, `party:${p.party_id}`, -p.amount_minor, p.id, p.amount_minor),
-  ]);
+async function paidOut(p: { key: string; kind: "payout" | "payout_manual"; party_id: string; amount_minor: number; transfer: string | null; event_id: string; description: string; at_ms: number }): Promise<void> {
+  const { at_ms, transfer, ...payout } = p;
+  expect(await postPayout(database(env.DB), { ...payout, currency: "eur", stripe_object: transfer }, at_ms)).toMatchObject({ posted: true });
 }
 
 interface StatementJson {
@@ -130,8 +129,8 @@ async function camillesHistory() {
   });
   setClock("2026-03-10T14:00:00.000Z");
   const refund = await refunded(a, 2_500);
-  await paidOut({ id: "txn_payout_tr_1", kind: "payout", party_id: "camille", amount_minor: 10_000, transfer: "tr_1", description: "payout tr_1", at_ms: at("2026-03-20T08:00:00.000Z") });
-  await paidOut({ id: "txn_payout_manual_1", kind: "payout_manual", party_id: "camille", amount_minor: 500, transfer: null, description: 'Virement SEPA, ref. "AV-7"\nsolde de mars', at_ms: at("2026-03-25T16:45:00.000Z") });
+  await paidOut({ key: "payout:tr_1", kind: "payout", party_id: "camille", amount_minor: 10_000, transfer: "tr_1", event_id: "payout_run:run_1", description: "payout tr_1", at_ms: at("2026-03-20T08:00:00.000Z") });
+  await paidOut({ key: "payout_manual:1", kind: "payout_manual", party_id: "camille", amount_minor: 500, transfer: null, event_id: "manual:bootstrap", description: 'Virement SEPA, ref. "AV-7"\nsolde de mars', at_ms: at("2026-03-25T16:45:00.000Z") });
   setClock("2026-04-02T11:00:00.000Z");
   const c = await paid({ amount_minor: 5_000, currency: "eur", price_id: "price_training_intro", fee_minor: 0 });
   return { a, b, c, refund };
@@ -324,21 +323,21 @@ describe("the accountant's export", () => {
     expect(row(`txn_dispute_withdrawn_${withdrawal}`, "party:camille", "dispute_fee")?.slice(6, 8)).toEqual(["-875", "-8.75"]);
     // A dispute of the whole charge takes back all of payment B's shares: camille's 173.25.
     expect(row(`txn_dispute_withdrawn_${withdrawal}`, "party:camille", "reversal")?.slice(6, 8)).toEqual(["-17325", "-173.25"]);
-    expect(row("txn_payout_manual_1", "party:camille", "payout")?.slice(2)).toEqual(["payout_manual", "2026-03-25T16:45:00.000Z", "party:camille", "payout", "-500", "-5.00", "eur", "", "", "payout_run_txn_payout_manual_1", 'Virement SEPA, ref. "AV-7"\nsolde de mars']);
+    expect(row("txn_payout_manual_1", "party:camille", "payout")?.slice(2)).toEqual(["payout_manual", "2026-03-25T16:45:00.000Z", "party:camille", "payout", "-500", "-5.00", "eur", "", "", "manual:bootstrap", 'Virement SEPA, ref. "AV-7"\nsolde de mars']);
   });
 
   it("quotes descriptions with commas, quotes and line breaks as RFC 4180 says, and leaves the rest as it is", async () => {
     const description = 'Avance, "urgente"\r\nréf. 12';
-    await paidOut({ id: "txn_manual_q", kind: "payout_manual", party_id: "camille", amount_minor: 1_234, transfer: null, description, at_ms: at("2026-06-01T12:00:00.000Z") });
+    await paidOut({ key: "manual:q", kind: "payout_manual", party_id: "camille", amount_minor: 1_234, transfer: null, event_id: "manual:bootstrap", description, at_ms: at("2026-06-01T12:00:00.000Z") });
     const text = await (await api("/ledger/export?from=2026-06-01&to=2026-06-01")).text();
     const lines = text.split("\r\n");
     expect(lines[0]).toBe("posting_id,transaction_id,kind,created_at,account,role,amount_minor,amount,currency,stripe_object,payment_id,event_id,description");
-    expect(text).toContain(',payout_run_txn_manual_q,"Avance, ""urgente""\r\nréf. 12"\r\n');
+    expect(text).toContain(',manual:bootstrap,"Avance, ""urgente""\r\nréf. 12"\r\n');
     expect(text.endsWith("\r\n")).toBe(true);
     const parsed = parseCsv(text);
     expect(parsed.slice(1).map((r) => [r[4], r[6], r[7], r[12]])).toEqual([
       ["party:camille", "-1234", "-12.34", description],
-      ["stripe:transfers", "1234", "12.34", description],
+      ["coop:manual_payouts", "1234", "12.34", description],
     ]);
   });
 

@@ -30,6 +30,19 @@ export const PartySchema = z
     id: Slug.openapi({ example: "commons" }),
     kind: z.enum(PARTY_KINDS),
     name: z.string().trim().min(1).max(200).openapi({ example: "Le commun" }),
+    stripe_account_id: z
+      .string()
+      .regex(/^acct_[A-Za-z0-9]{1,64}$/, "a Stripe connected account id (acct_…)")
+      .nullable()
+      .default(null)
+      .openapi({ description: "The Stripe connected account payouts go to by transfer; null: the party is listed for a payment by hand", example: "acct_1Nv0FGQ9RKHgCVdK" }),
+    payout_minimum_minor: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .default(0)
+      .openapi({ description: "A payout run pays the party only when its payable balance in a currency reaches this many minor units", example: 5000 }),
   })
   .openapi("Party");
 
@@ -265,14 +278,18 @@ catalog.openapi(
     method: "patch",
     path: "/parties/{id}",
     operationId: "updateParty",
-    summary: "Change a party's kind or name",
+    summary: "Change a party's kind, name, connected account or payout minimum",
     tags: ["parties"],
     security: bearer,
     description: "Changes only the fields named. Needs `If-Match` with the party's ETag (from `GET /api/v1/parties/{id}`): a stale one gets 412, so two admins cannot overwrite each other.",
     request: {
       params: IdParam,
       headers: IfMatchHeader,
-      body: { required: true, content: { "application/json": { schema: PartySchema.pick({ kind: true, name: true }).partial().strict().openapi("PartyChange") } } },
+      body: { required: true, content: { "application/json": { schema: PartySchema.pick({ kind: true, name: true })
+            .extend({ stripe_account_id: PartySchema.shape.stripe_account_id.removeDefault(), payout_minimum_minor: PartySchema.shape.payout_minimum_minor.removeDefault() })
+            .partial()
+            .strict()
+            .openapi("PartyChange") } } },
     },
     responses: { 200: { ...jsonBody(PartySchema, "Changed"), headers: EtagHeader }, ...problems(400, 401, 403, 404, 412, 428) },
   }),

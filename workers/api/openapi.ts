@@ -86,6 +86,7 @@ const API_TAGS = [
     name: "rules",
     description: "Split rules (the `RuleBody` schema): versioned, never retroactive; preview one on an amount, or replay a proposal over recent payments before adopting it.",
   },
+  { name: "payouts", description: "Paying contributors: runs of Stripe transfers to their connected accounts, payments recorded by hand, and what each run paid." },
   { name: "tokens", description: "API tokens: `admin` changes things, `viewer` reads. Secrets are shown once and stored only as hashes." },
   { name: "audit", description: "Every change to rules, parties, offers and tokens, and every retry: who, when, before and after." },
 ] as const;

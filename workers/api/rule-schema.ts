@@ -162,6 +162,9 @@ export const RuleBodySchema: z.ZodType<RuleJson> = z
         "Who bears what Stripe keeps when money goes back (its fee is not returned on a refund; a dispute has a fee of its own): `proportional` to the shares (the default), " +
         "the `reserve` or the `commons` (the one party of that kind), or the `cooperative`'s own funds. The cost is its own posting.",
     }),
+    hold_days: z.number().int().min(0).max(RULE_LIMITS.hold_days).optional().openapi({
+      description: "Days a share this rule gives is held before it can be paid out, so that most refunds hit money not yet paid; the deployment's `HOLD_DAYS` (14 by default) when absent.",
+    }),
   })
   .strict()
   .superRefine((rule, ctx) => {
