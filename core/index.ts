@@ -107,4 +107,21 @@ export {
   type ClosedMember,
   type PoolDistribution,
 } from "./pools";
-export { POOL_PERIODS, periodOf, periodBounds, previousPeriod, type PoolPeriod } from "./periods";
+export { POOL_PERIODS, poolPeriodOf, poolPeriodBounds, previousPoolPeriod, type PoolPeriod } from "./periods";
+export {
+  buildStatement,
+  statementCause,
+  periodOf,
+  MAX_PERIOD_DAYS,
+  STATEMENT_CAUSES,
+  type Period,
+  type PeriodError,
+  type PeriodErrorCode,
+  type StatementCause,
+  type StatementPosting,
+  type StatementCredit,
+  type StatementBalance,
+  type StatementLine,
+  type StatementInput,
+  type CurrencyStatement,
+} from "./statement";

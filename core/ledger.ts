@@ -25,7 +25,7 @@ export interface Posting {
   readonly currency: string;
 }
 
-/** Why a posting is there: a statement explains each one by its role. */
+/** Why a posting is there: a statement explains each one by its role (`payout`: money paid to a party, a debit of its account; `transfer`: where that money left by). */
 export type PostingRole =
   | "customer"
   | "fee"

@@ -18,7 +18,7 @@ function isoWeekOneStart(year: number): number {
 }
 
 /** The label of the period holding `ms`. */
-export function periodOf(kind: PoolPeriod, ms: number): string {
+export function poolPeriodOf(kind: PoolPeriod, ms: number): string {
   const d = new Date(ms);
   const year = d.getUTCFullYear();
   switch (kind) {
@@ -38,7 +38,7 @@ export function periodOf(kind: PoolPeriod, ms: number): string {
 const PATTERNS: Record<PoolPeriod, RegExp> = { month: /^(\d{4})-(0[1-9]|1[0-2])$/, quarter: /^(\d{4})-Q([1-4])$/, week: /^(\d{4})-W(\d{2})$/ };
 
 /** [start, end) of a period label, or null when the label is not a period of this kind. */
-export function periodBounds(kind: PoolPeriod, label: string): { start_ms: number; end_ms: number } | null {
+export function poolPeriodBounds(kind: PoolPeriod, label: string): { start_ms: number; end_ms: number } | null {
   const match = PATTERNS[kind].exec(label);
   if (!match) return null;
   const year = Number(match[1]);
@@ -52,15 +52,15 @@ export function periodBounds(kind: PoolPeriod, label: string): { start_ms: numbe
     case "week": {
       const start_ms = isoWeekOneStart(year) + (n - 1) * 7 * DAY_MS;
       // Week 53 exists only in years that have it.
-      if (n < 1 || periodOf("week", start_ms) !== label) return null;
+      if (n < 1 || poolPeriodOf("week", start_ms) !== label) return null;
       return { start_ms, end_ms: start_ms + 7 * DAY_MS };
     }
   }
 }
 
 /** The period before the one holding `ms`: the last one fully ended. */
-export function previousPeriod(kind: PoolPeriod, ms: number): string {
-  const bounds = periodBounds(kind, periodOf(kind, ms));
+export function previousPoolPeriod(kind: PoolPeriod, ms: number): string {
+  const bounds = poolPeriodBounds(kind, poolPeriodOf(kind, ms));
   invariant(bounds !== null, "a period's own label does not parse");
-  return periodOf(kind, bounds.start_ms - 1);
+  return poolPeriodOf(kind, bounds.start_ms - 1);
 }

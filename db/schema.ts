@@ -15,6 +15,10 @@ export type PartyKind = (typeof PARTY_KINDS)[number];
 export const OFFER_KINDS = ["training", "hosting"] as const;
 export type OfferKind = (typeof OFFER_KINDS)[number];
 
+/** What a contributor does for an offer, as its statement says it: runs the training, wrote its content, hosts the platform. */
+export const CONTRIBUTOR_ROLES = ["facilitator", "author", "host"] as const;
+export type ContributorRole = (typeof CONTRIBUTOR_ROLES)[number];
+
 /** Every verified Stripe event, stored raw before it is acknowledged. */
 export const stripeEvents = sqliteTable(
   "stripe_events",
@@ -106,7 +110,7 @@ export const offerVersionPrices = sqliteTable(
   ],
 );
 
-/** The contributors of a version of an offer, with their weights, in order. */
+/** The contributors of a version of an offer, with their weights, in order, and optionally their role in it. */
 export const offerVersionContributors = sqliteTable(
   "offer_version_contributors",
   {
@@ -117,6 +121,8 @@ export const offerVersionContributors = sqliteTable(
       .references(() => parties.id),
     weight: integer("weight").notNull(),
     position: integer("position").notNull(),
+    /** Null when the admin named none (migration 0010). */
+    role: text("role", { enum: CONTRIBUTOR_ROLES }),
   },
   (t) => [
     primaryKey({ columns: [t.offerId, t.version, t.partyId] }),
@@ -186,7 +192,8 @@ export const payments = sqliteTable(
     paidAtS: integer("paid_at_s").notNull(),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  (t) => [uniqueIndex("payments_source").on(t.sourceId)],
+  // payments_transaction: a statement and the export find the payment behind a ledger transaction.
+  (t) => [uniqueIndex("payments_source").on(t.sourceId), index("payments_transaction").on(t.transactionId)],
 );
 
 /** How each line of a payment was split: its offer, the rule version used, its basis. */

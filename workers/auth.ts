@@ -92,3 +92,29 @@ export const authorize = createMiddleware<{ Bindings: Env; Variables: AuthVariab
   }
   return next();
 });
+
+/**
+ * Whether a principal may read a party's statement. Admins and viewers read every party's, a
+ * party token its own. A role added later must say here what it may read: until it does, this
+ * does not compile.
+ */
+export function mayReadPartyStatement(principal: Principal, partyId: string): boolean {
+  switch (principal.role) {
+    case "admin":
+    case "viewer":
+      return true;
+    case "party":
+      return principal.party_id === partyId;
+  }
+}
+
+/** Whether a principal may export every posting of the ledger: admins and viewers. A role added later must say here whether it may. */
+export function mayExportLedger(principal: Principal): boolean {
+  switch (principal.role) {
+    case "admin":
+    case "viewer":
+      return true;
+    case "party":
+      return false;
+  }
+}

@@ -10,7 +10,7 @@
 // as a durable step.
 // An admin may also close the current period at once (POST /api/v1/pools/{id}/close); money
 // that arrives after a close waits for the next one.
-import { partyAccount, periodBounds, periodOf, planClose, previousPeriod, type ClosePlan, type LastPeriod, type PoolPeriod } from "../core";
+import { partyAccount, poolPeriodBounds, poolPeriodOf, planClose, previousPoolPeriod, type ClosePlan, type LastPeriod, type PoolPeriod } from "../core";
 
 import { database, type Db } from "../db/client";
 import { feeBearers } from "../db/queries/ledger";
@@ -47,8 +47,8 @@ export async function closePoolPeriod(env: Env, poolId: string, period: string, 
   const db = database(env.DB);
   const pool = await getPool(db, poolId);
   if (!pool) throw new PoolCloseError("unknown_pool", `no pool ${poolId}`);
-  const bounds = periodBounds(pool.period, period);
-  if (bounds === null) throw new PoolCloseError("bad_period", `${period} is not a ${pool.period} of this pool (e.g. ${periodOf(pool.period, nowMs)})`);
+  const bounds = poolPeriodBounds(pool.period, period);
+  if (bounds === null) throw new PoolCloseError("bad_period", `${period} is not a ${pool.period} of this pool (e.g. ${poolPeriodOf(pool.period, nowMs)})`);
   if (bounds.start_ms > nowMs) throw new PoolCloseError("bad_period", `${period} has not started yet`);
   const [balances, needs, bearers, latestEnd] = await Promise.all([accountBalances(db, pool.id), needsOf(db, pool.id), feeBearers(db), latestClosedEnd(db, pool.id)]);
   if (latestEnd > bounds.end_ms) return { outcome: "superseded", period, reason: "the pool has closed a later period, which distributed this one's money" };
@@ -148,8 +148,8 @@ export async function duePoolCloses(env: Env, nowMs = Date.now()): Promise<{ poo
   const db = database(env.DB);
   const due: { pool_id: string; period: string }[] = [];
   for (const pool of await listPools(db)) {
-    const period = previousPeriod(pool.period, nowMs);
-    const bounds = periodBounds(pool.period, period);
+    const period = previousPoolPeriod(pool.period, nowMs);
+    const bounds = poolPeriodBounds(pool.period, period);
     if (bounds === null || bounds.end_ms <= pool.created_at_ms) continue;
     if ((await latestClosedEnd(db, pool.id)) >= bounds.end_ms) continue;
     due.push({ pool_id: pool.id, period });

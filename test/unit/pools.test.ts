@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { periodBounds, periodOf, previousPeriod } from "../../core/periods";
+import { poolPeriodBounds, poolPeriodOf, previousPoolPeriod } from "../../core/periods";
 import { distributeByNeed, medianReceived, needCap, planClose, solidarityTopUps, throttleNeeds, type CloseMember, type DeclaredNeed, type LastPeriod } from "../../core/pools";
 
 interface GoldenPool {
@@ -159,23 +159,23 @@ describe("a close", () => {
 describe("periods", () => {
   it("labels months, ISO weeks and quarters in UTC, and bounds them", () => {
     const at = Date.UTC(2026, 10, 30, 23, 59); // Monday 30 November 2026
-    expect([periodOf("month", at), periodOf("quarter", at), periodOf("week", at)]).toEqual(["2026-11", "2026-Q4", "2026-W49"]);
-    expect(periodOf("week", Date.UTC(2027, 0, 1))).toBe("2026-W53"); // a Friday in the last ISO week of 2026
-    expect(periodOf("week", Date.UTC(2024, 11, 30))).toBe("2025-W01");
-    expect(periodBounds("month", "2026-12")).toEqual({ start_ms: Date.UTC(2026, 11, 1), end_ms: Date.UTC(2027, 0, 1) });
-    expect(periodBounds("week", "2025-W53")).toBeNull();
-    expect(periodBounds("month", "2026-13")).toBeNull();
-    expect(previousPeriod("month", Date.UTC(2026, 0, 3))).toBe("2025-12");
-    expect(previousPeriod("quarter", Date.UTC(2026, 3, 1))).toBe("2026-Q1");
+    expect([poolPeriodOf("month", at), poolPeriodOf("quarter", at), poolPeriodOf("week", at)]).toEqual(["2026-11", "2026-Q4", "2026-W49"]);
+    expect(poolPeriodOf("week", Date.UTC(2027, 0, 1))).toBe("2026-W53"); // a Friday in the last ISO week of 2026
+    expect(poolPeriodOf("week", Date.UTC(2024, 11, 30))).toBe("2025-W01");
+    expect(poolPeriodBounds("month", "2026-12")).toEqual({ start_ms: Date.UTC(2026, 11, 1), end_ms: Date.UTC(2027, 0, 1) });
+    expect(poolPeriodBounds("week", "2025-W53")).toBeNull();
+    expect(poolPeriodBounds("month", "2026-13")).toBeNull();
+    expect(previousPoolPeriod("month", Date.UTC(2026, 0, 3))).toBe("2025-12");
+    expect(previousPoolPeriod("quarter", Date.UTC(2026, 3, 1))).toBe("2026-Q1");
   });
 
   it("puts every instant in the period its label bounds", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: Date.UTC(2200, 0, 1) }), fc.constantFrom("month" as const, "week" as const, "quarter" as const), (ms, kind) => {
-        const bounds = periodBounds(kind, periodOf(kind, ms));
+        const bounds = poolPeriodBounds(kind, poolPeriodOf(kind, ms));
         expect(bounds).not.toBeNull();
         expect(bounds!.start_ms <= ms && ms < bounds!.end_ms).toBe(true);
-        expect(periodOf(kind, bounds!.end_ms)).not.toBe(periodOf(kind, ms));
+        expect(poolPeriodOf(kind, bounds!.end_ms)).not.toBe(poolPeriodOf(kind, ms));
       }),
     );
   });

@@ -3,7 +3,7 @@
 // each period's distribution is explained member by member.
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { contentHash, etagOf, explainClose, explainMember, ifMatchAccepts, needCap, periodOf, planClose, POOL_PERIODS, type ClosedMember, type PoolPeriod } from "../../core";
+import { contentHash, etagOf, explainClose, explainMember, ifMatchAccepts, needCap, poolPeriodOf, planClose, POOL_PERIODS, type ClosedMember, type PoolPeriod } from "../../core";
 import { database, type Db } from "../../db/client";
 import { partiesByIds } from "../../db/queries/catalog";
 import { feeBearers } from "../../db/queries/ledger";
@@ -217,7 +217,7 @@ async function estimates(db: Db, pool: Pool, currencies: readonly string[], nowM
   const [balances, needs, bearers] = await Promise.all([accountBalances(db, pool.id), needsOf(db, pool.id), feeBearers(db)]);
   const reserveBalances = bearers.reserve === null ? new Map<string, number>() : await accountBalances(db, bearers.reserve);
   const all = [...new Set([...balances.keys(), ...needs.map((n) => n.currency), ...currencies.slice(0, 1)])].sort();
-  const period = periodOf(pool.period as PoolPeriod, nowMs);
+  const period = poolPeriodOf(pool.period as PoolPeriod, nowMs);
   return Promise.all(
     all.map(async (currency) => {
       const last = await lastClose(db, pool.id, currency);
@@ -302,7 +302,7 @@ poolsApi.openapi(
         ...poolView(pool),
         balances: [...balances].map(([currency, balance_minor]) => ({ currency, balance_minor })),
         needs: needs.map((n) => ({ party_id: n.party_id, currency: n.currency, need: n.need, updated_at: iso(n.updated_at_ms) })),
-        next_close: { period: periodOf(pool.period as PoolPeriod, now), scheduled_at: nextScheduledClose(pool.period as PoolPeriod, now), estimates: next },
+        next_close: { period: poolPeriodOf(pool.period as PoolPeriod, now), scheduled_at: nextScheduledClose(pool.period as PoolPeriod, now), estimates: next },
         closes: closes.map((x) => ({ period: x.period, currency: x.currency, income_minor: x.incomeMinor, leftover_minor: x.leftoverMinor, closed_at: iso(x.closedAtMs) })),
       },
       200,
@@ -314,11 +314,11 @@ poolsApi.openapi(
 /** When the daily cron (00:15 UTC) first runs after the current period ends. */
 function nextScheduledClose(kind: PoolPeriod, nowMs: number): string {
   let at = nowMs;
-  const label = periodOf(kind, nowMs);
+  const label = poolPeriodOf(kind, nowMs);
   // Step by days to the period's end: at most 92 steps.
   const day = 86_400_000;
   at = Math.floor(at / day) * day;
-  while (periodOf(kind, at) === label) at += day;
+  while (poolPeriodOf(kind, at) === label) at += day;
   return iso(at + 15 * 60_000);
 }
 
@@ -515,7 +515,7 @@ poolsApi.openapi(
     const pool = await existingPool(db, c.req.valid("param").id);
     const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
     const now = Date.now();
-    const period = body.period ?? periodOf(pool.period as PoolPeriod, now);
+    const period = body.period ?? poolPeriodOf(pool.period as PoolPeriod, now);
     let outcome;
     try {
       outcome = await closePoolPeriod(c.env, pool.id, period, c.get("principal").actor, now);
