@@ -91,6 +91,41 @@ export {
 } from "./reversal";
 export { offerVersionAt, offerOfLine, listedFrom, type PriceListing } from "./offer-history";
 export {
+  distributeByNeed,
+  needCap,
+  throttleNeeds,
+  solidarityTopUps,
+  medianReceived,
+  planClose,
+  explainMember,
+  explainClose,
+  type DeclaredNeed,
+  type LastPeriod,
+  type ClosePlan,
+  type ClosePlanInput,
+  type CloseMember,
+  type ClosedMember,
+  type PoolDistribution,
+} from "./pools";
+export { POOL_PERIODS, poolPeriodOf, poolPeriodBounds, previousPoolPeriod, type PoolPeriod } from "./periods";
+export {
+  buildStatement,
+  statementCause,
+  periodOf,
+  MAX_PERIOD_DAYS,
+  STATEMENT_CAUSES,
+  type Period,
+  type PeriodError,
+  type PeriodErrorCode,
+  type StatementCause,
+  type StatementPosting,
+  type StatementCredit,
+  type StatementBalance,
+  type StatementLine,
+  type StatementInput,
+  type CurrencyStatement,
+} from "./statement";
+export {
   reconcileDay,
   billedFeePostings,
   ledgerAmounts,

@@ -2,16 +2,22 @@
 // milliseconds (`*_ms`) unless they come from Stripe, which counts seconds (`*_s`).
 // Ledger rows are append-only: nothing here is updated in place except event status.
 import { sql } from "drizzle-orm";
+import { POOL_PERIODS } from "../core/periods";
 import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const EVENT_STATUSES = ["received", "processing", "processed", "ignored", "parked", "failed"] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
-export const PARTY_KINDS = ["commons", "reserve", "contributor"] as const;
+/** `pool`: a need pool's own account (POST /api/v1/pools), never paid out, distributed when its period closes. */
+export const PARTY_KINDS = ["commons", "reserve", "contributor", "pool"] as const;
 export type PartyKind = (typeof PARTY_KINDS)[number];
 
 export const OFFER_KINDS = ["training", "hosting"] as const;
 export type OfferKind = (typeof OFFER_KINDS)[number];
+
+/** What a contributor does for an offer, as its statement says it: runs the training, wrote its content, hosts the platform. */
+export const CONTRIBUTOR_ROLES = ["facilitator", "author", "host"] as const;
+export type ContributorRole = (typeof CONTRIBUTOR_ROLES)[number];
 
 /** Every verified Stripe event, stored raw before it is acknowledged. */
 export const stripeEvents = sqliteTable(
@@ -104,7 +110,7 @@ export const offerVersionPrices = sqliteTable(
   ],
 );
 
-/** The contributors of a version of an offer, with their weights, in order. */
+/** The contributors of a version of an offer, with their weights, in order, and optionally their role in it. */
 export const offerVersionContributors = sqliteTable(
   "offer_version_contributors",
   {
@@ -115,6 +121,8 @@ export const offerVersionContributors = sqliteTable(
       .references(() => parties.id),
     weight: integer("weight").notNull(),
     position: integer("position").notNull(),
+    /** Null when the admin named none (migration 0010). */
+    role: text("role", { enum: CONTRIBUTOR_ROLES }),
   },
   (t) => [
     primaryKey({ columns: [t.offerId, t.version, t.partyId] }),
@@ -184,7 +192,8 @@ export const payments = sqliteTable(
     paidAtS: integer("paid_at_s").notNull(),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  (t) => [uniqueIndex("payments_source").on(t.sourceId)],
+  // payments_transaction: a statement and the export find the payment behind a ledger transaction.
+  (t) => [uniqueIndex("payments_source").on(t.sourceId), index("payments_transaction").on(t.transactionId)],
 );
 
 /** How each line of a payment was split: its offer, the rule version used, its basis. */
@@ -218,7 +227,7 @@ export const paymentLines = sqliteTable(
  * A ledger transaction. `idempotencyKey` is the Stripe object that caused it
  * (`payment:pi_…`): the unique index is what makes a replay unable to post twice.
  */
-export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated", "payout", "payout_manual"] as const;
+export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated", "payout", "payout_manual", "pool_close"] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 export const ledgerTransactions = sqliteTable(
@@ -313,7 +322,8 @@ export const disputes = sqliteTable("disputes", {
   updatedAtMs: integer("updated_at_ms").notNull(),
 });
 
-export const TOKEN_ROLES = ["admin", "viewer"] as const;
+/** `party`: bound to one party; reads its own balances and statement and declares its own needs. */
+export const TOKEN_ROLES = ["admin", "viewer", "party"] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
 /** API tokens, stored only as SHA-256 hashes. */
@@ -325,6 +335,8 @@ export const apiTokens = sqliteTable(
     role: text("role", { enum: TOKEN_ROLES }).notNull(),
     tokenHash: text("token_hash").notNull(),
     createdBy: text("created_by").notNull(),
+    /** The party a `party` token speaks for; null for the other roles. */
+    partyId: text("party_id"),
     createdAtMs: integer("created_at_ms").notNull(),
     revokedAtMs: integer("revoked_at_ms"),
   },
@@ -347,3 +359,113 @@ export const auditLog = sqliteTable(
   (t) => [index("audit_log_entity").on(t.entityType, t.entityId)],
 );
 
+
+/**
+ * A need pool (core/pools.ts). It is a party of kind `pool` of the same id, whose account holds
+ * what rules send it until its period closes; its name is the party's.
+ */
+export const pools = sqliteTable("pools", {
+  id: text("id")
+    .primaryKey()
+    .references(() => parties.id),
+  period: text("period", { enum: POOL_PERIODS }).notNull(),
+  /** What a newcomer may ask at first, and what anyone may always ask; null: last period's median. */
+  floorMinor: integer("floor_minor"),
+  /** Who takes what needs leave over; null: the reserve. */
+  leftoverTo: text("leftover_to"),
+  /** A member paid less than this is topped up from the reserve; null: no solidarity floor. */
+  solidarityMinimumMinor: integer("solidarity_minimum_minor"),
+  /** The most the reserve tops up per close and currency. */
+  solidarityBudgetMinor: integer("solidarity_budget_minor").notNull().default(0),
+  revision: integer("revision").notNull().default(1),
+  createdAtMs: integer("created_at_ms").notNull(),
+});
+
+export const poolMembers = sqliteTable(
+  "pool_members",
+  {
+    poolId: text("pool_id")
+      .notNull()
+      .references(() => pools.id),
+    partyId: text("party_id")
+      .notNull()
+      .references(() => parties.id),
+    joinedAtMs: integer("joined_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.partyId] }), index("pool_members_party").on(t.partyId)],
+);
+
+/** Each member's standing need per currency: an amount, or `auto` (needMinor null). */
+export const poolNeeds = sqliteTable(
+  "pool_needs",
+  {
+    poolId: text("pool_id").notNull(),
+    partyId: text("party_id").notNull(),
+    currency: text("currency").notNull(),
+    needMinor: integer("need_minor"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.partyId, t.currency] })],
+);
+
+/** Every change of a need: who, when, from what, to what (append-only; `auto` is a flag). */
+export const poolNeedChanges = sqliteTable(
+  "pool_need_changes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    poolId: text("pool_id").notNull(),
+    partyId: text("party_id").notNull(),
+    currency: text("currency").notNull(),
+    fromMinor: integer("from_minor"),
+    fromAuto: integer("from_auto", { mode: "boolean" }).notNull(),
+    toMinor: integer("to_minor"),
+    toAuto: integer("to_auto", { mode: "boolean" }).notNull(),
+    actor: text("actor").notNull(),
+    atMs: integer("at_ms").notNull(),
+  },
+  (t) => [index("pool_need_changes_pool").on(t.poolId, t.atMs)],
+);
+
+/**
+ * One close of a pool, per period and currency: what it distributed. `seq` counts a pool's
+ * closes in a currency; a unique index makes two closes read from the same balance unable to
+ * both be written.
+ */
+export const poolCloses = sqliteTable(
+  "pool_closes",
+  {
+    poolId: text("pool_id").notNull(),
+    period: text("period").notNull(),
+    currency: text("currency").notNull(),
+    seq: integer("seq").notNull(),
+    periodEndMs: integer("period_end_ms").notNull(),
+    incomeMinor: integer("income_minor").notNull(),
+    leftoverMinor: integer("leftover_minor").notNull(),
+    leftoverTo: text("leftover_to"),
+    carriedMinor: integer("carried_minor").notNull(),
+    topupsMinor: integer("topups_minor").notNull(),
+    transactionId: text("transaction_id"),
+    closedBy: text("closed_by").notNull(),
+    closedAtMs: integer("closed_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.period, t.currency] }), uniqueIndex("pool_closes_seq").on(t.poolId, t.currency, t.seq)],
+);
+
+/** Each member at a close: what they declared, the cap, the need used, what they were paid and why. */
+export const poolCloseMembers = sqliteTable(
+  "pool_close_members",
+  {
+    poolId: text("pool_id").notNull(),
+    period: text("period").notNull(),
+    currency: text("currency").notNull(),
+    partyId: text("party_id").notNull(),
+    declaredMinor: integer("declared_minor"),
+    declaredAuto: integer("declared_auto", { mode: "boolean" }).notNull(),
+    capMinor: integer("cap_minor"),
+    needMinor: integer("need_minor").notNull(),
+    paidMinor: integer("paid_minor").notNull(),
+    topupMinor: integer("topup_minor").notNull(),
+    throttled: integer("throttled", { mode: "boolean" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.period, t.currency, t.partyId] })],
+);

@@ -7,8 +7,10 @@ import { access } from "./api/access";
 import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
 import { payouts } from "./api/payouts";
+import { poolsApi } from "./api/pools";
 import { apiDocument, newRouter } from "./api/openapi";
 import { rulesApi } from "./api/rules";
+import { statements } from "./api/statements";
 import { configurationProblems } from "../workflows/env";
 import { docs } from "./docs";
 import { ApiError, problemResponse, type ErrorCode } from "./errors";
@@ -47,6 +49,8 @@ app.route("/api/v1", ledger);
 app.route("/api/v1", rulesApi);
 app.route("/api/v1", access);
 app.route("/api/v1", payouts);
+app.route("/api/v1", poolsApi);
+app.route("/api/v1", statements);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "An API token: ADMIN_TOKEN, or one made with POST /api/v1/tokens" });
 // The server is the origin the document was asked from: "try it" calls this deployment.

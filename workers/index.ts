@@ -1,11 +1,13 @@
 // The worker's entry: HTTP (app.ts), the start queue's consumer, the crons (the sweep every
-// minute, a payout run on Mondays), and the workflow classes.
+// minute, a payout run on Mondays, pool closes daily), and the workflow classes.
 import type { Env } from "../workflows/env";
 import { PAYOUT_CRON, startPayoutRun } from "../workflows/payout-run";
+import { POOL_CLOSE_CRON, startDuePoolCloses } from "../workflows/pool-close";
 import { consumeStarts, sweepDueEvents } from "../workflows/start";
 import app from "./app";
 
 export { PayoutWorkflow } from "../workflows/payout";
+export { PoolCloseWorkflow } from "../workflows/pool-close-workflow";
 export { SplitPaymentWorkflow } from "../workflows/split-payment";
 
 export default {
@@ -18,6 +20,10 @@ export default {
           if (!r.started) console.log(JSON.stringify({ msg: "payout run not started: one is running", running: r.running }));
         }),
       );
+      return;
+    }
+    if (controller.cron === POOL_CLOSE_CRON) {
+      ctx.waitUntil(startDuePoolCloses(env).then((started) => console.log(JSON.stringify({ msg: "pool closes started", started }))));
       return;
     }
     ctx.waitUntil(sweepDueEvents(env));

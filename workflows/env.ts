@@ -12,6 +12,12 @@ export interface PayoutParams {
   run_id: string;
 }
 
+/** What a pool close's workflow is started with: the pool, and the period to close. */
+export interface PoolCloseParams {
+  pool_id: string;
+  period: string;
+}
+
 /** A message on the start queue: start the next run of this event if it is due. */
 export interface StartMessage {
   event_id: string;
@@ -23,6 +29,8 @@ export interface Env {
   SPLIT_PAYMENT: Workflow<SplitPaymentParams>;
   /** Payout runs (workflows/payout.ts). */
   PAYOUT: Workflow<PayoutParams>;
+  /** Closes of need pools' periods (workflows/pool-close.ts). */
+  POOL_CLOSE: Workflow<PoolCloseParams>;
   /** Event ids whose runs are to be started, at the rate Workflows accepts (workflows/start.ts). */
   SPLIT_STARTS: Queue<StartMessage>;
   /** The static assets in public/ (wrangler.toml, [assets]), served without the worker; only tests read them through it. */
