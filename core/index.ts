@@ -137,6 +137,7 @@ export {
   BILLED_APART_TYPES,
   OUTSIDE_LEDGER_TYPES,
   DIFFERENCE_CODES,
+  RECONCILED_KINDS,
   type DayReconciliation,
   type Difference,
   type DifferenceCode,

@@ -52,7 +52,9 @@ export interface StripeMovement {
   readonly description: string | null;
 }
 
-export type LedgerKind = "payment" | "refund" | "refund_failed" | "dispute_withdrawn" | "dispute_reinstated" | "payout" | "payout_manual" | "stripe_fee";
+/** The ledger's kinds of transactions that Stripe moved money for: what a day reconciles (not payments by hand, not pool closes). */
+export const RECONCILED_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated", "payout", "stripe_fee"] as const;
+export type LedgerKind = (typeof RECONCILED_KINDS)[number] | "payout_manual";
 
 /** A ledger transaction with its postings on Stripe's side summed. */
 export interface LedgerMovement {
@@ -71,9 +73,9 @@ export interface LedgerMovement {
   readonly billed_fees_minor: number;
 }
 
-export type DifferenceCode = "missing_in_ledger" | "missing_at_stripe" | "duplicate_in_ledger" | "amount_differs" | "fee_differs" | "currency_differs" | "not_booked";
-
-export const DIFFERENCE_CODES: readonly DifferenceCode[] = ["missing_in_ledger", "missing_at_stripe", "duplicate_in_ledger", "amount_differs", "fee_differs", "currency_differs", "not_booked"];
+/** The stable codes of differences. */
+export const DIFFERENCE_CODES = ["missing_in_ledger", "missing_at_stripe", "duplicate_in_ledger", "amount_differs", "fee_differs", "currency_differs", "not_booked"] as const;
+export type DifferenceCode = (typeof DIFFERENCE_CODES)[number];
 
 export interface Difference {
   readonly code: DifferenceCode;

@@ -8,6 +8,7 @@ import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
 import { payouts } from "./api/payouts";
 import { poolsApi } from "./api/pools";
+import { reconciliation } from "./api/reconciliation";
 import { apiDocument, newRouter } from "./api/openapi";
 import { rulesApi } from "./api/rules";
 import { statements } from "./api/statements";
@@ -51,6 +52,7 @@ app.route("/api/v1", access);
 app.route("/api/v1", payouts);
 app.route("/api/v1", poolsApi);
 app.route("/api/v1", statements);
+app.route("/api/v1", reconciliation);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "An API token: ADMIN_TOKEN, or one made with POST /api/v1/tokens" });
 // The server is the origin the document was asked from: "try it" calls this deployment.

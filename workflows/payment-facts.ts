@@ -24,6 +24,8 @@ export interface PaymentFacts {
   payment_intent_id: string;
   charge_id: string;
   balance_transaction_id: string;
+  /** When Stripe created that balance transaction (null if it did not say): the day reconciliation finds the payment on. */
+  balance_transaction_created_s: number | null;
   source_type: "checkout.session" | "invoice";
   source_id: string;
   /** When the customer paid (the charge's creation, or the invoice's paid_at): picks the rule version and the offer as it was. */
@@ -61,6 +63,7 @@ const balanceTransaction = z.object({
   net: z.number().int(),
   currency: z.string(),
   exchange_rate: z.number().nullish(),
+  created: z.number().int().optional(),
 });
 
 const presentmentDetails = z.object({ presentment_amount: minor, presentment_currency: z.string() }).nullish();
@@ -173,6 +176,7 @@ function settlement(ch: z.infer<typeof charge>, bt: z.infer<typeof balanceTransa
     charge_id: ch.id,
     charge_amount_minor: ch.amount,
     balance_transaction_id: bt.id,
+    balance_transaction_created_s: bt.created ?? null,
     currency: bt.currency,
     gross_minor: bt.amount,
     fee_minor: bt.fee,

@@ -54,9 +54,9 @@ export class PayoutWorkflow extends WorkflowEntrypoint<Env, PayoutParams> {
     const key = { runId: item.runId, partyId: item.partyId, currency: item.currency };
     const now = Date.now();
     if (item.stripeAccountId === null) return "parked";
-    let transferId: string;
+    let transfer: { id: string; created: number };
     try {
-      const transfer = await stripeClient(this.env).transfers.create(
+      transfer = await stripeClient(this.env).transfers.create(
         {
           amount: item.amountMinor,
           currency: item.currency,
@@ -67,25 +67,34 @@ export class PayoutWorkflow extends WorkflowEntrypoint<Env, PayoutParams> {
         },
         { idempotencyKey: payoutKey(key) },
       );
-      transferId = transfer.id;
     } catch (error) {
       const failure = classifyFailure(error);
       if (failure.transient) throw new Error(failure.reason);
       await setPayoutItem(db, key, { status: "parked", reason: failure.reason }, now);
       return "parked";
     }
-    await this.post(db, item, transferId, now);
+    await this.post(db, item, transfer, now);
     return "paid";
   }
 
   /** A transfer Stripe made, on the ledger with its item marked paid, in one batch keyed by the item. */
-  private async post(db: Db, item: PayoutItem, transferId: string, now: number): Promise<void> {
+  private async post(db: Db, item: PayoutItem, transfer: { id: string; created: number }, now: number): Promise<void> {
     const key = { runId: item.runId, partyId: item.partyId, currency: item.currency };
     await postPayout(
       db,
-      { key: payoutKey(key), kind: "payout", party_id: item.partyId, currency: item.currency, amount_minor: item.amountMinor, stripe_object: transferId, event_id: `payout_run:${item.runId}`, description: `transfer ${transferId} of payout run ${item.runId}` },
+      {
+        key: payoutKey(key),
+        kind: "payout",
+        party_id: item.partyId,
+        currency: item.currency,
+        amount_minor: item.amountMinor,
+        stripe_object: transfer.id,
+        stripe_created_s: transfer.created,
+        event_id: `payout_run:${item.runId}`,
+        description: `transfer ${transfer.id} of payout run ${item.runId}`,
+      },
       now,
-      [payoutItemStatement(db, key, { status: "paid", transferId }, now)],
+      [payoutItemStatement(db, key, { status: "paid", transferId: transfer.id }, now)],
     );
   }
 
@@ -105,7 +114,7 @@ export class PayoutWorkflow extends WorkflowEntrypoint<Env, PayoutParams> {
       const transfer = made.find((t) => t.metadata?.party_id === item.partyId && t.currency === item.currency);
       if (transfer) {
         if (transfer.amount !== item.amountMinor) throw new Error(`transfer ${transfer.id} at Stripe is of ${transfer.amount}, the item of ${item.amountMinor}: not posted, look at it`);
-        await this.post(db, item, transfer.id, Date.now());
+        await this.post(db, item, transfer, Date.now());
         return "paid";
       }
     }

@@ -209,6 +209,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       paid_at_s: facts.paid_at_s,
       // Held for the longest hold of its lines' rules: a share is paid out once refunds are unlikely.
       available_at_ms: facts.paid_at_s * 1000 + Math.max(...rules.map((r) => r.hold_days ?? defaultHoldDays(this.env))) * DAY_MS,
+      stripe_created_s: facts.balance_transaction_created_s ?? facts.paid_at_s,
       lines: plan.lines.map((l, i) => {
         const line = split.value.lines[i];
         if (!line) throw new PermanentPaymentProblem(`the split lost line ${i}`);
@@ -302,6 +303,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
           seq: so_far.seq + 1,
           description: `${movement.kind.replace("_", " ")} ${movement.stripe_object}`,
           available_at_ms: posted.available_at_ms,
+          stripe_created_s: movement.created_s,
         },
         result.postings,
         now,
