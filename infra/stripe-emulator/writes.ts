@@ -7,7 +7,9 @@
  * (Imports: nothing that imports JSON or core/, as app.ts is loaded by vitest.config.ts in the test host.)
  *
  * Chosen, not confirmed against Stripe: an unknown destination or source charge is a 400
- * `resource_missing` naming the parameter ("No such destination: 'acct_…'"); the emulator keeps
+ * `resource_missing` naming the parameter ("No such destination: 'acct_…'"); a transfer from a
+ * charge for more than the charge's amount less earlier transfers from it is a 400 naming
+ * `amount` (Stripe documents the limit, not its error); the emulator keeps
  * no balance, so a transfer never fails for want of funds unless a fault says so (`error: { code:
  * "balance_insufficient" }`, scoped with `match: { destination }`).
  */
@@ -61,8 +63,15 @@ export function registerWrites(app: Hono, t: WriteTools): void {
       throw new StripeHttpError(400, { type: "invalid_request_error", ...KNOWN_ERRORS.insufficient_capabilities_for_transfer!, message: KNOWN_ERRORS.insufficient_capabilities_for_transfer!.message });
     }
     const source = formRead.string(f, "source_transaction", false);
-    if (source !== undefined && t.get(source)?.object !== "charge") {
+    const charge = source === undefined ? undefined : t.get(source);
+    if (source !== undefined && charge?.object !== "charge") {
       throw new StripeHttpError(400, { type: "invalid_request_error", code: "resource_missing", param: "source_transaction", message: `No such charge: '${source}'` });
+    }
+    if (charge && charge.currency === currency) {
+      // A transfer from a charge cannot take more than the charge brought, less what earlier transfers took from it.
+      const taken = t.ofType("transfer").filter((tr) => tr.source_transaction === source).reduce((sum, tr) => sum + Number(tr.amount) - Number(tr.amount_reversed ?? 0), 0);
+      const left = Number(charge.amount) - taken;
+      if (amount > left) throw invalid(`The transfer amount (${amount}) is more than what is left of source_transaction ${source} (${left} ${currency}).`, "amount");
     }
     const built = buildTransfer({
       amount_minor: amount,

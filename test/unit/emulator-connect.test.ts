@@ -122,12 +122,15 @@ describe("transfers", () => {
     expect((await stripe.transfers.create({ amount: 500, currency: "eur", destination: "acct_sacha" })).amount).toBe(500);
   });
 
-  it("a transfer funded by a charge names it, and its balance transaction waits for the charge's funds", async () => {
+  it("a transfer funded by a charge names it, waits for the charge's funds, and takes no more than the charge brought", async () => {
     const paid = buildTrainingPayment({ amount_minor: 10_000, currency: "eur", price_id: "price_training_intro", fee_minor: 175 });
     await put(emulatorObjects(paid));
     const transfer = await stripe.transfers.create({ amount: 3000, currency: "eur", destination: "acct_camille", source_transaction: paid.charge.id });
     expect(transfer.source_transaction).toBe(paid.charge.id);
     expect(await stripe.balanceTransactions.retrieve(transfer.balance_transaction as string)).toMatchObject({ status: "pending", amount: -3000 });
+    // no more than the charge brought, less what earlier transfers took from it
+    expect(await caught(stripe.transfers.create({ amount: 7001, currency: "eur", destination: "acct_sacha", source_transaction: paid.charge.id }))).toMatchObject({ statusCode: 400, param: "amount", message: `The transfer amount (7001) is more than what is left of source_transaction ${paid.charge.id} (7000 eur).` });
+    expect((await stripe.transfers.create({ amount: 7000, currency: "eur", destination: "acct_sacha", source_transaction: paid.charge.id })).amount).toBe(7000);
   });
 
   it("lists transfers by transfer group, destination and creation time, newest first, paged by the SDK", async () => {
