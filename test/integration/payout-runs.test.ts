@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { buildConnectedAccount, buildRefund, buildTrainingPayment, emulatorObjects, stripeId, type TrainingPayment } from "../../infra/stripe-emulator/objects";
 import type { BuiltRefund } from "../../infra/stripe-emulator/refund";
 import { payoutKey } from "../../workflows/payout-run";
-import { advanceClock, api, deliver, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
+import { advanceClock, api, DEFAULT_RULE, deliver, deliverAndSettle, insertOffer, putStripeObjects, seedCatalog, setClock } from "./helpers";
 
 const DAY_MS = 86_400_000;
 /** Monday 2 March 2026, 10:00 UTC: every payment of these tests is paid at T0 or later. */
@@ -45,9 +45,9 @@ async function connect(party: string, account: string | null, minimum_minor = 0)
   await env.DB.prepare("UPDATE parties SET stripe_account_id = ?, payout_minimum_minor = ? WHERE id = ?").bind(account, minimum_minor, party).run();
 }
 
-/** 100.00 € paid at `at_s`, split and posted. */
-async function paid(at_s: number, amount_minor = 10_000): Promise<TrainingPayment> {
-  const built = buildTrainingPayment({ amount_minor, currency: "eur", price_id: "price_training_intro", created: at_s });
+/** 100.00 € paid at `at_s` (for training-intro unless another price is named), split and posted. */
+async function paid(at_s: number, amount_minor = 10_000, price_id = "price_training_intro"): Promise<TrainingPayment> {
+  const built = buildTrainingPayment({ amount_minor, currency: "eur", price_id, created: at_s });
   await putStripeObjects(built);
   expect(await deliverAndSettle(built.event)).toMatchObject({ status: "processed", posted: true });
   return built;
@@ -327,6 +327,34 @@ describe("a transfer that fails", () => {
 
     const next = await runPayouts();
     expect((await transfersOf(next.run.id)).map((t) => [t.destination, t.amount])).toEqual([[accounts.dominique, 2_456]]);
+    await ledgerOk();
+  });
+});
+
+describe("a transfer's source charge", () => {
+  it("is named only when all the money paid came from it: a share held since before the last payout, paid with a new one, leaves the transfer without a source", async () => {
+    // training-quick: camille alone, under a rule of its own that holds nothing (hold_days 0)
+    await insertOffer({ id: "training-quick", kind: "training", name: "Quick", stripe_price_ids: ["price_training_quick"], contributors: [{ party_id: "camille", weight: 1 }] });
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO rules (id, scope_kind, scope_value, created_at_ms) VALUES ('quick', 'offer', 'training-quick', 0)"),
+      env.DB.prepare("INSERT INTO rule_versions (rule_id, version, effective_from_ms, body, content_hash, author, reason, created_at_ms) VALUES ('quick', 1, 0, ?, 'sha256:test', 'test', 'test', 0)").bind(JSON.stringify({ ...DEFAULT_RULE, hold_days: 0 })),
+    ]);
+    await paid(T0_S);
+    advanceClock(10 * DAY_MS);
+    await paid(T0_S + 10 * 86400); // held until day 24
+    advanceClock(5 * DAY_MS);
+    const one = await runPayouts(); // day 15: the first payment only
+    expect((await transfersOf(one.run.id)).map((t) => t.amount)).toEqual([4_913, 2_456]);
+    advanceClock(DAY_MS);
+    await paid(T0_S + 16 * 86400, 10_000, "price_training_quick"); // camille 7,369, payable at once
+    advanceClock(9 * DAY_MS);
+
+    const two = await runPayouts(); // day 25: the second payment's 4,913 and the quick one's 7,369
+    expect(two.output).toEqual({ run_id: two.run.id, paid: 2, parked: 0, manual: 0 });
+    expect((await transfersOf(two.run.id)).map((t) => [t.destination, t.amount, t.source_transaction])).toEqual([
+      [accounts.camille, 4_913 + 7_369, null],
+      [accounts.dominique, 2_456, null],
+    ]);
     await ledgerOk();
   });
 });
