@@ -7,6 +7,7 @@
 // proration credit weighs a negative amount), the tax weighs the tax collected, shipping its
 // amount without tax. They must add up to what the customer was charged.
 import type Stripe from "stripe";
+import type { StripeApi } from "./stripe-api";
 import { z } from "zod";
 import { MAX_PAYMENT_LINES } from "../core";
 import { NotYetAtStripe, PermanentPaymentProblem } from "./failures";
@@ -211,7 +212,7 @@ async function allLines<T>(embedded: { data: unknown[]; has_more: boolean }, sch
   return list.data.map((item, i) => read(schema, item, `${what} line ${i + 1}`));
 }
 
-export async function fetchCheckoutFacts(stripe: Stripe, sessionId: string): Promise<PaymentFacts> {
+export async function fetchCheckoutFacts(stripe: StripeApi, sessionId: string): Promise<PaymentFacts> {
   const raw = await stripe.checkout.sessions.retrieve(sessionId, {
     expand: ["line_items", "payment_intent.latest_charge.balance_transaction"],
   });
@@ -256,7 +257,7 @@ function invoiceLineWeight(line: z.infer<typeof invoiceLine>): number {
   return line.amount - sum(line.discount_amounts) - sum(credits) - sum(inclusiveTax);
 }
 
-export async function fetchInvoiceFacts(stripe: Stripe, invoiceId: string): Promise<PaymentFacts> {
+export async function fetchInvoiceFacts(stripe: StripeApi, invoiceId: string): Promise<PaymentFacts> {
   // amount_paid_off_stripe comes only when asked for.
   const inv = read(invoice, await stripe.invoices.retrieve(invoiceId, { expand: ["amount_paid_off_stripe"] }), `invoice ${invoiceId}`);
   if ((inv.amount_paid_off_stripe ?? 0) > 0) {
