@@ -251,7 +251,7 @@ export const ledgerTransactions = sqliteTable(
     /**
      * When Stripe created the balance transaction behind it (a payment's charge, a refund's, a
      * dispute's, a transfer's, a fee billed apart): the day reconciliation finds it on. Null for
-     * a payment made by hand. Rows older than migration 9201 carry the payment's paid_at, or
+     * a payment made by hand. Rows older than migration 0011 carry the payment's paid_at, or
      * the time they were posted.
      */
     stripeCreatedS: integer("stripe_created_s"),
