@@ -1,14 +1,17 @@
-// The worker's entry: HTTP (app.ts), the start queue's consumer, the crons (the sweep every
+// The worker's entry: HTTP (app.ts), the start queue's consumer, the crons (the sweeps every
 // minute, a payout run on Mondays, pool closes daily), and the workflow classes.
 import type { Env } from "../workflows/env";
 import { PAYOUT_CRON, startPayoutRun } from "../workflows/payout-run";
 import { POOL_CLOSE_CRON, startDuePoolCloses } from "../workflows/pool-close";
 import { consumeStarts, sweepDueEvents } from "../workflows/start";
+import { sweepConsent } from "../workflows/consent";
 import app from "./app";
 
 export { PayoutWorkflow } from "../workflows/payout";
 export { PoolCloseWorkflow } from "../workflows/pool-close-workflow";
+export { ProposalWorkflow } from "../workflows/proposal-workflow";
 export { SplitPaymentWorkflow } from "../workflows/split-payment";
+export { WebhookDeliveryWorkflow } from "../workflows/webhook-delivery-workflow";
 
 export default {
   fetch: app.fetch,
@@ -27,5 +30,7 @@ export default {
       return;
     }
     ctx.waitUntil(sweepDueEvents(env));
+    // Proposals whose notice ended without their workflow settling them, and deliveries never started.
+    ctx.waitUntil(sweepConsent(env));
   },
 } satisfies ExportedHandler<Env>;
