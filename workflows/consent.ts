@@ -149,7 +149,8 @@ export async function propose(env: Env, ruleId: string, input: ProposalInput, ac
   const base = await latestRuleVersion(db, rule.id);
   if (!base) throw new Error(`rule ${rule.id} has no version`);
   const hash = await contentHash(input.body);
-  if (hash === base.content_hash) throw new ConsentError("conflict", `the body is version ${base.version} of rule ${rule.id} already: nothing to propose`, [{ path: "body", message: "same as the latest version" }]);
+  // Hashed again rather than read: what the two bodies say is what is compared.
+  if (hash === (await contentHash(base.body))) throw new ConsentError("conflict", `the body is version ${base.version} of rule ${rule.id} already: nothing to propose`, [{ path: "body", message: "same as the latest version" }]);
 
   const notice = parseDuration(rule.governance.notice);
   if (!notice.ok) throw new Error(`rule ${rule.id} has a notice that is not a duration: ${notice.message}`);

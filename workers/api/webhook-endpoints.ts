@@ -65,15 +65,23 @@ function deliveryView(d: DeliveryRow, attempts: readonly AttemptRow[]) {
   };
 }
 
-/** An https URL a receiver listens on (http only for this machine, to try a receiver locally). */
+/** An https URL a receiver listens on (http only for this machine, to try a receiver locally), without credentials. */
 const EndpointUrl = z
-  .url({ protocol: /^https?$/ })
+  .string()
   .max(2048)
-  .refine((url) => {
-    const parsed = new URL(url);
-    return parsed.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(parsed.hostname);
-  }, "an https URL (http only for localhost)")
-  .refine((url) => new URL(url).username === "" && new URL(url).password === "", "no user or password in the URL: the signature says who sends");
+  .superRefine((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "not a URL" });
+      return;
+    }
+    const local = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) ctx.addIssue({ code: "custom", message: "an https URL (http only for localhost)" });
+    if (url.username !== "" || url.password !== "") ctx.addIssue({ code: "custom", message: "no user or password in the URL: the signature says who sends" });
+  })
+  .openapi({ format: "uri", description: "Where events are POSTed: https (http only for localhost)", example: "https://chat.example.coop/hooks/pot-commun" });
 
 const EndpointIdParam = z.object({ id: z.string().regex(/^whe_[0-9a-f]{16}$/, "an endpoint id (whe_…)").openapi({ param: { name: "id", in: "path" } }) });
 
