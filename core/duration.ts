@@ -7,8 +7,8 @@
 
 /** The shortest notice: one second (tests use `PT3S`); zero would be no notice at all. */
 export const MIN_NOTICE_MS = 1_000;
-/** The longest notice: a year of 366 days. */
-export const MAX_NOTICE_MS = 366 * 86_400_000;
+/** The longest notice: 365 days, the longest a workflow may sleep. */
+export const MAX_NOTICE_MS = 365 * 86_400_000;
 
 export type DurationErrorCode = "bad_duration" | "duration_out_of_range";
 
@@ -35,7 +35,7 @@ export function parseDuration(text: string): ParsedDuration {
     ms = ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(m ?? 0)) * 60_000 + Number(s ?? 0) * 1_000;
   }
   if (ms < MIN_NOTICE_MS || ms > MAX_NOTICE_MS) {
-    return { ok: false, code: "duration_out_of_range", message: `${text} is ${ms < MIN_NOTICE_MS ? "shorter than a second" : "longer than 366 days"}: a notice lasts from PT1S to P366D` };
+    return { ok: false, code: "duration_out_of_range", message: `${text} is ${ms < MIN_NOTICE_MS ? "shorter than a second" : "longer than 365 days"}: a notice lasts from PT1S to P365D` };
   }
   return { ok: true, ms };
 }

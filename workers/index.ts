@@ -31,6 +31,6 @@ export default {
     }
     ctx.waitUntil(sweepDueEvents(env));
     // Proposals whose notice ended without their workflow settling them, and deliveries never started.
-    ctx.waitUntil(sweepConsent(env));
+    ctx.waitUntil(sweepConsent(env).catch((error: unknown) => console.error(JSON.stringify({ msg: "consent sweep failed", error: error instanceof Error ? error.message : String(error) }))));
   },
 } satisfies ExportedHandler<Env>;

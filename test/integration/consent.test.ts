@@ -417,7 +417,7 @@ describe("governance", () => {
     expect(fast.governance).toEqual({ notice: "PT3S", approvals: 2 });
     const patched = await json<{ governance: unknown }>(await api("/rules/training-split", { method: "PATCH", body: { governance: { notice: "P2W" } } }), 200);
     expect(patched.governance).toEqual({ notice: "P2W", approvals: 0 });
-    for (const [notice, code] of [["P1M", "bad_duration"], ["7 days", "bad_duration"], ["P", "bad_duration"], ["PT", "bad_duration"], ["p7d", "bad_duration"], ["P1.5D", "bad_duration"], ["PT0S", "duration_out_of_range"], ["P367D", "duration_out_of_range"]] as const) {
+    for (const [notice, code] of [["P1M", "bad_duration"], ["7 days", "bad_duration"], ["P", "bad_duration"], ["PT", "bad_duration"], ["p7d", "bad_duration"], ["P1.5D", "bad_duration"], ["PT0S", "duration_out_of_range"], ["P366D", "duration_out_of_range"]] as const) {
       const res = await api("/rules/training-split", { method: "PATCH", body: { governance: { notice } } });
       expect(res.status, notice).toBe(400);
       expect(((await res.json()) as { code: string; errors: { path: string; code: string }[] }).errors, notice).toEqual([expect.objectContaining({ path: "governance.notice", code })]);

@@ -169,6 +169,27 @@ describe("outgoing webhooks", () => {
     expect((await received(path)).length).toBe(1);
   });
 
+  it("a pending delivery to an endpoint deleted since is canceled at its next attempt, not sent", async () => {
+    await using deliveries = await introspectWorkflow(env.WEBHOOK_DELIVERY);
+    // The first attempt never runs: the delivery stays pending, as one waiting for its retry.
+    await deliveries.modifyAll(async (m) => m.mockStepResult({ name: "send the delivery" }, { outcome: "mocked" }));
+    await using proposals = await introspectWorkflow(env.PROPOSAL);
+    const path = unique();
+    const soonGone = await endpoint(path, ["proposal.created"]);
+    const proposal = await json<{ id: string }>(await api("/rules/default/proposals", { method: "POST", body: { body: RESERVE_20, reason: "x" } }), 201);
+    await allComplete(deliveries);
+    const [pending] = (await json<{ deliveries: Delivery[] }>(await api(`/webhook-deliveries?endpoint_id=${soonGone.id}`), 200)).deliveries;
+    expect(pending?.status).toBe("pending");
+    await json(await api(`/webhook-endpoints/${soonGone.id}`, { method: "DELETE" }), 200);
+    const { attemptDelivery } = await import("../../workflows/webhook-delivery");
+    expect(await attemptDelivery(env, pending?.id ?? "")).toEqual({ outcome: "canceled" });
+    expect(await json<Delivery>(await api(`/webhook-deliveries/${pending?.id ?? ""}`), 200)).toMatchObject({ status: "canceled", attempts: [] });
+    expect(await received(path)).toEqual([]);
+    await json(await api(`/proposals/${proposal.id}/withdrawal`, { method: "POST", body: {} }), 200);
+    advanceClock(2_000);
+    await allComplete(proposals);
+  });
+
   it("refuses an endpoint that is not https, an unknown event or party, and a deleted endpoint gets nothing more", async () => {
     for (const body of [
       { url: "http://example.com/hook", events: ["proposal.created"] },

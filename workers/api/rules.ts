@@ -83,7 +83,7 @@ const Notice = z
     const parsed = parseDuration(text);
     if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message, params: { code: parsed.code } });
   })
-  .openapi({ description: "How long a proposal stays open to objections: an ISO 8601 duration in weeks, days, hours, minutes or seconds (`P7D`, `P2W`, `PT36H`, `PT3S`), from one second to 366 days", example: "P7D" });
+  .openapi({ description: "How long a proposal stays open to objections: an ISO 8601 duration in weeks, days, hours, minutes or seconds (`P7D`, `P2W`, `PT36H`, `PT3S`), from one second to 365 days", example: "P7D" });
 
 const Approvals = z.number().int().min(0).max(10).openapi({ description: "How many admins must approve a proposal besides nobody objecting (never its own proposer)", example: 0 });
 
