@@ -412,12 +412,16 @@ export async function settleProposal(env: Env, proposalId: string, nowMs: number
   }
 }
 
-/** The first time a proposal is found held once its notice is over: recorded in its thread and told. */
+/**
+ * A proposal found held once its notice is over: the first time is recorded in its thread, and
+ * told (once per endpoint: the event is keyed by the proposal, so telling it again, after a
+ * step that stopped half-way, sends nothing twice).
+ */
 async function heldAtNoticeEnd(env: Env, db: Db, record: ProposalRecord, nowMs: number): Promise<void> {
-  if (record.proposal.held_at_ms !== null || nowMs < record.proposal.notice_ends_ms) return;
-  if (await markHeld(db, record.proposal.id, nowMs)) {
-    await notify(env, db, { type: "proposal.held", cause: record.proposal.id, record: { ...record, proposal: { ...record.proposal, held_at_ms: nowMs } } }, nowMs);
-  }
+  if (nowMs < record.proposal.notice_ends_ms) return;
+  const first = record.proposal.held_at_ms === null && (await markHeld(db, record.proposal.id, nowMs));
+  const held_at_ms = first ? nowMs : record.proposal.held_at_ms;
+  await notify(env, db, { type: "proposal.held", cause: record.proposal.id, record: { ...record, proposal: { ...record.proposal, held_at_ms } } }, nowMs);
 }
 
 /** Proposals settled per minute sweep at most. */

@@ -84,10 +84,12 @@ export interface PublicProposalView {
   objections: { standing: number; lifted: number };
   affected_count: number;
   affected: AffectedParty[];
+  /** The thread's steps, without who took them or why (an objector's words are for the members). */
+  steps?: { at: string; kind: ThreadEntryKind; proposal_id: string; version?: number }[];
 }
 
 /** What anyone may read: where it stands, what it changes in words, counts; amounts only for the cooperative's own accounts. */
-export function publicProposalView(r: ProposalRecord, ctx: ViewContext): PublicProposalView {
+export function publicProposalView(r: ProposalRecord, ctx: ViewContext, thread?: readonly ProposalRecord[]): PublicProposalView {
   const p = r.proposal;
   const standing = r.objections.filter((o) => o.lifted_at_ms === null).length;
   return {
@@ -109,6 +111,7 @@ export function publicProposalView(r: ProposalRecord, ctx: ViewContext): PublicP
     objections: { standing, lifted: r.objections.length - standing },
     affected_count: new Set(p.impact.affected.map((a) => a.party_id)).size,
     affected: visibleAffected(p.impact.affected, ctx.kinds, { all: false, party_id: null }),
+    ...(thread === undefined ? {} : { steps: threadEntries(thread).map((e) => ({ at: e.at, kind: e.kind, proposal_id: e.proposal_id, ...(e.version === undefined ? {} : { version: e.version }) })) }),
   };
 }
 

@@ -483,6 +483,10 @@ describe("GET /api/v1/public/proposals", () => {
       affected: [{ party_id: "reserve", currency: "eur", now_minor: 1500, proposed_minor: 2000, delta_minor: 500 }],
       changes: [{ change: "changed", path: "lines[1] (reserve).share", from: "15%", to: "20%" }],
     });
+    expect(listed.proposals[0]?.["steps"]).toEqual([
+      { at: "2031-03-12T09:00:00.250Z", kind: "proposed", proposal_id: proposal.id },
+      { at: "2031-03-12T09:00:00.250Z", kind: "objected", proposal_id: proposal.id },
+    ]);
     expect(JSON.stringify(listed)).not.toMatch(/camille|dominique|too fast/);
     expect((await call("/api/v1/public/proposals", { method: "POST" })).status).toBe(401);
     expect((await call("/api/v1/public/proposals?status=bogus")).status).toBe(400);

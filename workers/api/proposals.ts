@@ -83,6 +83,10 @@ const PublicProposalSchema = z
     objections: z.object({ standing: z.number().int(), lifted: z.number().int() }),
     affected_count: z.number().int().openapi({ description: "How many parties it affects" }),
     affected: z.array(AffectedSchema).openapi({ description: "The cooperative's own accounts it affects (commons, reserve, pools); a contributor's amounts are not public" }),
+    steps: z
+      .array(z.object({ at: z.string(), kind: z.enum(["proposed", "amended", "objected", "objection_lifted", "approved", "held", "withdrawn", "activated"]), proposal_id: z.string(), version: z.number().int().optional() }))
+      .optional()
+      .openapi({ description: "Every step of its thread, in order, without who took it or why (on the public read)" }),
   })
   .openapi("PublicProposal");
 
@@ -341,6 +345,8 @@ publicProposalsApi.openapi(
     const q = c.req.valid("query");
     const records = await listProposalRecords(db, q.status === "all" ? {} : { status: q.status }, q.limit);
     const contexts = await viewContexts(db, records, Date.now());
-    return c.json({ proposals: records.flatMap((r) => { const ctx = contexts.get(r.proposal.id); return ctx ? [publicProposalView(r, ctx)] : []; }) }, 200);
+    const threads = new Map<string, ProposalRecord[]>();
+    for (const { proposal } of records) if (!threads.has(proposal.thread_id)) threads.set(proposal.thread_id, await threadRecords(db, proposal.thread_id));
+    return c.json({ proposals: records.flatMap((r) => { const ctx = contexts.get(r.proposal.id); return ctx ? [publicProposalView(r, ctx, threads.get(r.proposal.thread_id))] : []; }) }, 200);
   },
 );
