@@ -145,3 +145,22 @@ export {
   type LedgerMovement,
   type StripeMovement,
 } from "./reconciliation";
+export { parseDuration, MIN_NOTICE_MS, MAX_NOTICE_MS, type ParsedDuration, type DurationErrorCode } from "./duration";
+export {
+  proposalStatus,
+  activationDecision,
+  activationEffectiveFrom,
+  affectedParties,
+  affectedPartyIds,
+  visibleAffected,
+  approvalRefusal,
+  PROPOSAL_STATUSES,
+  type ProposalStatus,
+  type StoredProposalStatus,
+  type ProposalFacts,
+  type ActivationDecision,
+  type AffectedParty,
+  type ApprovalRefusal,
+} from "./consent";
+export { ruleInWords } from "./rule-words";
+export { signatureHeader, verifySignature, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_S, type SignatureCheck } from "./webhook-signature";
