@@ -5,6 +5,7 @@
 // replayed event, a second run or a retried step can never post twice.
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
 import type Stripe from "stripe";
+import type { StripeApi } from "./stripe-api";
 import { parseRule, paymentPostings, pendingMovementsPostings, splitPayment, sumByParty, type PaymentLineInput, type PostedPayment, type RolePosting, type Rule } from "../core";
 import { database, type Db } from "../db/client";
 import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
@@ -139,7 +140,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
    * all, then the event is parked saying so). Before each sleep the run moves its event's stall
    * cutoff past it, so that the sweep does not take a sleeping run for a dead one.
    */
-  private async fetchWithWaits<T extends PaymentFacts | MoneyBackFacts>(step: WorkflowStep, eventId: string, run: number, read: (stripe: Stripe) => Promise<T>, again?: string): Promise<{ ok: true; facts: T } | { ok: false; reason: string }> {
+  private async fetchWithWaits<T extends PaymentFacts | MoneyBackFacts>(step: WorkflowStep, eventId: string, run: number, read: (stripe: StripeApi) => Promise<T>, again?: string): Promise<{ ok: true; facts: T } | { ok: false; reason: string }> {
     let stripeWaits = 0;
     let balanceWaits = 0;
     const base = again === undefined ? "fetch the payment from Stripe" : `fetch the payment from Stripe again, ${again}`;
@@ -213,6 +214,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       paid_at_s: facts.paid_at_s,
       // Held for the longest hold of its lines' rules: a share is paid out once refunds are unlikely.
       available_at_ms: facts.paid_at_s * 1000 + Math.max(...rules.map((r) => r.hold_days ?? defaultHoldDays(this.env))) * DAY_MS,
+      stripe_created_s: facts.balance_transaction_created_s ?? facts.paid_at_s,
       lines: plan.lines.map((l, i) => {
         const line = split.value.lines[i];
         if (!line) throw new PermanentPaymentProblem(`the split lost line ${i}`);
@@ -251,7 +253,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
    */
   private async moneyBack(step: WorkflowStep, eventId: string, run: number, source: "refund" | "dispute", objectId: string): Promise<SplitPaymentOutcome> {
     const db = () => database(this.env.DB);
-    const read = (stripe: Stripe) => (source === "refund" ? fetchRefundFacts(stripe, objectId) : fetchDisputeFacts(stripe, objectId));
+    const read = (stripe: StripeApi) => (source === "refund" ? fetchRefundFacts(stripe, objectId) : fetchDisputeFacts(stripe, objectId));
     let fetched = await this.fetchWithWaits(step, eventId, run, read);
     for (let attempt = 1; ; attempt++) {
       if (!fetched.ok) return this.park(step, eventId, fetched.reason);
@@ -316,6 +318,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
           seq: so_far.seq + 1 + i,
           description: `${movement.kind.replace("_", " ")} ${movement.stripe_object}`,
           available_at_ms: posted.available_at_ms,
+          stripe_created_s: movement.created_s,
         },
         entries: result.postings[i] ?? [],
       })),
