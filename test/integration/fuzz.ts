@@ -43,10 +43,13 @@ export interface Operation {
   parameters: Parameter[];
   /** The JSON body's schema, when the operation takes one. */
   body: Schema | null;
+  /** Documented without a security requirement: open to anyone. */
+  public: boolean;
 }
 
 export interface ApiDocument {
-  paths: Record<string, Record<string, { operationId: string; parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: Schema }> } }>>;
+  security?: unknown[];
+  paths: Record<string, Record<string, { operationId: string; security?: unknown[]; parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: Schema }> } }>>;
   components: { schemas: Record<string, Schema> };
 }
 
@@ -58,6 +61,7 @@ export function operationsOf(doc: ApiDocument): Operation[] {
       path,
       parameters: op.parameters ?? [],
       body: op.requestBody?.content["application/json"]?.schema ?? null,
+      public: (op.security ?? doc.security ?? []).length === 0,
     })),
   );
 }

@@ -3,7 +3,7 @@
 // shaped by the operation's schema with one place mutated, random JSON, text that is not JSON,
 // wrong content types; path parameters that exist, that match the documented pattern, and
 // garbage; query parameters valid and not; If-Match headers right, `*` and wrong; as an admin,
-// a viewer, an unknown token, a malformed header and nobody. Then the webhook: random bytes,
+// a viewer, a party, an unknown token, a malformed header and nobody. Then the webhook: random bytes,
 // signatures that do not match, a valid signature over text that is not JSON and over JSON
 // that is not a Stripe event, oversized and chunked bodies, wrong content types, old signatures.
 //
@@ -29,29 +29,35 @@ interface Fixture {
   /** Ids that exist, by the collection that names them in a path. */
   known: Record<string, string>;
   viewer: string;
+  /** A party token: camille's. */
+  party: string;
   event: { id: string; payload: string };
 }
 
 let fixture: Fixture;
 
-// A catalog, a payment split and posted (its event and payment exist), and a viewer's token.
+// A catalog, a payment split and posted (its event and payment exist), a pool, a viewer's token and a party's.
 beforeEach(async () => {
   await seedCatalog();
   const built = buildTrainingPayment({ amount_minor: 10_000, currency: "eur", price_id: "price_training_intro" });
   await putStripeObjects(built);
   await deliverAndSettle(built.event);
-  const viewer = (await (await api("/tokens", { method: "POST", body: { name: "fuzz viewer", role: "viewer" } })).json()) as { id: string; token: string };
+  const token = async (body: unknown) => (await (await api("/tokens", { method: "POST", body })).json()) as { id: string; token: string };
+  const viewer = await token({ name: "fuzz viewer", role: "viewer" });
+  const party = await token({ name: "fuzz party", role: "party", party_id: "camille" });
+  expect((await api("/pools", { method: "POST", body: { id: "fuzz-pool", name: "Fuzz pool", members: ["camille", "dominique"] } })).status).toBe(201);
   const doc = (await (await call("/openapi.json")).json()) as ApiDocument;
   fixture = {
     doc,
     operations: operationsOf(doc),
-    known: { parties: "commons", offers: "training-intro", rules: "default", events: built.event.id, payments: built.payment_intent.id, tokens: viewer.id, payouts: "po_none" },
+    known: { parties: "camille", offers: "training-intro", rules: "default", events: built.event.id, payments: built.payment_intent.id, tokens: viewer.id, pools: "fuzz-pool", members: "camille", needs: "camille" },
     viewer: viewer.token,
+    party: party.token,
     event: { id: built.event.id, payload: JSON.stringify(built.event) },
   };
 });
 
-type Principal = "admin" | "viewer" | "unknown token" | "malformed header" | "nobody";
+type Principal = "admin" | "viewer" | "party" | "unknown token" | "malformed header" | "nobody";
 
 function authorization(principal: Principal): Record<string, string> {
   switch (principal) {
@@ -59,6 +65,8 @@ function authorization(principal: Principal): Record<string, string> {
       return { authorization: `Bearer ${env.ADMIN_TOKEN}` };
     case "viewer":
       return { authorization: `Bearer ${fixture.viewer}` };
+    case "party":
+      return { authorization: `Bearer ${fixture.party}` };
     case "unknown token":
       return { authorization: "Bearer pc_0000000000000000000000000000000000000000000000000000000000000000" };
     case "malformed header":
@@ -74,9 +82,10 @@ function pathValue(op: Operation, name: string): fc.Arbitrary<string> {
   const segments = op.path.split("/");
   const collection = segments[segments.indexOf(`{${name}}`) - 1] ?? "";
   const existing = fixture.known[collection];
+  const shaped = param ? fromSchema(param.schema, fixture.doc.components.schemas).map(String) : fc.string();
   return fc.oneof(
-    { weight: 3, arbitrary: existing === undefined ? fc.constant("x") : fc.constant(existing) },
-    { weight: 2, arbitrary: param ? fromSchema(param.schema, fixture.doc.components.schemas).map(String) : fc.string() },
+    { weight: 3, arbitrary: existing === undefined ? shaped : fc.constant(existing) },
+    { weight: 2, arbitrary: shaped },
     { weight: 2, arbitrary: fc.oneof(fc.string({ maxLength: 300, unit: "binary" }), fc.constantFrom("..", "%2e%2e", "a".repeat(300), "%00", "evt_", "pi_x;DROP", "tok_ABC")).map(encodeURIComponent) },
     { weight: 1, arbitrary: fc.constantFrom("", "a/b", "..%2f..", "?x=1", "#frag") },
   );
@@ -188,7 +197,8 @@ async function sendApi(r: FuzzRequest): Promise<number> {
 
 describe("every documented operation, fuzzed", () => {
   it("lists the operations from the served OpenAPI document, every one of them", () => {
-    expect(fixture.operations.length).toBeGreaterThanOrEqual(29);
+    expect(fixture.operations.length).toBeGreaterThanOrEqual(50);
+    expect(fixture.operations.filter((o) => o.public).map((o) => o.id)).toEqual(["listPublicProposals"]);
     expect(new Set(fixture.operations.map((o) => o.id)).size).toBe(fixture.operations.length);
     expect(fixture.operations.filter((o) => o.body !== null).map((o) => o.id)).toContain("createRule");
   });
@@ -213,11 +223,20 @@ describe("every documented operation, fuzzed", () => {
       fc.asyncProperty(requestFor(fc.constantFrom<Principal>("viewer", "unknown token", "malformed header", "nobody")), async (r) => {
         const before = await snapshot();
         const status = await sendApi(r);
-        // A viewer may read and preview; nobody else gets past the door.
-        if (r.principal !== "viewer") expect(status, `${r.principal} ${r.op.method} ${r.path}`).toBe(r.path.startsWith("/api/v1/") ? 401 : 404);
+        // A viewer may read and preview; nobody else gets past the door of an operation that needs a token.
+        if (r.principal !== "viewer" && !r.op.public) expect(status, `${r.principal} ${r.op.method} ${r.path}`).toBe(401);
         expect(await snapshot()).toBe(before);
       }),
       { numRuns: 600 },
+    );
+  }, FUZZ_TIMEOUT_MS);
+
+  it("as a party (its own needs and statement, nothing else): no 5xx, and a refusal changes nothing", async () => {
+    await fc.assert(
+      fc.asyncProperty(requestFor(fc.constant<Principal>("party")), async (r) => {
+        await sendApi(r);
+      }),
+      { numRuns: 300 },
     );
   }, FUZZ_TIMEOUT_MS);
 
