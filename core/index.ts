@@ -90,3 +90,23 @@ export {
   type ReversalResult,
 } from "./reversal";
 export { offerVersionAt, offerOfLine, listedFrom, type PriceListing } from "./offer-history";
+export { LANGS, isLang, formatDecimal, formatMoney, formatPercentText, joinWords, type Lang } from "./words";
+export { parsePeriod, periodContaining, periodsBetween, PERIOD_KINDS, PERIOD_YEARS, type Period, type PeriodKind, type ParsePeriodResult, type YearPeriods } from "./period";
+export {
+  buildFlows,
+  BACK_KINDS,
+  DEFAULT_MAX_NAMED_CONTRIBUTORS,
+  type BackKind,
+  type BackTotals,
+  type FlowInput,
+  type FlowLink,
+  type FlowNode,
+  type FlowNodeKind,
+  type FlowParty,
+  type FlowPartyKind,
+  type FlowRecipient,
+  type Flows,
+  type FlowTotals,
+} from "./flows";
+export { flowsInWords, inPeriod, periodLabel } from "./flow-words";
+export { ruleInWords, type RuleInWords, type RuleWordsContext, type WordsParty, type WordsScope } from "./rule-words";
