@@ -14,6 +14,8 @@ export interface Party {
   id: string;
   kind: PartyKind;
   name: string;
+  /** Named on the public page (contributors choose; the commons and the reserve always are). */
+  public: boolean;
 }
 
 export interface Contributor {
@@ -61,8 +63,10 @@ const MAX_LIST = 1000;
 
 // ---- parties ------------------------------------------------------------------------------
 
+const partyColumns = { id: parties.id, kind: parties.kind, name: parties.name, public: parties.public };
+
 export async function listParties(db: Db): Promise<Party[]> {
-  return db.select({ id: parties.id, kind: parties.kind, name: parties.name }).from(parties).orderBy(asc(parties.id)).limit(MAX_LIST);
+  return db.select(partyColumns).from(parties).orderBy(asc(parties.id)).limit(MAX_LIST);
 }
 
 /** Every party id, without a limit: a rule is checked against all of them. */
@@ -77,13 +81,13 @@ export interface PartyRead {
 }
 
 export async function getParty(db: Db, id: string): Promise<PartyRead | undefined> {
-  const row = await db.query.parties.findFirst({ where: eq(parties.id, id), columns: { id: true, kind: true, name: true, revision: true } });
-  return row && { party: { id: row.id, kind: row.kind, name: row.name }, revision: row.revision };
+  const row = await db.query.parties.findFirst({ where: eq(parties.id, id), columns: { id: true, kind: true, name: true, public: true, revision: true } });
+  return row && { party: { id: row.id, kind: row.kind, name: row.name, public: row.public }, revision: row.revision };
 }
 
 export async function partiesByIds(db: Db, ids: string[]): Promise<Map<string, Party>> {
   if (ids.length === 0) return new Map();
-  const rows = await byChunks(ids, (chunk) => db.select({ id: parties.id, kind: parties.kind, name: parties.name }).from(parties).where(inArray(parties.id, chunk)));
+  const rows = await byChunks(ids, (chunk) => db.select(partyColumns).from(parties).where(inArray(parties.id, chunk)));
   return new Map(rows.map((p) => [p.id, p]));
 }
 
@@ -100,7 +104,7 @@ export async function updatePartyIfUnchanged(db: Db, read: PartyRead, after: Par
   const unmoved = and(eq(parties.id, read.party.id), eq(parties.revision, read.revision));
   const [, updated] = await db.batch([
     insertAuditStatement(db, audit, nowMs, { table: parties, where: unmoved }),
-    db.update(parties).set({ kind: after.kind, name: after.name, revision: read.revision + 1 }).where(unmoved),
+    db.update(parties).set({ kind: after.kind, name: after.name, public: after.public, revision: read.revision + 1 }).where(unmoved),
   ]);
   return updated.meta.changes > 0;
 }

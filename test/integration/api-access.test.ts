@@ -119,7 +119,7 @@ describe("GET /api/v1/audit", () => {
     expect(log.entries).toEqual([
       { id: 3, at: "2031-03-12T09:00:02.000Z", actor: "bootstrap", action: "token.revoke", entity_type: "token", entity_id: id, before: { ...token, revoked_at: null }, after: { ...token, revoked_at: "2031-03-12T09:00:02.000Z" } },
       { id: 2, at: "2031-03-12T09:00:01.000Z", actor: "bootstrap", action: "token.create", entity_type: "token", entity_id: id, before: null, after: { id, name: "audited-token", role: "viewer" } },
-      { id: 1, at: "2031-03-12T09:00:00.000Z", actor: "bootstrap", action: "party.create", entity_type: "party", entity_id: "audited", before: null, after: { id: "audited", kind: "contributor", name: "Audited" } },
+      { id: 1, at: "2031-03-12T09:00:00.000Z", actor: "bootstrap", action: "party.create", entity_type: "party", entity_id: "audited", before: null, after: { id: "audited", kind: "contributor", name: "Audited", public: false } },
     ]);
     expect(JSON.stringify(log)).not.toMatch(/pc_[0-9a-f]{64}/);
   });

@@ -25,13 +25,18 @@ import { OFFER_KINDS, PARTY_KINDS, type OfferKind } from "../../db/schema";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
 
-export const PartySchema = z
-  .object({
-    id: Slug.openapi({ example: "commons" }),
-    kind: z.enum(PARTY_KINDS),
-    name: z.string().trim().min(1).max(200).openapi({ example: "Le commun" }),
-  })
-  .openapi("Party");
+const PartyFields = {
+  id: Slug.openapi({ example: "commons" }),
+  kind: z.enum(PARTY_KINDS),
+  name: z.string().trim().min(1).max(200).openapi({ example: "Le commun" }),
+  public: z.boolean().openapi({
+    description: "A contributor who chose to be named on the public page (`GET /`, `/api/v1/public/flows`); otherwise their shares appear only among the contributors, together. The commons and the reserve are always shown.",
+  }),
+};
+
+export const PartySchema = z.object(PartyFields).openapi("Party");
+
+const NewPartySchema = z.object({ ...PartyFields, public: PartyFields.public.default(false) }).openapi("NewParty", { description: "A party; `public` is false unless given." });
 
 const OfferName = z.string().trim().min(1).max(200);
 const StripePriceIds = z
@@ -126,7 +131,7 @@ catalog.openapi(
     summary: "Create a party",
     tags: ["parties"],
     security: bearer,
-    request: { body: { required: true, content: { "application/json": { schema: PartySchema } } } },
+    request: { body: { required: true, content: { "application/json": { schema: NewPartySchema } } } },
     responses: { 201: jsonBody(PartySchema, "Created"), ...problems(400, 401, 403, 409) },
   }),
   async (c) => {
@@ -262,14 +267,14 @@ catalog.openapi(
     method: "patch",
     path: "/parties/{id}",
     operationId: "updateParty",
-    summary: "Change a party's kind or name",
+    summary: "Change a party's kind, name or public flag",
     tags: ["parties"],
     security: bearer,
     description: "Changes only the fields named. Needs `If-Match` with the party's ETag (from `GET /api/v1/parties/{id}`): a stale one gets 412, so two admins cannot overwrite each other.",
     request: {
       params: IdParam,
       headers: IfMatchHeader,
-      body: { required: true, content: { "application/json": { schema: PartySchema.pick({ kind: true, name: true }).partial().strict().openapi("PartyChange") } } },
+      body: { required: true, content: { "application/json": { schema: PartySchema.pick({ kind: true, name: true, public: true }).partial().strict().openapi("PartyChange") } } },
     },
     responses: { 200: { ...jsonBody(PartySchema, "Changed"), headers: EtagHeader }, ...problems(400, 401, 403, 404, 412, 428) },
   }),
