@@ -1,12 +1,14 @@
 // The HTTP surface: health, the Stripe webhook, the admin API under /api/v1, its OpenAPI
 // document and interactive docs. Errors of every route become problem+json in `onError`.
 import { bodyLimit } from "hono/body-limit";
+import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { authenticate, authorize } from "./auth";
 import { access } from "./api/access";
 import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
 import { apiDocument, newRouter } from "./api/openapi";
+import { publicApi } from "./api/public";
 import { rulesApi } from "./api/rules";
 import { configurationProblems } from "../workflows/env";
 import { docs } from "./docs";
@@ -29,10 +31,10 @@ app.route("/webhooks", webhooks);
 /** The largest request body the API reads: a rule of 200 lines is a few tens of KiB. */
 export const MAX_API_BODY_BYTES = 128 * 1024;
 
+// Everything under /api/v1 needs a token, except /api/v1/public/*: sums anyone may read.
 app.use(
   "/api/v1/*",
-  authenticate,
-  authorize,
+  except("/api/v1/public/*", authenticate, authorize),
   // Held while the body is read, in bytes, chunked bodies included.
   bodyLimit({
     maxSize: MAX_API_BODY_BYTES,
@@ -45,6 +47,7 @@ app.route("/api/v1", catalog);
 app.route("/api/v1", ledger);
 app.route("/api/v1", rulesApi);
 app.route("/api/v1", access);
+app.route("/api/v1", publicApi);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "An API token: ADMIN_TOKEN, or one made with POST /api/v1/tokens" });
 // The server is the origin the document was asked from: "try it" calls this deployment.

@@ -88,6 +88,7 @@ const API_TAGS = [
   },
   { name: "tokens", description: "API tokens: `admin` changes things, `viewer` reads. Secrets are shown once and stored only as hashes." },
   { name: "audit", description: "Every change to rules, parties, offers and tokens, and every retry: who, when, before and after." },
+  { name: "public", description: "What anyone may read without a token: where the money went in a period, as sums (the figures of the public page at `/`)." },
 ] as const;
 
 /** The document's metadata; `server` is where the documented API answers. */
@@ -99,7 +100,7 @@ export function apiDocument(server: { url: string; description: string }) {
       version: API_VERSION,
       description:
         "Split every Stripe payment between the commons, the reserve and the contributors, on a double-entry ledger. " +
-        "Everything under /api/v1 needs `Authorization: Bearer <token>`. Errors are RFC 9457 problem+json with a stable `code`.",
+        "Everything under /api/v1 needs `Authorization: Bearer <token>`, except /api/v1/public/*. Errors are RFC 9457 problem+json with a stable `code`.",
       license: { name: "MIT", identifier: "MIT" },
     },
     servers: [server],
