@@ -38,6 +38,15 @@ export function inPeriod(period: Period, lang: Lang): string {
   return `${lang === "fr" ? "En" : "In"} ${periodLabel(period, lang)}`;
 }
 
+/** "1 October 2026 at 09:30 UTC" / "1er octobre 2026 à 09:30 UTC": when a version took effect, to the minute. */
+export function dateTimeLabel(ms: number, lang: Lang): string {
+  const d = new Date(ms);
+  const day = d.getUTCDate();
+  const time = `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")} UTC`;
+  const month = MONTHS[lang][d.getUTCMonth()];
+  return lang === "fr" ? `${day === 1 ? "1er" : day} ${month} ${d.getUTCFullYear()} à ${time}` : `${day} ${month} ${d.getUTCFullYear()} at ${time}`;
+}
+
 /** French agreement: "1,50 € est entré", "2,00 € sont entrés" (plural from two units on). */
 function plural(amount_minor: number, currency: string): boolean {
   return Math.abs(amount_minor) >= 2 * 10 ** minorUnitExponent(currency);

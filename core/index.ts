@@ -108,5 +108,5 @@ export {
   type Flows,
   type FlowTotals,
 } from "./flows";
-export { flowsInWords, inPeriod, periodLabel } from "./flow-words";
+export { dateTimeLabel, flowsInWords, inPeriod, periodLabel } from "./flow-words";
 export { ruleInWords, type RuleInWords, type RuleWordsContext, type WordsParty, type WordsScope } from "./rule-words";

@@ -1,5 +1,5 @@
-// The HTTP surface: health, the Stripe webhook, the admin API under /api/v1, its OpenAPI
-// document and interactive docs. Errors of every route become problem+json in `onError`.
+// The HTTP surface: health, the Stripe webhook, the admin API under /api/v1 (and its public
+// part, /api/v1/public), its OpenAPI document and interactive docs, and the public page at /. Errors of every route become problem+json in `onError`.
 import { bodyLimit } from "hono/body-limit";
 import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
@@ -12,6 +12,7 @@ import { publicApi } from "./api/public";
 import { rulesApi } from "./api/rules";
 import { configurationProblems } from "../workflows/env";
 import { docs } from "./docs";
+import { publicPages } from "./pages/public";
 import { ApiError, problemResponse, type ErrorCode } from "./errors";
 import { webhooks } from "./webhooks";
 
@@ -53,6 +54,7 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "
 // The server is the origin the document was asked from: "try it" calls this deployment.
 app.doc31("/openapi.json", (c) => apiDocument({ url: new URL(c.req.url).origin, description: "This deployment" }));
 app.route("/docs", docs);
+app.route("/", publicPages);
 
 app.notFound(() => problemResponse(new ApiError("not_found", "no such route")));
 

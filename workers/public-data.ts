@@ -66,6 +66,8 @@ export type Author = { kind: "bootstrap" } | { kind: "token"; name: string | nul
 export interface RuleInForce {
   id: string;
   scope: RuleScope;
+  /** The offer's name now, for a rule of one offer. */
+  offer_name: string | null;
   version: number;
   effective_from_ms: number;
   author: Author;
@@ -90,15 +92,16 @@ export async function rulesInForce(db: Db, nowMs: number): Promise<RuleInForce[]
     const scope: WordsScope = "offer_id" in rule.scope ? { offer_id: rule.scope.offer_id, offer_name: offerNames.get(rule.scope.offer_id)?.name ?? rule.scope.offer_id } : rule.scope;
     const ctx = { scope, parties: partyMap };
     const next = own.find((v) => v.version > current.version);
-    return [{ rule, current, words: { en: ruleInWords(parsed.rule, ctx, "en"), fr: ruleInWords(parsed.rule, ctx, "fr") }, next }];
+    return [{ rule, current, offer_name: "offer_id" in scope ? scope.offer_name : null, words: { en: ruleInWords(parsed.rule, ctx, "en"), fr: ruleInWords(parsed.rule, ctx, "fr") }, next }];
   });
   const names = await tokenNames(db, inForce.map((r) => r.current.author).filter((a) => a.startsWith("token:")).map((a) => a.slice("token:".length)));
   const specificity = (scope: RuleScope) => ("offer_id" in scope ? 3 : "offer_kind" in scope ? 2 : 1);
   return inForce
     .sort((a, b) => specificity(a.rule.scope) - specificity(b.rule.scope) || (a.rule.id < b.rule.id ? -1 : 1))
-    .map(({ rule, current, words, next }) => ({
+    .map(({ rule, current, offer_name, words, next }) => ({
       id: rule.id,
       scope: rule.scope,
+      offer_name,
       version: current.version,
       effective_from_ms: current.effective_from_ms,
       author: authorOf(current.author, names),

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatMinor, formatMoney, formatPercentText, parsePeriod, periodContaining, periodsBetween } from "../../core";
+import { dateTimeLabel, formatMinor, formatMoney, formatPercentText, inPeriod, parsePeriod, periodContaining, periodLabel, periodsBetween } from "../../core";
 
 describe("formatMoney", () => {
   it.each([
@@ -62,5 +62,30 @@ describe("periods", () => {
     expect(years[0]?.quarters.map((q) => q.id)).toEqual(["2026-Q4", "2026-Q3", "2026-Q2", "2026-Q1"]);
     expect(years[0]?.months[0]?.id).toBe("2026-12");
     expect(years[0]?.months[11]?.id).toBe("2026-01");
+  });
+});
+
+describe("periods and dates for people", () => {
+  const period = (id: string) => {
+    const p = parsePeriod(id);
+    if (!p.ok) throw new Error(p.message);
+    return p.period;
+  };
+  it.each([
+    ["2026-10", "en", "October 2026", "In October 2026"],
+    ["2026-10", "fr", "octobre 2026", "En octobre 2026"],
+    ["2026-Q1", "en", "Q1 2026", "In the first quarter of 2026"],
+    ["2026-Q4", "fr", "T4 2026", "Au quatrième trimestre 2026"],
+    ["2026", "en", "2026", "In 2026"],
+    ["2026", "fr", "2026", "En 2026"],
+  ] as const)("%s in %s is %s", (id, lang, label, sentence) => {
+    expect(periodLabel(period(id), lang)).toBe(label);
+    expect(inPeriod(period(id), lang)).toBe(sentence);
+  });
+
+  it("dates a version to the minute, in UTC", () => {
+    expect(dateTimeLabel(Date.parse("2026-10-01T09:30:59Z"), "en")).toBe("1 October 2026 at 09:30 UTC");
+    expect(dateTimeLabel(Date.parse("2026-10-01T09:30:59Z"), "fr")).toBe("1er octobre 2026 à 09:30 UTC");
+    expect(dateTimeLabel(Date.parse("2026-08-15T23:05:00Z"), "fr")).toBe("15 août 2026 à 23:05 UTC");
   });
 });
