@@ -1,5 +1,6 @@
 // The HTTP surface: health, the Stripe webhook, the admin API under /api/v1 (and its public
-// part, /api/v1/public), its OpenAPI document and interactive docs, and the public page at /. Errors of every route become problem+json in `onError`.
+// part, /api/v1/public), its OpenAPI document and interactive docs, the public page at / and
+// the admin console at /admin. Errors of every route become problem+json in `onError`.
 import { bodyLimit } from "hono/body-limit";
 import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
@@ -8,10 +9,12 @@ import { access } from "./api/access";
 import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
 import { apiDocument, newRouter } from "./api/openapi";
+import { paymentList } from "./api/payment-list";
 import { publicApi } from "./api/public";
 import { rulesApi } from "./api/rules";
 import { configurationProblems } from "../workflows/env";
 import { docs } from "./docs";
+import { adminConsole } from "./pages/admin";
 import { publicPages } from "./pages/public";
 import { ApiError, problemResponse, type ErrorCode } from "./errors";
 import { webhooks } from "./webhooks";
@@ -46,6 +49,7 @@ app.use(
 );
 app.route("/api/v1", catalog);
 app.route("/api/v1", ledger);
+app.route("/api/v1", paymentList);
 app.route("/api/v1", rulesApi);
 app.route("/api/v1", access);
 app.route("/api/v1", publicApi);
@@ -55,6 +59,8 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "
 app.doc31("/openapi.json", (c) => apiDocument({ url: new URL(c.req.url).origin, description: "This deployment" }));
 app.route("/docs", docs);
 app.route("/", publicPages);
+// The console calls this same app for every read and change: same authentication, roles, audit.
+app.route("/admin", adminConsole((request, env, ctx) => app.fetch(request, env, ctx)));
 
 app.notFound(() => problemResponse(new ApiError("not_found", "no such route")));
 

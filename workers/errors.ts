@@ -10,6 +10,7 @@ export type ErrorCode =
   | "invalid_event"
   | "unauthorized"
   | "forbidden"
+  | "csrf_failed"
   | "not_found"
   | "conflict"
   | "precondition_required"
@@ -30,6 +31,7 @@ export function statusOf(code: ErrorCode): 400 | 401 | 403 | 404 | 409 | 412 | 4
     case "unauthorized":
       return 401;
     case "forbidden":
+    case "csrf_failed":
       return 403;
     case "not_found":
       return 404;

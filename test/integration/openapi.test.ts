@@ -48,7 +48,7 @@ describe("the OpenAPI document", () => {
     expect(ids.sort()).toEqual(
       [
         "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "getEvent", "getOffer",
-        "getParty", "getPayment", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listRules", "listTokens",
+        "getParty", "getPayment", "getPublicFlows", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayments", "listRules", "listTokens",
         "previewRule", "retryEvent", "revokeToken", "updateOffer", "updateParty", "whatIfRule",
       ].sort(),
     );
