@@ -220,9 +220,9 @@ function Totals(props: { t: Texts; flows: Flows; money: (a: number) => string })
                 {t.wentBack}
               </th>
             </tr>
-            {x.refunds.to_customers_minor !== 0 ? row("refunds.to_customers_minor", n.back("refunds"), x.refunds.to_customers_minor, true) : null}
-            {x.disputes.to_customers_minor !== 0 ? row("disputes.to_customers_minor", n.back("disputes"), x.disputes.to_customers_minor, true) : null}
-            {x.disputes.stripe_fees_minor + x.refunds.stripe_fees_minor !== 0 ? row("disputes.stripe_fees_minor", n.stripe_fees, x.disputes.stripe_fees_minor + x.refunds.stripe_fees_minor, true) : null}
+            {x.refunds.to_customers_minor !== 0 ? row("refunds.to_customers_minor", t.refundedRow, x.refunds.to_customers_minor, true) : null}
+            {x.disputes.to_customers_minor !== 0 ? row("disputes.to_customers_minor", t.disputedRow, x.disputes.to_customers_minor, true) : null}
+            {x.disputes.stripe_fees_minor + x.refunds.stripe_fees_minor !== 0 ? row("disputes.stripe_fees_minor", t.disputeFeesRow, x.disputes.stripe_fees_minor + x.refunds.stripe_fees_minor, true) : null}
           </tbody>
         ) : null}
       </table>
@@ -239,6 +239,7 @@ function Recipients(props: { t: Texts; flows: Flows; money: (a: number) => strin
   return (
     <section class="recipients" aria-labelledby="recipients-title">
       <h2 id="recipients-title">{t.recipients}</h2>
+      <div class="table-scroll" tabindex={0} role="region" aria-labelledby="recipients-title">
       <table>
         <thead>
           <tr>
@@ -265,6 +266,7 @@ function Recipients(props: { t: Texts; flows: Flows; money: (a: number) => strin
           ))}
         </tbody>
       </table>
+      </div>
     </section>
   );
 }
@@ -290,7 +292,9 @@ function Rules(props: { lang: Lang; t: Texts; rules: RuleInForce[] }) {
             </h3>
             <p class="sentence">{words.sentence}</p>
             <p class="meta">
-              {t.ruleVersion(r.version)}, {t.since} {dateTimeLabel(r.effective_from_ms, lang)}, {t.changedBy} {authorLabel(t, r.author)}; {t.why}: <q>{r.reason}</q>
+              {t.ruleVersion(r.version)}, {t.since} {dateTimeLabel(r.effective_from_ms, lang)}, {t.changedBy} {authorLabel(t, r.author)}
+              {t.why}
+              <q>{r.reason}</q>
             </p>
             <p class="detail">{words.rounding}</p>
             <p class="detail">{words.fee_policy}</p>

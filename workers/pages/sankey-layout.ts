@@ -14,8 +14,8 @@ export interface LaidNode {
   y: number;
   width: number;
   height: number;
-  /** Where its label goes: right of the node, or left in the last column. */
-  label: "right" | "left";
+  /** Its label goes right of it: the last column has room kept for it. */
+  label: "right";
 }
 
 export interface LaidLink {
@@ -36,7 +36,9 @@ export interface SankeyLayout {
 }
 
 export const SANKEY = {
-  width: 960,
+  width: 1000,
+  /** Kept right of the last column for its labels. */
+  labelRoom: 215,
   minHeight: 380,
   nodeWidth: 14,
   /** Room between two nodes of a column: a label's line. */
@@ -81,7 +83,7 @@ function compareNodes(a: FlowNode, b: FlowNode): number {
 }
 
 export function layoutSankey(nodes: readonly FlowNode[], links: readonly FlowLink[]): SankeyLayout {
-  const { width, nodeWidth, padding, margin, minThickness } = SANKEY;
+  const { width, nodeWidth, padding, margin, minThickness, labelRoom } = SANKEY;
   // Only the columns that hold a node are drawn, spread over the width.
   const used = [...new Set(nodes.map((n) => n.column))].sort((a, b) => a - b);
   const columns = used.map((c) => nodes.filter((n) => n.column === c).sort(compareNodes));
@@ -96,7 +98,7 @@ export function layoutSankey(nodes: readonly FlowNode[], links: readonly FlowLin
     }),
   );
   const px = (amount: number) => (Number.isFinite(scale) ? amount * scale : 0);
-  const step = used.length > 1 ? (width - 2 * margin - nodeWidth) / (used.length - 1) : 0;
+  const step = used.length > 1 ? (width - 2 * margin - nodeWidth - labelRoom) / (used.length - 1) : 0;
 
   const laid = new Map<string, LaidNode>();
   columns.forEach((column, i) => {
@@ -105,7 +107,7 @@ export function layoutSankey(nodes: readonly FlowNode[], links: readonly FlowLin
     let y = (height - stack) / 2;
     column.forEach((node, j) => {
       const h = heights[j] ?? minThickness;
-      laid.set(node.id, { node, value_minor: valueOf(node), x: margin + i * step, y, width: nodeWidth, height: h, label: i === used.length - 1 && used.length > 1 ? "left" : "right" });
+      laid.set(node.id, { node, value_minor: valueOf(node), x: margin + i * step, y, width: nodeWidth, height: h, label: "right" });
       y += h + padding;
     });
   });

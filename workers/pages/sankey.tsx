@@ -56,12 +56,12 @@ export function Sankey(props: { nodes: readonly FlowNode[]; links: readonly Flow
       </g>
       <g class="nodes">
         {layout.nodes.map((n) => {
-          const x = n.label === "right" ? n.x + n.width + 6 : n.x - 6;
+          const x = n.x + n.width + 6;
           const y = n.y + n.height / 2;
           return (
             <g class={`node ${tone(n.node)}`} data-node={n.node.id}>
               <rect x={round(n.x)} y={round(n.y)} width={n.width} height={round(n.height)} />
-              <text x={round(x)} y={round(y)} dy="0.35em" text-anchor={n.label === "right" ? "start" : "end"}>
+              <text x={round(x)} y={round(y)} dy="0.35em">
                 <tspan class="name">{label(n.node)}</tspan>
                 <tspan class="amount" dx="6">
                   {money(n.value_minor)}

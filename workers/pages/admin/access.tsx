@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ApiAnswer, type ConsoleContext, type ConsoleEnv, field } from "./context";
-import { ConsolePage, Csrf, errorNotice, Submit, when, type Notice } from "./layout";
+import { ConsolePage, Csrf, Wide, errorNotice, Submit, when, type Notice } from "./layout";
 
 interface Token {
   id: string;
@@ -32,7 +32,7 @@ async function tokensPage(c: ConsoleContext, extra: { notice?: Notice | null; cr
           </section>
         ) : null}
         <p>An admin token changes rules, parties, offers and tokens; a viewer token reads everything and changes nothing. The bootstrap ADMIN_TOKEN is not listed.</p>
-        <div class="table-scroll">
+        <Wide label="Tokens">
           <table data-testid="tokens">
             <thead>
               <tr>
@@ -72,7 +72,7 @@ async function tokensPage(c: ConsoleContext, extra: { notice?: Notice | null; cr
               ))}
             </tbody>
           </table>
-        </div>
+        </Wide>
         <h2>New token</h2>
         <form method="post" action="/admin/tokens" class="fields">
           <Csrf session={session} />
@@ -160,7 +160,7 @@ accessPages.get("/audit", async (c) => {
             <button type="submit">Filter</button>
           </p>
         </form>
-        <div class="table-scroll">
+        <Wide label="Audit log">
           <table data-testid="audit">
             <thead>
               <tr>
@@ -190,7 +190,7 @@ accessPages.get("/audit", async (c) => {
               ))}
             </tbody>
           </table>
-        </div>
+        </Wide>
         {next ? (
           <p>
             <a href={`/admin/audit?${next}`}>Older entries</a>

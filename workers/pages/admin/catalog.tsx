@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ApiAnswer, type ConsoleContext, type ConsoleEnv, field, type Problem, utcFromLocalInput } from "./context";
-import { ConsolePage, Csrf, errorNotice, Submit, when, type Notice } from "./layout";
+import { ConsolePage, Csrf, Wide, errorNotice, Submit, when, type Notice } from "./layout";
 
 interface Party {
   id: string;
@@ -61,7 +61,7 @@ async function partiesPage(c: ConsoleContext, notice: Notice | null, failed?: Ap
     html`<!doctype html>${(
       <ConsolePage title="Parties" session={session} section="/admin/parties" notice={notice ?? (answer.ok ? null : errorNotice(answer))}>
         <p>Who receives shares. A contributor is named on the public page only when marked public.</p>
-        <table data-testid="parties">
+        <Wide label="Parties"><table data-testid="parties">
           <thead>
             <tr>
               <th scope="col">Party</th>
@@ -82,7 +82,7 @@ async function partiesPage(c: ConsoleContext, notice: Notice | null, failed?: Ap
               </tr>
             ))}
           </tbody>
-        </table>
+        </table></Wide>
         <h2>New party</h2>
         <Problems answer={failed} />
         <form method="post" action="/admin/parties" class="fields">
@@ -256,7 +256,7 @@ async function offersPage(c: ConsoleContext, notice: Notice | null, failed?: Api
     html`<!doctype html>${(
       <ConsolePage title="Offers" session={session} section="/admin/offers" notice={notice ?? (answer.ok ? null : errorNotice(answer))}>
         <p>What is sold, as it stands now: its Stripe prices and its contributors with their weights.</p>
-        <div class="table-scroll">
+        <Wide label="Offers">
           <table data-testid="offers">
             <thead>
               <tr>
@@ -283,7 +283,7 @@ async function offersPage(c: ConsoleContext, notice: Notice | null, failed?: Api
               ))}
             </tbody>
           </table>
-        </div>
+        </Wide>
         <h2>New offer</h2>
         <Problems answer={failed} />
         <form method="post" action="/admin/offers" class="fields">
@@ -335,7 +335,7 @@ async function offerPage(c: ConsoleContext, id: string, notice: Notice | null, f
           </p>
         </form>
         <h2>Versions</h2>
-        <div class="table-scroll">
+        <Wide label="Versions">
           <table>
             <thead>
               <tr>
@@ -364,7 +364,7 @@ async function offerPage(c: ConsoleContext, id: string, notice: Notice | null, f
               ))}
             </tbody>
           </table>
-        </div>
+        </Wide>
       </ConsolePage>
     )}`,
     status as 200,

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, field } from "./context";
-import { ConsolePage, Csrf, errorNotice, Submit, when, type Notice } from "./layout";
+import { ConsolePage, Csrf, Wide, errorNotice, Submit, when, type Notice } from "./layout";
 
 export interface EventView {
   id: string;
@@ -55,7 +55,7 @@ events.get("/events", async (c) => {
         {list.length === 0 ? (
           <p>No event is {tab === "due" ? "due" : tab}.</p>
         ) : (
-          <div class="table-scroll">
+          <Wide label="Events">
             <table data-testid="events">
               <caption class="visually-hidden">Events {tab}</caption>
               <thead>
@@ -99,7 +99,7 @@ events.get("/events", async (c) => {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Wide>
         )}
       </ConsolePage>
     )}`,
@@ -115,7 +115,7 @@ events.get("/events/:id", async (c) => {
   return c.html(
     html`<!doctype html>${(
       <ConsolePage title={`Event ${e.id}`} session={session} section="/admin/events">
-        <table>
+        <Wide label="Event"><table>
           <tbody>
             <tr><th scope="row">Type</th><td>{e.type}</td></tr>
             <tr><th scope="row">Status</th><td><span class={`status ${e.status}`}>{e.status}</span></td></tr>
@@ -123,7 +123,7 @@ events.get("/events/:id", async (c) => {
             <tr><th scope="row">Due</th><td>{when(e.due_at)}</td></tr>
             <tr><th scope="row">Runs</th><td>{e.runs}</td></tr>
           </tbody>
-        </table>
+        </table></Wide>
         <h2>Retry</h2>
         <p>Only a parked, failed, stalled or unstarted event can be retried. For a payment no rule version covered when it was paid, you may name the version to split it by, with a reason (audited).</p>
         <form method="post" action={`/admin/events/${encodeURIComponent(e.id)}/retry`} class="fields">

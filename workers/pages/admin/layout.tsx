@@ -122,3 +122,12 @@ export function when(value: string | number | null | undefined): string {
   const iso = typeof value === "number" ? new Date(value).toISOString() : value;
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 }
+
+/** A wide table: it scrolls sideways on a narrow screen, and a keyboard can reach it to scroll it. */
+export function Wide(props: { label: string; children: Child }) {
+  return (
+    <div class="table-scroll" tabindex={0} role="region" aria-label={props.label}>
+      {props.children}
+    </div>
+  );
+}

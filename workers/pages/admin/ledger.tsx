@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { formatMoney } from "../../../core";
 import type { ConsoleEnv } from "./context";
-import { ConsolePage, errorNotice, when } from "./layout";
+import { ConsolePage, Wide, errorNotice, when } from "./layout";
 
 const money = (amount: number, currency: string) => formatMoney(amount, currency, "en");
 
@@ -73,7 +73,7 @@ ledgerPages.get("/payments", async (c) => {
         {list.length === 0 ? (
           <p>No payment is on the ledger{before ? " before this point" : " yet"}.</p>
         ) : (
-          <div class="table-scroll">
+          <Wide label="Payments">
             <table data-testid="payments">
               <thead>
                 <tr>
@@ -106,7 +106,7 @@ ledgerPages.get("/payments", async (c) => {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Wide>
         )}
         {answer.ok && answer.body.next_before ? (
           <p>
@@ -149,7 +149,7 @@ ledgerPages.get("/payments/:id", async (c) => {
   return c.html(
     html`<!doctype html>${(
       <ConsolePage title={`Payment ${p.id}`} session={session} section="/admin/payments">
-        <table>
+        <Wide label="Payment"><table>
           <tbody>
             <tr><th scope="row">Paid</th><td>{when(p.paid_at)}</td></tr>
             <tr><th scope="row">Source</th><td class="mono">{p.source.type} {p.source.id}</td></tr>
@@ -162,9 +162,9 @@ ledgerPages.get("/payments/:id", async (c) => {
             <tr><th scope="row">Disputed</th><td class="amount">{m(p.disputed_minor)}</td></tr>
             <tr><th scope="row">Fees Stripe kept on money back</th><td class="amount">{m(p.fees_kept_minor)}</td></tr>
           </tbody>
-        </table>
+        </table></Wide>
         <h2>Lines</h2>
-        <div class="table-scroll">
+        <Wide label="Lines">
           <table>
             <thead><tr><th scope="col">Offer</th><th scope="col">Rule</th><th scope="col">Basis</th><th scope="col" class="amount">Gross</th><th scope="col" class="amount">Fee</th><th scope="col" class="amount">Split</th></tr></thead>
             <tbody>
@@ -173,23 +173,23 @@ ledgerPages.get("/payments/:id", async (c) => {
               ))}
             </tbody>
           </table>
-        </div>
+        </Wide>
         <h2>Shares</h2>
-        <table data-testid="shares">
+        <Wide label="Shares"><table data-testid="shares">
           <thead><tr><th scope="col">Party</th><th scope="col">Kind</th><th scope="col" class="amount">Share</th></tr></thead>
           <tbody>
             {p.shares.map((s) => (
               <tr><th scope="row">{s.party_id}</th><td>{s.kind}</td><td class="amount">{m(s.amount_minor)}</td></tr>
             ))}
           </tbody>
-        </table>
+        </table></Wide>
         <h2>History</h2>
         {p.history.map((t) => (
           <section aria-label={`${t.cause} ${t.transaction_id}`}>
             <h3>
               {t.cause} · {when(t.at)} <span class="mono">{t.stripe_object ?? ""}</span>
             </h3>
-            <div class="table-scroll">
+            <Wide label="Postings">
               <table>
                 <thead><tr><th scope="col">Account</th><th scope="col">Role</th><th scope="col" class="amount">Amount</th></tr></thead>
                 <tbody>
@@ -198,7 +198,7 @@ ledgerPages.get("/payments/:id", async (c) => {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Wide>
           </section>
         ))}
         {p.disputes.length > 0 ? (
@@ -231,14 +231,14 @@ ledgerPages.get("/balances", async (c) => {
         {list.length === 0 ? (
           <p>No party holds a balance yet.</p>
         ) : (
-          <table data-testid="balances">
+          <Wide label="Balances"><table data-testid="balances">
             <thead><tr><th scope="col">Party</th><th scope="col">Kind</th><th scope="col">Currency</th><th scope="col" class="amount">Balance</th></tr></thead>
             <tbody>
               {list.map((b) => (
                 <tr><th scope="row">{names.get(b.party_id) ?? b.party_id} <span class="mono">({b.party_id})</span></th><td>{b.kind}</td><td>{b.currency.toUpperCase()}</td><td class="amount">{money(b.balance_minor, b.currency)}</td></tr>
               ))}
             </tbody>
-          </table>
+          </table></Wide>
         )}
       </ConsolePage>
     )}`,

@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { formatMoney } from "../../../core";
 import { type ApiAnswer, type ConsoleContext, type ConsoleEnv, field, type Problem, utcFromLocalInput } from "./context";
-import { ConsolePage, Csrf, errorNotice, Submit, when, type Notice } from "./layout";
+import { ConsolePage, Csrf, Wide, errorNotice, Submit, when, type Notice } from "./layout";
 
 type Scope = { default: true } | { offer_kind: string } | { offer_id: string };
 
@@ -128,7 +128,7 @@ function WhatIfResult(props: { answer: ApiAnswer<WhatIf> }) {
   return (
     <section aria-labelledby="whatif-title" data-testid="what-if">
       <h2 id="whatif-title">What if: the proposal over the last {w.payments} payment(s)</h2>
-      <table>
+      <Wide label="What if"><table>
         <thead>
           <tr>
             <th scope="col">Party</th>
@@ -147,7 +147,7 @@ function WhatIfResult(props: { answer: ApiAnswer<WhatIf> }) {
             </tr>
           ))}
         </tbody>
-      </table>
+      </table></Wide>
       {w.unsplittable.length > 0 ? <p>{w.unsplittable.length} payment(s) could not be replayed: {w.unsplittable.map((u) => u.reason).join("; ")}</p> : null}
     </section>
   );
@@ -181,7 +181,7 @@ rulePages.get("/rules", async (c) => {
     html`<!doctype html>${(
       <ConsolePage title="Rules" session={session} section="/admin/rules" notice={answer.ok ? null : errorNotice(answer)}>
         <p>Each rule has a scope and a chain of versions; a payment is split by the most specific rule with a version in force when it was paid.</p>
-        <table data-testid="rules">
+        <Wide label="Rules"><table data-testid="rules">
           <thead>
             <tr>
               <th scope="col">Rule</th>
@@ -204,7 +204,7 @@ rulePages.get("/rules", async (c) => {
               </tr>
             ))}
           </tbody>
-        </table>
+        </table></Wide>
         <p>
           <a href="/admin/rules/new">New rule</a>
         </p>
@@ -385,7 +385,7 @@ async function editor(c: ConsoleContext, id: string, state: { draft?: Draft; not
         </form>
         {state.whatIf ? <WhatIfResult answer={state.whatIf} /> : null}
         <h2>Versions</h2>
-        <div class="table-scroll">
+        <Wide label="Versions">
           <table data-testid="versions">
             <thead>
               <tr>
@@ -408,7 +408,7 @@ async function editor(c: ConsoleContext, id: string, state: { draft?: Draft; not
               ))}
             </tbody>
           </table>
-        </div>
+        </Wide>
         {[...rule.versions].reverse().map((v) => {
           const diff = diffs.get(v.version);
           return (
