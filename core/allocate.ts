@@ -100,14 +100,86 @@ export function sharesFromWeights(weights: readonly number[]): Rational[] {
 /**
  * Splits `total_minor` pro rata to integer weights >= 0, with largest remainder (ties in
  * list order). All-zero weights can only split zero.
+ *
+ * Each part is floor(total * w / W) plus one leftover unit for the parts with the largest
+ * remainders (total * w mod W: the same denominator, so comparing remainders is comparing the
+ * losses exactly). When total * max(w) and W fit in a safe integer, that is done in plain
+ * integer arithmetic (a float quotient corrected by its exact remainder); otherwise in bigint.
+ * Both give the same parts (test/unit/allocate.test.ts proves it).
  */
 export function allocateByWeights(total_minor: number, weights: readonly number[]): number[] {
   assertMinor(total_minor, "total_minor");
-  if (total_minor === 0) {
-    weights.forEach((weight, index) => assertMinor(weight, `weights[${index}]`));
-    return weights.map(() => 0);
+  const n = weights.length;
+  invariant(n > 0 && n <= MAX_PARTS, `1-${MAX_PARTS} weights`);
+  let whole = 0;
+  let largest = 0;
+  for (let i = 0; i < n; i++) {
+    const weight = weights[i] as number;
+    if (!(Number.isSafeInteger(weight) && weight >= 0)) assertMinor(weight, `weights[${i}]`);
+    whole += weight;
+    if (weight > largest) largest = weight;
   }
+  if (total_minor === 0) return new Array<number>(n).fill(0);
+  invariant(whole > 0, "weights are all zero: there is nothing to split by");
+  if (whole <= Number.MAX_SAFE_INTEGER && total_minor * largest <= Number.MAX_SAFE_INTEGER) return allocateSafe(total_minor, weights, whole);
   return allocateByLargestRemainder(total_minor, sharesFromWeights(weights));
+}
+
+/** allocateByWeights when every product total * w and the sum of weights are safe integers. */
+function allocateSafe(total_minor: number, weights: readonly number[], whole: number): number[] {
+  const n = weights.length;
+  const parts = new Array<number>(n);
+  const remainders = new Array<number>(n);
+  let given = 0;
+  for (let i = 0; i < n; i++) {
+    const product = total_minor * (weights[i] as number);
+    // The float quotient may be off by one near an integer: the exact remainder corrects it.
+    let quotient = Math.floor(product / whole);
+    let remainder = product - quotient * whole;
+    if (remainder < 0) {
+      quotient -= 1;
+      remainder += whole;
+    } else if (remainder >= whole) {
+      quotient += 1;
+      remainder -= whole;
+    }
+    parts[i] = quotient;
+    remainders[i] = remainder;
+    given += quotient;
+  }
+  let residue = total_minor - given;
+  invariant(residue >= 0 && residue < n, "residue out of range");
+  if (residue === 0) return parts;
+  // The `residue` largest remainders, ties in list order: an insertion sort of the indices for
+  // a few parts, the (stable) built-in sort for many.
+  const order = new Array<number>(n);
+  if (n > 16 && whole * n <= Number.MAX_SAFE_INTEGER) {
+    // One number per part orders both ways at once: remainder first, then list order (a lower
+    // index weighs more), sorted natively.
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = (remainders[i] as number) * n + (n - 1 - i);
+    keys.sort();
+    for (let k = 0; k < n; k++) order[k] = n - 1 - ((keys[n - 1 - k] as number) % n);
+  } else if (n > 16) {
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => (remainders[b] as number) - (remainders[a] as number) || a - b);
+  } else {
+    for (let i = 0; i < n; i++) {
+      const r = remainders[i] as number;
+      let j = i;
+      while (j > 0 && (remainders[order[j - 1] as number] as number) < r) {
+        order[j] = order[j - 1] as number;
+        j -= 1;
+      }
+      order[j] = i;
+    }
+  }
+  for (let k = 0; residue > 0; k++, residue--) {
+    const index = order[k] as number;
+    invariant((remainders[index] as number) > 0, "a leftover unit went to an exact part");
+    parts[index] = (parts[index] as number) + 1;
+  }
+  return parts;
 }
 
 /** The exact amounts a weighted split aims at: total * w / sum(w). */

@@ -5,7 +5,7 @@
  */
 import { minorUnitExponent } from "./currency";
 import type { BackKind, Flows } from "./flows";
-import type { Period } from "./period";
+import type { ReportPeriod } from "./report-period";
 import { formatMoney, joinWords, type Lang } from "./words";
 
 const MONTHS: Record<Lang, readonly string[]> = {
@@ -18,7 +18,7 @@ const QUARTERS: Record<Lang, readonly string[]> = {
 };
 
 /** "October 2026", "Q4 2026", "2026" (en); "octobre 2026", "T4 2026", "2026" (fr). */
-export function periodLabel(period: Period, lang: Lang): string {
+export function periodLabel(period: ReportPeriod, lang: Lang): string {
   switch (period.kind) {
     case "month":
       return `${MONTHS[lang][period.index - 1]} ${period.year}`;
@@ -30,7 +30,7 @@ export function periodLabel(period: Period, lang: Lang): string {
 }
 
 /** "In October 2026" / "En octobre 2026"; "In the fourth quarter of 2026" / "Au quatrième trimestre 2026"; "In 2026" / "En 2026". */
-export function inPeriod(period: Period, lang: Lang): string {
+export function inPeriod(period: ReportPeriod, lang: Lang): string {
   if (period.kind === "quarter") {
     const nth = QUARTERS[lang][period.index - 1];
     return lang === "fr" ? `Au ${nth} trimestre ${period.year}` : `In the ${nth} quarter of ${period.year}`;
@@ -52,7 +52,7 @@ function plural(amount_minor: number, currency: string): boolean {
   return Math.abs(amount_minor) >= 2 * 10 ** minorUnitExponent(currency);
 }
 
-export function flowsInWords(flows: Flows, period: Period, lang: Lang): string {
+export function flowsInWords(flows: Flows, period: ReportPeriod, lang: Lang): string {
   const t = flows.totals;
   const money = (amount_minor: number) => formatMoney(amount_minor, flows.currency, lang);
   const fr = lang === "fr";
@@ -74,6 +74,7 @@ export function flowsInWords(flows: Flows, period: Period, lang: Lang): string {
       { amount: t.to_commons_minor, en: "the commons", fr: "au commun" },
       { amount: t.to_reserve_minor, en: "the reserve", fr: "à la réserve" },
       { amount: t.to_contributors_minor, en: "the contributors", fr: "aux personnes contributrices" },
+      { amount: t.to_pools_minor, en: "need pools", fr: "aux fonds de besoins" },
       { amount: t.stripe_fees_minor, en: "Stripe in fees", fr: "à Stripe en frais" },
     ].filter((x) => x.amount !== 0);
     const phrases = went.map((x, i) => {

@@ -23,13 +23,13 @@ import { assertCurrency } from "./currency";
 import { assertSignedMinor, invariant, toSafeNumber } from "./invariant";
 import { ACCOUNT_COOP_FEE_ABSORBED, ACCOUNT_COOP_SHIPPING, ACCOUNT_STRIPE_CUSTOMERS, ACCOUNT_STRIPE_FEES, ACCOUNT_TAX_COLLECTED, partyOfAccount } from "./ledger";
 
-export type FlowPartyKind = "commons" | "reserve" | "contributor";
+export type FlowPartyKind = "commons" | "reserve" | "contributor" | "pool";
 
 export interface FlowParty {
   readonly id: string;
   readonly kind: FlowPartyKind;
   readonly name: string;
-  /** A contributor who chose to be named on the public page. The commons and the reserve always are. */
+  /** A contributor who chose to be named on the public page. The commons, the reserve and need pools always are. */
   readonly public: boolean;
 }
 
@@ -63,6 +63,7 @@ export type FlowNodeKind =
   | "cooperative"
   | "commons"
   | "reserve"
+  | "pool" // a need pool: what rules send it, before its close shares it among its members
   | "contributor" // a named contributor
   | "contributors" // contributors together: not named, or beyond the named ones
   | "back" // money going back to customers; `back` says how
@@ -110,6 +111,8 @@ export interface FlowTotals {
   readonly to_commons_minor: number;
   readonly to_reserve_minor: number;
   readonly to_contributors_minor: number;
+  /** What rules sent to need pools (a pool's close later shares it among its members). */
+  readonly to_pools_minor: number;
   readonly refunds: BackTotals;
   readonly disputes: BackTotals;
 }
@@ -305,6 +308,7 @@ export function buildFlows(input: FlowInput): Flows {
       to_commons_minor: byPartyKind("commons"),
       to_reserve_minor: byPartyKind("reserve"),
       to_contributors_minor: byPartyKind("contributor"),
+      to_pools_minor: byPartyKind("pool"),
       refunds: backTotals("refunds"),
       disputes: backTotals("disputes"),
     },
@@ -332,7 +336,7 @@ function invalidNode(id: string): never {
 /** Each party named (the commons, the reserve, public contributors), then the contributors not named, together. */
 function recipientsOf(parties: ReadonlyMap<string, FlowParty>, shares: ReadonlyMap<string, number>, given: ReadonlyMap<string, number>): FlowRecipient[] {
   const ids = [...new Set([...shares.keys(), ...given.keys()])];
-  const order: Record<FlowPartyKind, number> = { commons: 0, reserve: 1, contributor: 2 };
+  const order: Record<FlowPartyKind, number> = { commons: 0, reserve: 1, pool: 2, contributor: 3 };
   const shown = ids
     .map((id) => parties.get(id) as FlowParty)
     .filter((p) => p.kind !== "contributor" || p.public)

@@ -90,8 +90,43 @@ export {
   type ReversalResult,
 } from "./reversal";
 export { offerVersionAt, offerOfLine, listedFrom, type PriceListing } from "./offer-history";
+export {
+  distributeByNeed,
+  needCap,
+  throttleNeeds,
+  solidarityTopUps,
+  medianReceived,
+  planClose,
+  explainMember,
+  explainClose,
+  type DeclaredNeed,
+  type LastPeriod,
+  type ClosePlan,
+  type ClosePlanInput,
+  type CloseMember,
+  type ClosedMember,
+  type PoolDistribution,
+} from "./pools";
+export { POOL_PERIODS, poolPeriodOf, poolPeriodBounds, previousPoolPeriod, type PoolPeriod } from "./periods";
+export {
+  buildStatement,
+  statementCause,
+  periodOf,
+  MAX_PERIOD_DAYS,
+  STATEMENT_CAUSES,
+  type Period,
+  type PeriodError,
+  type PeriodErrorCode,
+  type StatementCause,
+  type StatementPosting,
+  type StatementCredit,
+  type StatementBalance,
+  type StatementLine,
+  type StatementInput,
+  type CurrencyStatement,
+} from "./statement";
 export { LANGS, isLang, formatDecimal, formatMoney, formatPercentText, joinWords, type Lang } from "./words";
-export { parsePeriod, periodContaining, periodsBetween, PERIOD_KINDS, PERIOD_YEARS, type Period, type PeriodKind, type ParsePeriodResult, type YearPeriods } from "./period";
+export { parsePeriod, periodContaining, periodsBetween, PERIOD_KINDS, PERIOD_YEARS, type ReportPeriod, type PeriodKind, type ParsePeriodResult, type YearPeriods } from "./report-period";
 export {
   buildFlows,
   BACK_KINDS,

@@ -35,7 +35,7 @@ interface ParseState {
 
 type JsonObject = Readonly<Record<string, unknown>>;
 
-const RULE_FIELDS = ["basis", "lines", "residual_to", "fee_policy"];
+const RULE_FIELDS = ["basis", "lines", "residual_to", "fee_policy", "hold_days"];
 const LINE_FIELDS = ["to", "share", "max", "fallback", "label"];
 
 /**
@@ -138,7 +138,11 @@ function parseRecipient(state: ParseState, value: unknown, path: string, depth: 
     const lines = parseLevel(state, value["group"], join(path, "group"), depth + 1);
     return lines === null ? null : { kind: "group", lines };
   }
-  report(state, "bad_to", path, `"to" is a party id, "${CONTRIBUTORS}" or { "group": [lines] }, got ${describeValue(value)}`);
+  if (isObject(value) && Object.keys(value).length === 1 && "pool" in value) {
+    const pool_id = parsePartyId(state, value["pool"], join(path, "pool"));
+    return pool_id === null ? null : { kind: "pool", pool_id };
+  }
+  report(state, "bad_to", path, `"to" is a party id, "${CONTRIBUTORS}", { "group": [lines] } or { "pool": id }, got ${describeValue(value)}`);
   return null;
 }
 
@@ -219,6 +223,12 @@ function parseFeePolicy(state: ParseState, value: unknown): FeePolicy | null {
   return null;
 }
 
+function parseHoldDays(state: ParseState, value: unknown): number | null {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= RULE_LIMITS.hold_days) return value;
+  report(state, "bad_hold_days", "hold_days", `"hold_days" is a whole number of days from 0 to ${RULE_LIMITS.hold_days}, got ${describeValue(value)}`);
+  return null;
+}
+
 /** Structural parse of admin JSON. Collects every error (up to a limit), each with its path. */
 export function parseRule(input: unknown): ParseRuleResult {
   const state: ParseState = { errors: [], lines_total: 0 };
@@ -231,10 +241,14 @@ export function parseRule(input: unknown): ParseRuleResult {
   const lines = parseLevel(state, input["lines"], "lines", 1);
   const residual_to = input["residual_to"] === undefined ? undefined : parsePartyId(state, input["residual_to"], "residual_to");
   const fee_policy = input["fee_policy"] === undefined ? undefined : parseFeePolicy(state, input["fee_policy"]);
-  if (basis === null || lines === null || residual_to === null || fee_policy === null || state.errors.length > 0) {
+  const hold_days = input["hold_days"] === undefined ? undefined : parseHoldDays(state, input["hold_days"]);
+  if (basis === null || lines === null || residual_to === null || fee_policy === null || hold_days === null || state.errors.length > 0) {
     return { ok: false, errors: state.errors };
   }
-  return { ok: true, rule: { basis, lines, ...(residual_to === undefined ? {} : { residual_to }), ...(fee_policy === undefined ? {} : { fee_policy }) } };
+  return {
+    ok: true,
+    rule: { basis, lines, ...(residual_to === undefined ? {} : { residual_to }), ...(fee_policy === undefined ? {} : { fee_policy }), ...(hold_days === undefined ? {} : { hold_days }) },
+  };
 }
 
 function formatShare(share: Share): LineJson["share"] {
@@ -249,8 +263,21 @@ function formatShare(share: Share): LineJson["share"] {
   }
 }
 
+function formatRecipient(to: Recipient): LineJson["to"] {
+  switch (to.kind) {
+    case "party":
+      return to.party_id;
+    case "group":
+      return { group: to.lines.map(formatLine) };
+    case "pool":
+      return { pool: to.pool_id };
+    case "contributors":
+      return CONTRIBUTORS;
+  }
+}
+
 function formatLine(line: Line): LineJson {
-  const to = line.to.kind === "party" ? line.to.party_id : line.to.kind === "group" ? { group: line.to.lines.map(formatLine) } : CONTRIBUTORS;
+  const to = formatRecipient(line.to);
   const json: LineJson = { to, share: formatShare(line.share) };
   if (line.to.kind === "contributors" && line.to.fallback !== undefined) json.fallback = line.to.fallback;
   if (line.max_minor !== undefined) json.max = { ...line.max_minor };
@@ -263,5 +290,6 @@ export function formatRule(rule: Rule): RuleJson {
   const json: RuleJson = { basis: rule.basis, lines: rule.lines.map(formatLine) };
   if (rule.residual_to !== undefined) json.residual_to = rule.residual_to;
   if (rule.fee_policy !== undefined) json.fee_policy = rule.fee_policy;
+  if (rule.hold_days !== undefined) json.hold_days = rule.hold_days;
   return json;
 }

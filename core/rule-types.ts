@@ -21,7 +21,9 @@ export type Share =
 export type Recipient =
   | { readonly kind: "party"; readonly party_id: string }
   | { readonly kind: "contributors"; readonly fallback?: string }
-  | { readonly kind: "group"; readonly lines: readonly Line[] };
+  | { readonly kind: "group"; readonly lines: readonly Line[] }
+  /** A need pool: its share is held in the pool's account and distributed by need when the pool's period closes. */
+  | { readonly kind: "pool"; readonly pool_id: string };
 
 export interface Line {
   readonly to: Recipient;
@@ -46,11 +48,13 @@ export interface Rule {
   readonly residual_to?: string;
   /** Who bears the fees Stripe keeps when money goes back; "proportional" when absent. */
   readonly fee_policy?: FeePolicy;
+  /** Days a share is held before it can be paid out (so that most refunds hit money not yet paid); the deployment's default when absent. */
+  readonly hold_days?: number;
 }
 
 /** The JSON form admins write and the database stores. */
 export interface LineJson {
-  to: string | { group: LineJson[] };
+  to: string | { group: LineJson[] } | { pool: string };
   share: string | { fixed: Record<string, number> };
   max?: Record<string, number>;
   fallback?: string;
@@ -62,6 +66,7 @@ export interface RuleJson {
   lines: LineJson[];
   residual_to?: string;
   fee_policy?: FeePolicy;
+  hold_days?: number;
 }
 
 /** Stable machine codes; messages are for humans and may change. */
@@ -71,6 +76,7 @@ export const RULE_ERROR_CODES = [
   "unknown_field",
   "bad_basis",
   "bad_fee_policy",
+  "bad_hold_days",
   "bad_lines",
   "empty_lines",
   "too_many_lines",
@@ -92,6 +98,7 @@ export const RULE_ERROR_CODES = [
   "cap_without_remaining",
   // against the context (checkRule) or the payment (applyRule)
   "unknown_party",
+  "unknown_pool",
   "fixed_missing_currency",
   "cap_missing_currency",
   "empty_contributor_pool",
@@ -122,6 +129,8 @@ export const RULE_LIMITS = {
   errors: 50,
   /** Contributors of one offer. */
   contributors: 1000,
+  /** Longest hold a rule may set, in days. */
+  hold_days: 365,
 } as const;
 
 /** A party id: 1-64 characters of letters, digits and `_ . : @ -`, starting alphanumeric. */

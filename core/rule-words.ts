@@ -13,7 +13,7 @@ import { formatMoney, formatPercentText, type Lang } from "./words";
 export type WordsScope = { readonly default: true } | { readonly offer_kind: string } | { readonly offer_id: string; readonly offer_name: string };
 
 export interface WordsParty {
-  readonly kind: "commons" | "reserve" | "contributor";
+  readonly kind: "commons" | "reserve" | "contributor" | "pool";
   readonly name: string;
   readonly public: boolean;
 }
@@ -30,6 +30,8 @@ export interface RuleInWords {
   readonly rounding: string;
   /** Who bears the fees Stripe keeps when money goes back. */
   readonly fee_policy: string;
+  /** When its shares can be paid out, if the rule says (`hold_days`). */
+  readonly hold?: string;
 }
 
 interface Words {
@@ -41,6 +43,8 @@ interface Words {
   toReserve: string;
   toParty(name: string): string;
   toHiddenContributor: string;
+  toPool(name: string): string;
+  hold(days: number): string;
   toContributors(scope: WordsScope): string;
   orFallback(to: string): string;
   line(share: string, to: string): string;
@@ -64,6 +68,8 @@ const EN: Words = {
   toReserve: "to the reserve",
   toParty: (name) => `to ${name}`,
   toHiddenContributor: "to a contributor who is not named",
+  toPool: (name) => `to the pool “${name}”, shared by need among its members`,
+  hold: (days) => (days === 0 ? "Its shares can be paid out at once." : `Its shares can be paid out ${days} day${days === 1 ? "" : "s"} after the payment.`),
   toContributors: (scope) =>
     "offer_kind" in scope && scope.offer_kind === "training"
       ? "to the training's facilitators and authors by weight"
@@ -107,6 +113,8 @@ const FR: Words = {
   // "à Le commun" is said "au commun", "à Les amis" "aux amis".
   toParty: (name) => (/^Le\s/.test(name) ? `au ${name.slice(3)}` : /^Les\s/.test(name) ? `aux ${name.slice(4)}` : `à ${name}`),
   toHiddenContributor: "à une personne contributrice non nommée",
+  toPool: (name) => `au fonds «\u00a0${name}\u00a0», partagé selon les besoins de ses membres`,
+  hold: (days) => (days === 0 ? "Ses parts peuvent être versées aussitôt." : `Ses parts peuvent être versées ${days}\u00a0jour${days === 1 ? "" : "s"} après le paiement.`),
   toContributors: (scope) =>
     "offer_kind" in scope && scope.offer_kind === "training"
       ? "aux personnes qui animent et écrivent la formation, selon leur poids"
@@ -165,6 +173,8 @@ export function ruleInWords(rule: Rule, ctx: RuleWordsContext, lang: Lang): Rule
         return `${w.toContributors(ctx.scope)}${to.fallback === undefined ? "" : w.orFallback(toParty(to.fallback))}`;
       case "group":
         return level(to.lines);
+      case "pool":
+        return w.toPool(ctx.parties.get(to.pool_id)?.name ?? to.pool_id);
     }
   };
   const amounts = (byCurrency: Readonly<Record<string, number>>) =>
@@ -193,5 +203,6 @@ export function ruleInWords(rule: Rule, ctx: RuleWordsContext, lang: Lang): Rule
     sentence: `${w.opener(ctx.scope)}${w.basis[rule.basis]}${w.colon} ${level(rule.lines)}.`,
     rounding: rule.residual_to === undefined ? w.rounding : w.roundingTo(toParty(rule.residual_to)),
     fee_policy: w.feePolicy[rule.fee_policy ?? "proportional"],
+    ...(rule.hold_days === undefined ? {} : { hold: w.hold(rule.hold_days) }),
   };
 }

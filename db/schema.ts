@@ -1,16 +1,23 @@
 // The D1 schema. Money columns are integer minor units (`*_minor`); times are Unix
 // milliseconds (`*_ms`) unless they come from Stripe, which counts seconds (`*_s`).
 // Ledger rows are append-only: nothing here is updated in place except event status.
+import { sql } from "drizzle-orm";
+import { POOL_PERIODS } from "../core/periods";
 import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const EVENT_STATUSES = ["received", "processing", "processed", "ignored", "parked", "failed"] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
-export const PARTY_KINDS = ["commons", "reserve", "contributor"] as const;
+/** `pool`: a need pool's own account (POST /api/v1/pools), never paid out, distributed when its period closes. */
+export const PARTY_KINDS = ["commons", "reserve", "contributor", "pool"] as const;
 export type PartyKind = (typeof PARTY_KINDS)[number];
 
 export const OFFER_KINDS = ["training", "hosting"] as const;
 export type OfferKind = (typeof OFFER_KINDS)[number];
+
+/** What a contributor does for an offer, as its statement says it: runs the training, wrote its content, hosts the platform. */
+export const CONTRIBUTOR_ROLES = ["facilitator", "author", "host"] as const;
+export type ContributorRole = (typeof CONTRIBUTOR_ROLES)[number];
 
 /** Every verified Stripe event, stored raw before it is acknowledged. */
 export const stripeEvents = sqliteTable(
@@ -53,6 +60,10 @@ export const parties = sqliteTable("parties", {
   public: integer("public", { mode: "boolean" }).notNull().default(false),
   /** 1 when created, one more at every change: its ETag, and what a change checks it still has when it writes. */
   revision: integer("revision").notNull().default(1),
+  /** The Stripe connected account payouts go to (acct_…); none: paid by hand. */
+  stripeAccountId: text("stripe_account_id"),
+  /** A payout run pays this party only when its payable balance in a currency reaches this many minor units. */
+  payoutMinimumMinor: integer("payout_minimum_minor").notNull().default(0),
   createdAtMs: integer("created_at_ms").notNull(),
 });
 
@@ -105,7 +116,7 @@ export const offerVersionPrices = sqliteTable(
   ],
 );
 
-/** The contributors of a version of an offer, with their weights, in order. */
+/** The contributors of a version of an offer, with their weights, in order, and optionally their role in it. */
 export const offerVersionContributors = sqliteTable(
   "offer_version_contributors",
   {
@@ -116,6 +127,8 @@ export const offerVersionContributors = sqliteTable(
       .references(() => parties.id),
     weight: integer("weight").notNull(),
     position: integer("position").notNull(),
+    /** Null when the admin named none (migration 0010). */
+    role: text("role", { enum: CONTRIBUTOR_ROLES }),
   },
   (t) => [
     primaryKey({ columns: [t.offerId, t.version, t.partyId] }),
@@ -185,7 +198,9 @@ export const payments = sqliteTable(
     paidAtS: integer("paid_at_s").notNull(),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  (t) => [uniqueIndex("payments_source").on(t.sourceId), index("payments_currency_paid_at").on(t.currency, t.paidAtS)],
+  // payments_transaction: a statement and the export find the payment behind a ledger transaction;
+  // payments_currency_paid_at: the public page sums a period's payments.
+  (t) => [uniqueIndex("payments_source").on(t.sourceId), index("payments_transaction").on(t.transactionId), index("payments_currency_paid_at").on(t.currency, t.paidAtS)],
 );
 
 /** How each line of a payment was split: its offer, the rule version used, its basis. */
@@ -219,7 +234,7 @@ export const paymentLines = sqliteTable(
  * A ledger transaction. `idempotencyKey` is the Stripe object that caused it
  * (`payment:pi_…`): the unique index is what makes a replay unable to post twice.
  */
-export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated"] as const;
+export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated", "payout", "payout_manual", "pool_close"] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 export const ledgerTransactions = sqliteTable(
@@ -238,6 +253,8 @@ export const ledgerTransactions = sqliteTable(
     chargeAmountMinor: integer("charge_amount_minor"),
     /** 1, 2, 3… per payment: two movements on one payment cannot be posted from the same reading (unique). */
     seq: integer("seq"),
+    /** When its postings to parties can be paid out (a payment's hold, which its refunds and disputes share); null: at once. */
+    availableAtMs: integer("available_at_ms"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [
@@ -264,6 +281,47 @@ export const postings = sqliteTable(
   (t) => [index("postings_account").on(t.account, t.currency), index("postings_transaction").on(t.transactionId)],
 );
 
+export const PAYOUT_RUN_STATUSES = ["running", "completed"] as const;
+
+/** A payout run: pays every party its payable balance (workflows/payout.ts). One runs at a time. */
+export const payoutRuns = sqliteTable(
+  "payout_runs",
+  {
+    id: text("id").primaryKey(),
+    status: text("status", { enum: PAYOUT_RUN_STATUSES }).notNull(),
+    /** `cron` or the actor who asked (`bootstrap`, `token:…`). */
+    startedBy: text("started_by").notNull(),
+    startedAtMs: integer("started_at_ms").notNull(),
+    finishedAtMs: integer("finished_at_ms"),
+  },
+  (t) => [uniqueIndex("payout_runs_one_running").on(t.status).where(sql`${t.status} = 'running'`)],
+);
+
+export const PAYOUT_ITEM_STATUSES = ["pending", "paid", "parked", "manual_due", "manual_paid"] as const;
+export type PayoutItemStatus = (typeof PAYOUT_ITEM_STATUSES)[number];
+
+/** What a run pays one party in one currency: by a Stripe transfer, or listed for a payment by hand. */
+export const payoutItems = sqliteTable(
+  "payout_items",
+  {
+    runId: text("run_id")
+      .notNull()
+      .references(() => payoutRuns.id),
+    partyId: text("party_id").notNull(),
+    currency: text("currency").notNull(),
+    amountMinor: integer("amount_minor").notNull(),
+    method: text("method", { enum: ["transfer", "manual"] }).notNull(),
+    status: text("status", { enum: PAYOUT_ITEM_STATUSES }).notNull(),
+    stripeAccountId: text("stripe_account_id"),
+    /** The charge the money came from, when it all came from one (the transfer waits for its funds). */
+    sourceTransaction: text("source_transaction"),
+    transferId: text("transfer_id"),
+    reason: text("reason"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.partyId, t.currency] })],
+);
+
 /** Disputes as Stripe last described them: their outcome, which moves no money by itself. */
 export const disputes = sqliteTable("disputes", {
   id: text("id").primaryKey(),
@@ -276,7 +334,8 @@ export const disputes = sqliteTable("disputes", {
   updatedAtMs: integer("updated_at_ms").notNull(),
 });
 
-export const TOKEN_ROLES = ["admin", "viewer"] as const;
+/** `party`: bound to one party; reads its own balances and statement and declares its own needs. */
+export const TOKEN_ROLES = ["admin", "viewer", "party"] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
 /** API tokens, stored only as SHA-256 hashes. */
@@ -288,6 +347,8 @@ export const apiTokens = sqliteTable(
     role: text("role", { enum: TOKEN_ROLES }).notNull(),
     tokenHash: text("token_hash").notNull(),
     createdBy: text("created_by").notNull(),
+    /** The party a `party` token speaks for; null for the other roles. */
+    partyId: text("party_id"),
     createdAtMs: integer("created_at_ms").notNull(),
     revokedAtMs: integer("revoked_at_ms"),
   },
@@ -310,6 +371,116 @@ export const auditLog = sqliteTable(
   (t) => [index("audit_log_entity").on(t.entityType, t.entityId)],
 );
 
+
+/**
+ * A need pool (core/pools.ts). It is a party of kind `pool` of the same id, whose account holds
+ * what rules send it until its period closes; its name is the party's.
+ */
+export const pools = sqliteTable("pools", {
+  id: text("id")
+    .primaryKey()
+    .references(() => parties.id),
+  period: text("period", { enum: POOL_PERIODS }).notNull(),
+  /** What a newcomer may ask at first, and what anyone may always ask; null: last period's median. */
+  floorMinor: integer("floor_minor"),
+  /** Who takes what needs leave over; null: the reserve. */
+  leftoverTo: text("leftover_to"),
+  /** A member paid less than this is topped up from the reserve; null: no solidarity floor. */
+  solidarityMinimumMinor: integer("solidarity_minimum_minor"),
+  /** The most the reserve tops up per close and currency. */
+  solidarityBudgetMinor: integer("solidarity_budget_minor").notNull().default(0),
+  revision: integer("revision").notNull().default(1),
+  createdAtMs: integer("created_at_ms").notNull(),
+});
+
+export const poolMembers = sqliteTable(
+  "pool_members",
+  {
+    poolId: text("pool_id")
+      .notNull()
+      .references(() => pools.id),
+    partyId: text("party_id")
+      .notNull()
+      .references(() => parties.id),
+    joinedAtMs: integer("joined_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.partyId] }), index("pool_members_party").on(t.partyId)],
+);
+
+/** Each member's standing need per currency: an amount, or `auto` (needMinor null). */
+export const poolNeeds = sqliteTable(
+  "pool_needs",
+  {
+    poolId: text("pool_id").notNull(),
+    partyId: text("party_id").notNull(),
+    currency: text("currency").notNull(),
+    needMinor: integer("need_minor"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.partyId, t.currency] })],
+);
+
+/** Every change of a need: who, when, from what, to what (append-only; `auto` is a flag). */
+export const poolNeedChanges = sqliteTable(
+  "pool_need_changes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    poolId: text("pool_id").notNull(),
+    partyId: text("party_id").notNull(),
+    currency: text("currency").notNull(),
+    fromMinor: integer("from_minor"),
+    fromAuto: integer("from_auto", { mode: "boolean" }).notNull(),
+    toMinor: integer("to_minor"),
+    toAuto: integer("to_auto", { mode: "boolean" }).notNull(),
+    actor: text("actor").notNull(),
+    atMs: integer("at_ms").notNull(),
+  },
+  (t) => [index("pool_need_changes_pool").on(t.poolId, t.atMs)],
+);
+
+/**
+ * One close of a pool, per period and currency: what it distributed. `seq` counts a pool's
+ * closes in a currency; a unique index makes two closes read from the same balance unable to
+ * both be written.
+ */
+export const poolCloses = sqliteTable(
+  "pool_closes",
+  {
+    poolId: text("pool_id").notNull(),
+    period: text("period").notNull(),
+    currency: text("currency").notNull(),
+    seq: integer("seq").notNull(),
+    periodEndMs: integer("period_end_ms").notNull(),
+    incomeMinor: integer("income_minor").notNull(),
+    leftoverMinor: integer("leftover_minor").notNull(),
+    leftoverTo: text("leftover_to"),
+    carriedMinor: integer("carried_minor").notNull(),
+    topupsMinor: integer("topups_minor").notNull(),
+    transactionId: text("transaction_id"),
+    closedBy: text("closed_by").notNull(),
+    closedAtMs: integer("closed_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.period, t.currency] }), uniqueIndex("pool_closes_seq").on(t.poolId, t.currency, t.seq)],
+);
+
+/** Each member at a close: what they declared, the cap, the need used, what they were paid and why. */
+export const poolCloseMembers = sqliteTable(
+  "pool_close_members",
+  {
+    poolId: text("pool_id").notNull(),
+    period: text("period").notNull(),
+    currency: text("currency").notNull(),
+    partyId: text("party_id").notNull(),
+    declaredMinor: integer("declared_minor"),
+    declaredAuto: integer("declared_auto", { mode: "boolean" }).notNull(),
+    capMinor: integer("cap_minor"),
+    needMinor: integer("need_minor").notNull(),
+    paidMinor: integer("paid_minor").notNull(),
+    topupMinor: integer("topup_minor").notNull(),
+    throttled: integer("throttled", { mode: "boolean" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.period, t.currency, t.partyId] })],
+);
 
 /**
  * Sessions of the admin console (/admin): an API token exchanged for a cookie, so the token is

@@ -2,16 +2,9 @@
 // VAT, a change of plan), a refund and a dispute, each sent through the Stripe emulator and the
 // real, signed webhook path, so that the public page at / is not empty on first open. Only on
 // an empty ledger: run again, it keeps what is there.
-//
-// The refund and the dispute are built here from Stripe's own example objects (the emulator's
-// refund and dispute builders are being written on another branch; when they reach main, use
-// them instead). They carry what the workflow reads: the refund's balance transaction, the
-// dispute's withdrawal with its fee.
+
 import Stripe from "stripe";
-import refundFx from "./stripe-fixtures/refund.json" with { type: "json" };
-import disputeFx from "./stripe-fixtures/dispute.json" with { type: "json" };
-import balanceTransactionFx from "./stripe-fixtures/balance_transaction.json" with { type: "json" };
-import { buildEvent, buildHostingPayment, buildTrainingPayment, emulatorObjects, stripeId, type HostingPayment, type StripeObject, type TrainingPayment } from "./stripe-emulator/objects";
+import { buildDispute, buildHostingPayment, buildRefund, buildTrainingPayment, emulatorObjects, loseDispute, type HostingPayment, type StripeObject, type TrainingPayment } from "./stripe-emulator/objects";
 import { poll } from "./scripts/poll";
 
 export interface DemoTarget {
@@ -63,77 +56,17 @@ export function monthStartMs(nowMs: number, months_ago: number): number {
   return Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months_ago, 1);
 }
 
-function balanceTransaction(fields: { amount: number; fee: number; currency: string; created: number; source: string; type: string; description: string }): StripeObject {
-  const id = stripeId("txn_");
-  return {
-    ...structuredClone(balanceTransactionFx),
-    id,
-    amount: fields.amount,
-    fee: fields.fee,
-    fee_details: fields.fee === 0 ? [] : [{ amount: fields.fee, application: null, currency: fields.currency, description: "Dispute fee", type: "stripe_fee" }],
-    net: fields.amount - fields.fee,
-    currency: fields.currency,
-    created: fields.created,
-    available_on: fields.created,
-    source: fields.source,
-    type: fields.type,
-    reporting_category: fields.type,
-    description: fields.description,
-  };
-}
-
-/** A refund of `amount_minor` of a payment's charge, succeeded at `created`, its balance transaction, and refund.created. */
-export function buildDemoRefund(payment: Built, amount_minor: number, created: number): { objects: StripeObject[]; event: Stripe.Event } {
-  const id = stripeId("re_");
-  const currency = payment.charge.currency;
-  const bt = balanceTransaction({ amount: -amount_minor, fee: 0, currency, created, source: id, type: "refund", description: "REFUND FOR CHARGE (demo)" });
-  const refund: StripeObject = {
-    ...structuredClone(refundFx),
-    id,
-    amount: amount_minor,
-    currency,
-    created,
-    charge: payment.charge.id,
-    payment_intent: payment.payment_intent.id,
-    balance_transaction: bt.id,
-    // Set only when a refund fails later; the workflow asks for it expanded.
-    failure_balance_transaction: null,
-    reason: "requested_by_customer",
-    status: "succeeded",
-  };
-  return { objects: [bt, refund], event: buildEvent("refund.created", refund, { created }) };
-}
-
-/** A dispute lost on a payment's whole charge, with its withdrawal and `fee_minor` dispute fee, and charge.dispute.funds_withdrawn. */
-export function buildDemoDispute(payment: Built, fee_minor: number, created: number): { objects: StripeObject[]; event: Stripe.Event } {
-  const id = stripeId("dp_");
-  const currency = payment.charge.currency;
-  const amount = payment.charge.amount;
-  const withdrawal = balanceTransaction({ amount: -amount, fee: fee_minor, currency, created, source: id, type: "adjustment", description: `Chargeback withdrawal for ${payment.charge.id}` });
-  const dispute: StripeObject = {
-    ...structuredClone(disputeFx),
-    id,
-    amount,
-    currency,
-    created,
-    charge: payment.charge.id,
-    payment_intent: payment.payment_intent.id,
-    balance_transactions: [withdrawal],
-    reason: "product_not_received",
-    status: "lost",
-    livemode: false,
-  };
-  return { objects: [dispute], event: buildEvent("charge.dispute.funds_withdrawn", dispute, { created }) };
-}
-
-async function storeAndDeliver(target: DemoTarget, objects: StripeObject[], event: Stripe.Event): Promise<string> {
+/** Stores a step's Stripe objects in the emulator, then signs and sends each of its events, in order. */
+async function storeAndDeliver(target: DemoTarget, objects: StripeObject[], events: Stripe.Event[]): Promise<string[]> {
   const stored = await fetch(`${target.emulator}/_emulator/objects`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(objects) });
   if (!stored.ok) throw new Error(`the Stripe emulator refused the demo objects: ${stored.status} ${await stored.text()}`);
-  const payload = JSON.stringify(event);
-  const signature = await Stripe.webhooks.generateTestHeaderStringAsync({ payload, secret: target.webhookSecret });
-  const res = await fetch(`${target.api}/webhooks/stripe`, { method: "POST", headers: { "content-type": "application/json", "stripe-signature": signature }, body: payload });
-  if (res.status !== 200) throw new Error(`the worker refused the demo event ${event.type}: ${res.status} ${await res.text()}`);
-  return event.id;
+  for (const event of events) {
+    const payload = JSON.stringify(event);
+    const signature = await Stripe.webhooks.generateTestHeaderStringAsync({ payload, secret: target.webhookSecret });
+    const res = await fetch(`${target.api}/webhooks/stripe`, { method: "POST", headers: { "content-type": "application/json", "stripe-signature": signature }, body: payload });
+    if (res.status !== 200) throw new Error(`the worker refused the demo event ${event.type}: ${res.status} ${await res.text()}`);
+  }
+  return events.map((e) => e.id);
 }
 
 async function settled(target: DemoTarget, eventIds: string[]): Promise<void> {
@@ -143,11 +76,12 @@ async function settled(target: DemoTarget, eventIds: string[]): Promise<void> {
       `demo event ${id} to be processed`,
       async () => {
         const e = (await (await fetch(`${target.api}/api/v1/events/${id}`, { headers })).json()) as { status: string; reason: string | null };
-        return e.status === "processed" || e.status === "parked" || e.status === "failed" ? e : undefined;
+        return e.status === "processed" || e.status === "ignored" || e.status === "parked" || e.status === "failed" ? e : undefined;
       },
       { timeoutMs: 120_000, everyMs: 250 },
     );
-    if (event.status !== "processed") throw new Error(`demo event ${id} is ${event.status}: ${event.reason}`);
+    // Ignored: an event that moves no money (charge.refunded, charge.dispute.created, .closed), with its reason.
+    if (event.status !== "processed" && event.status !== "ignored") throw new Error(`demo event ${id} is ${event.status}: ${event.reason}`);
   }
 }
 
@@ -164,7 +98,7 @@ export async function seedDemoPayments(target: DemoTarget, log: (line: string) =
     if (created === null) continue;
     const options = { amount_minor: demo.amount_minor, currency: "eur", price_id: demo.price_id, created, ...(demo.vat ? { tax: { rate_bps: 2000 } } : {}) };
     const built: Built = demo.kind === "training" ? buildTrainingPayment(options) : buildHostingPayment(options);
-    await storeAndDeliver(target, emulatorObjects(built), built.event);
+    await storeAndDeliver(target, emulatorObjects(built), [built.event]);
     sent.push({ demo, built });
   }
   await settled(target, sent.map((s) => s.built.event.id));
@@ -176,13 +110,14 @@ export async function seedDemoPayments(target: DemoTarget, log: (line: string) =
   const hosting = sent.find((s) => s.demo.kind === "hosting" && s.demo.months_ago === 2);
   const back: string[] = [];
   if (training) {
-    const refund = buildDemoRefund(training.built, Math.floor(training.built.charge.amount / 2), now);
-    back.push(await storeAndDeliver(target, refund.objects, refund.event));
+    const refund = buildRefund(training.built, { amount_minor: Math.floor(training.built.charge.amount / 2), reason: "requested_by_customer", created: now });
+    back.push(...(await storeAndDeliver(target, emulatorObjects(refund), refund.events)));
   }
   if (hosting) {
-    const dispute = buildDemoDispute(hosting.built, 1500, now);
-    back.push(await storeAndDeliver(target, dispute.objects, dispute.event));
+    const opened = buildDispute(hosting.built, { reason: "product_not_received", created: now - 60 });
+    const lost = loseDispute(opened, { created: now });
+    back.push(...(await storeAndDeliver(target, emulatorObjects(lost), [...opened.events, ...lost.events])));
   }
   await settled(target, back);
-  log(`demo payments: a refund and a dispute taken back (${back.length} events)`);
+  log(`demo payments: a refund and a lost dispute taken back (${back.length} events)`);
 }

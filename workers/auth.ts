@@ -1,7 +1,8 @@
-// Who is calling the API. A bearer token (ADMIN_TOKEN, or a token stored hashed in D1), or, for
-// the admin console in a browser, its session cookie (workers/session.ts) with, for anything
-// but a read, the session's CSRF token in X-CSRF-Token and this origin in Origin. Either way
-// the principal and its role are the token's: the console can do exactly what its token can.
+// Who is calling the API. A bearer token (ADMIN_TOKEN, or a token stored hashed in D1, each
+// with a role), or, for the admin console in a browser, its session cookie (workers/session.ts)
+// with, for anything but a read, the session's CSRF token in X-CSRF-Token and this origin in
+// Origin. Either way the principal and its role are the token's (workers/credentials.ts): the
+// console can do exactly what its token can.
 import { createMiddleware } from "hono/factory";
 import { sha256Hex, toHex } from "../core";
 import { database } from "../db/client";
@@ -48,11 +49,69 @@ export const authenticate = createMiddleware<{ Bindings: Env; Variables: AuthVar
 /** POSTs that compute and store nothing (a preview, a what-if): reads, for every role. */
 const COMPUTING_POSTS = [/^\/api\/v1\/rules\/preview$/, /^\/api\/v1\/rules\/[^/]+\/what-if$/];
 
-/** Reads are open to every role; anything that changes something needs an admin. */
+/**
+ * What a `party` token may do: read its own balances and statement, read the pools (their
+ * routes check that it is a member), and declare its own needs. A `party` group in a path must
+ * be the token's own party.
+ */
+const PARTY_ROUTES: { methods: string[]; path: RegExp }[] = [
+  { methods: ["GET", "HEAD"], path: /^\/api\/v1\/balances$/ },
+  { methods: ["GET", "HEAD"], path: /^\/api\/v1\/parties\/(?<party>[^/]+)(?:\/statement)?$/ },
+  { methods: ["GET", "HEAD"], path: /^\/api\/v1\/pools\/[^/]+(?:\/needs|\/periods|\/periods\/[^/]+)?$/ },
+  { methods: ["PUT"], path: /^\/api\/v1\/pools\/[^/]+\/needs\/(?<party>[^/]+)$/ },
+];
+
+function partyMay(method: string, path: string, party_id: string | undefined): boolean {
+  return PARTY_ROUTES.some((route) => {
+    if (!route.methods.includes(method)) return false;
+    const match = route.path.exec(path);
+    if (!match) return false;
+    const named = match.groups?.["party"];
+    if (named === undefined) return true;
+    try {
+      return decodeURIComponent(named) === party_id;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Admins do anything; viewers read; a party token does what PARTY_ROUTES lists, for itself. */
 export const authorize = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
+  const principal = c.get("principal");
+  if (principal.role === "party") {
+    if (!partyMay(c.req.method, c.req.path, principal.party_id)) throw new ApiError("forbidden", `a party token reads its own party's balances and statement and declares its own needs; nothing else`);
+    return next();
+  }
   const readOnly = c.req.method === "GET" || c.req.method === "HEAD" || (c.req.method === "POST" && COMPUTING_POSTS.some((p) => p.test(c.req.path)));
-  if (!readOnly && c.get("principal").role !== "admin") {
-    throw new ApiError("forbidden", `role ${c.get("principal").role} may read but not change anything`);
+  if (!readOnly && principal.role !== "admin") {
+    throw new ApiError("forbidden", `role ${principal.role} may read but not change anything`);
   }
   return next();
 });
+
+/**
+ * Whether a principal may read a party's statement. Admins and viewers read every party's, a
+ * party token its own. A role added later must say here what it may read: until it does, this
+ * does not compile.
+ */
+export function mayReadPartyStatement(principal: Principal, partyId: string): boolean {
+  switch (principal.role) {
+    case "admin":
+    case "viewer":
+      return true;
+    case "party":
+      return principal.party_id === partyId;
+  }
+}
+
+/** Whether a principal may export every posting of the ledger: admins and viewers. A role added later must say here whether it may. */
+export function mayExportLedger(principal: Principal): boolean {
+  switch (principal.role) {
+    case "admin":
+    case "viewer":
+      return true;
+    case "party":
+      return false;
+  }
+}

@@ -11,6 +11,8 @@ export interface Principal {
   /** Who acts, as written in the audit log: `bootstrap` or `token:<id>`. */
   actor: string;
   role: TokenRole;
+  /** The party a `party` token speaks for. */
+  party_id?: string;
 }
 
 /** Compares two digests in a time that does not depend on how much of a guess was right. */
@@ -25,5 +27,5 @@ export function sameDigest(a: string, b: string): boolean {
 export async function principalOfCredential(env: Pick<Env, "ADMIN_TOKEN">, db: Db, credentialHash: string): Promise<Principal | null> {
   if (sameDigest(credentialHash, await sha256Hex(env.ADMIN_TOKEN))) return { actor: "bootstrap", role: "admin" };
   const token = await findActiveToken(db, credentialHash);
-  return token ? { actor: `token:${token.id}`, role: token.role } : null;
+  return token ? { actor: `token:${token.id}`, role: token.role, ...(token.partyId === null ? {} : { party_id: token.partyId }) } : null;
 }

@@ -1,14 +1,31 @@
-// The worker's entry: HTTP (app.ts), the start queue's consumer, the scheduled sweep, and the workflow class.
+// The worker's entry: HTTP (app.ts), the start queue's consumer, the crons (the sweep every
+// minute, a payout run on Mondays, pool closes daily), and the workflow classes.
 import type { Env } from "../workflows/env";
+import { PAYOUT_CRON, startPayoutRun } from "../workflows/payout-run";
+import { POOL_CLOSE_CRON, startDuePoolCloses } from "../workflows/pool-close";
 import { consumeStarts, sweepDueEvents } from "../workflows/start";
 import app from "./app";
 
+export { PayoutWorkflow } from "../workflows/payout";
+export { PoolCloseWorkflow } from "../workflows/pool-close-workflow";
 export { SplitPaymentWorkflow } from "../workflows/split-payment";
 
 export default {
   fetch: app.fetch,
   queue: consumeStarts,
-  async scheduled(_controller, env, ctx) {
+  async scheduled(controller, env, ctx) {
+    if (controller.cron === PAYOUT_CRON) {
+      ctx.waitUntil(
+        startPayoutRun(env, "cron").then((r) => {
+          if (!r.started) console.log(JSON.stringify({ msg: "payout run not started: one is running", running: r.running }));
+        }),
+      );
+      return;
+    }
+    if (controller.cron === POOL_CLOSE_CRON) {
+      ctx.waitUntil(startDuePoolCloses(env).then((started) => console.log(JSON.stringify({ msg: "pool closes started", started }))));
+      return;
+    }
     ctx.waitUntil(sweepDueEvents(env));
   },
 } satisfies ExportedHandler<Env>;

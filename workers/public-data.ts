@@ -10,7 +10,7 @@ import {
   versionInForce,
   isCurrencyCode,
   type Flows,
-  type Period,
+  type ReportPeriod,
   type RuleInWords,
   type WordsScope,
 } from "../core";
@@ -22,7 +22,7 @@ import { settlementCurrencies, type Env } from "../workflows/env";
 import { ApiError } from "./errors";
 
 export interface PublicFlows {
-  period: Period;
+  period: ReportPeriod;
   currency: string;
   /** Currencies the ledger holds, and the months of its first and last movements (null: an empty ledger). */
   available: { currencies: string[]; first_period: string | null; last_period: string | null };
@@ -38,7 +38,7 @@ export async function publicFlows(db: Db, env: Pick<Env, "CURRENCIES">, asked: {
   if (asked.currency !== undefined && !isCurrencyCode(asked.currency)) {
     throw new ApiError("invalid_request", `currency ${JSON.stringify(asked.currency.slice(0, 10))} is not a lower-case ISO 4217 code (eur)`, [{ path: "currency", message: "a lower-case ISO 4217 code, as Stripe writes it" }]);
   }
-  let period: Period | undefined;
+  let period: ReportPeriod | undefined;
   if (asked.period !== undefined) {
     const parsed = parsePeriod(asked.period);
     if (!parsed.ok) throw new ApiError("invalid_request", parsed.message, [{ path: "period", message: "a month (2026-10), a quarter (2026-Q4) or a year (2026)", code: parsed.code }]);

@@ -7,6 +7,17 @@ export interface SplitPaymentParams {
   run: number;
 }
 
+/** What a payout run's workflow is started with. */
+export interface PayoutParams {
+  run_id: string;
+}
+
+/** What a pool close's workflow is started with: the pool, and the period to close. */
+export interface PoolCloseParams {
+  pool_id: string;
+  period: string;
+}
+
 /** A message on the start queue: start the next run of this event if it is due. */
 export interface StartMessage {
   event_id: string;
@@ -16,6 +27,10 @@ export interface StartMessage {
 export interface Env {
   DB: D1Database;
   SPLIT_PAYMENT: Workflow<SplitPaymentParams>;
+  /** Payout runs (workflows/payout.ts). */
+  PAYOUT: Workflow<PayoutParams>;
+  /** Closes of need pools' periods (workflows/pool-close.ts). */
+  POOL_CLOSE: Workflow<PoolCloseParams>;
   /** Event ids whose runs are to be started, at the rate Workflows accepts (workflows/start.ts). */
   SPLIT_STARTS: Queue<StartMessage>;
   /** The static assets in public/ (wrangler.toml, [assets]), served without the worker; only tests read them through it. */
@@ -24,6 +39,8 @@ export interface Env {
   STRIPE_WEBHOOK_SECRET: string;
   /** Bootstrap admin token; further tokens live hashed in D1. */
   ADMIN_TOKEN: string;
+  /** Days a share is held before it can be paid out, unless its rule says (`hold_days`); 14 when unset. */
+  HOLD_DAYS?: string;
   /** Settlement currencies the cooperative receives ("eur,usd"): every fixed amount and cap in a rule must name each. */
   CURRENCIES?: string;
   /** Local only: where the Stripe emulator listens (http://127.0.0.1:12111). Unset in production. */
@@ -59,4 +76,10 @@ export function configurationProblems(env: Partial<Env>): string[] {
 /** The settlement currencies of `CURRENCIES` ("eur" when unset), lower case. */
 export function settlementCurrencies(env: Pick<Env, "CURRENCIES">): string[] {
   return (env.CURRENCIES ?? "eur").split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);
+}
+
+/** The deployment's hold, in days: `HOLD_DAYS`, 14 when unset or not a whole number from 0 to 365. */
+export function defaultHoldDays(env: Pick<Env, "HOLD_DAYS">): number {
+  const days = Number(env.HOLD_DAYS ?? "14");
+  return Number.isInteger(days) && days >= 0 && days <= 365 ? days : 14;
 }

@@ -9,7 +9,9 @@ import { moneyBackPostings, parseRule, paymentPostings, splitPayment, sumByParty
 import { database, type Db } from "../db/client";
 import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
 import { feeBearers, moneyBackSoFar, paymentBySource, postedPayment, postMoneyBack, postPayment, recordDisputeStatement, type PaymentRecord } from "../db/queries/ledger";
-import type { Env, SplitPaymentParams } from "./env";
+import { defaultHoldDays, type Env, type SplitPaymentParams } from "./env";
+
+const DAY_MS = 86_400_000;
 import { classifyFailure, describeExhausted, MAX_RETRY_AFTER_S, NotYetAtStripe, PermanentPaymentProblem } from "./failures";
 import { fetchDisputeFacts, fetchRefundFacts, type MoneyBackFacts } from "./money-back-facts";
 import { classifyEvent, type PaymentSource } from "./payment-events";
@@ -205,6 +207,8 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       balance_transaction_id: facts.balance_transaction_id,
       exchange_rate: facts.exchange_rate,
       paid_at_s: facts.paid_at_s,
+      // Held for the longest hold of its lines' rules: a share is paid out once refunds are unlikely.
+      available_at_ms: facts.paid_at_s * 1000 + Math.max(...rules.map((r) => r.hold_days ?? defaultHoldDays(this.env))) * DAY_MS,
       lines: plan.lines.map((l, i) => {
         const line = split.value.lines[i];
         if (!line) throw new PermanentPaymentProblem(`the split lost line ${i}`);
@@ -288,7 +292,17 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       if (!result.ok) throw new PermanentPaymentProblem(`${movement.stripe_object} cannot be taken back from payment ${posted.id}: ${result.error.message}`);
       const written = await postMoneyBack(
         db,
-        { payment_id: posted.id, kind: movement.kind, key: movement.key, stripe_object: movement.stripe_object, event_id: eventId, charge_amount_minor: movement.charge_amount_minor, seq: so_far.seq + 1, description: `${movement.kind.replace("_", " ")} ${movement.stripe_object}` },
+        {
+          payment_id: posted.id,
+          kind: movement.kind,
+          key: movement.key,
+          stripe_object: movement.stripe_object,
+          event_id: eventId,
+          charge_amount_minor: movement.charge_amount_minor,
+          seq: so_far.seq + 1,
+          description: `${movement.kind.replace("_", " ")} ${movement.stripe_object}`,
+          available_at_ms: posted.available_at_ms,
+        },
         result.postings,
         now,
       );

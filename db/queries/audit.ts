@@ -6,7 +6,7 @@ import { auditLog } from "../schema";
 export interface AuditEntry {
   actor: string;
   action: string;
-  entity_type: "rule" | "party" | "offer" | "token" | "event";
+  entity_type: "rule" | "party" | "offer" | "token" | "event" | "pool";
   entity_id: string;
   before: unknown;
   after: unknown;

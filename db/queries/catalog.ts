@@ -7,7 +7,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { PriceListing } from "../../core";
 import { byChunks, chunked, MAX_IDS_PER_STATEMENT, type Db } from "../client";
-import { offers, offerVersionContributors, offerVersionPrices, offerVersions, parties, type OfferKind, type PartyKind } from "../schema";
+import { offers, offerVersionContributors, offerVersionPrices, offerVersions, parties, type ContributorRole, type OfferKind, type PartyKind } from "../schema";
 import { insertAuditStatement, type AuditEntry } from "./audit";
 
 export interface Party {
@@ -16,11 +16,24 @@ export interface Party {
   name: string;
   /** Named on the public page (contributors choose; the commons and the reserve always are). */
   public: boolean;
+  /** The Stripe connected account payouts go to; null: paid by hand. */
+  stripe_account_id: string | null;
+  /** Paid out only once the payable balance in a currency reaches this. */
+  payout_minimum_minor: number;
 }
+
+const partyColumns = { id: parties.id, kind: parties.kind, name: parties.name, public: parties.public, stripe_account_id: parties.stripeAccountId, payout_minimum_minor: parties.payoutMinimumMinor };
 
 export interface Contributor {
   party_id: string;
   weight: number;
+  /** What they do for the offer, when the admin said it (absent otherwise). */
+  role?: ContributorRole;
+}
+
+/** A contributor as stored: `role` only when there is one, so an offer without roles reads (and hashes) as it always did. */
+function contributorOf(row: { party_id: string; weight: number; role: ContributorRole | null }): Contributor {
+  return row.role === null ? { party_id: row.party_id, weight: row.weight } : { party_id: row.party_id, weight: row.weight, role: row.role };
 }
 
 /** An offer at one time: the fields the API has always answered. */
@@ -63,7 +76,6 @@ const MAX_LIST = 1000;
 
 // ---- parties ------------------------------------------------------------------------------
 
-const partyColumns = { id: parties.id, kind: parties.kind, name: parties.name, public: parties.public };
 
 export async function listParties(db: Db): Promise<Party[]> {
   return db.select(partyColumns).from(parties).orderBy(asc(parties.id)).limit(MAX_LIST);
@@ -81,8 +93,10 @@ export interface PartyRead {
 }
 
 export async function getParty(db: Db, id: string): Promise<PartyRead | undefined> {
-  const row = await db.query.parties.findFirst({ where: eq(parties.id, id), columns: { id: true, kind: true, name: true, public: true, revision: true } });
-  return row && { party: { id: row.id, kind: row.kind, name: row.name, public: row.public }, revision: row.revision };
+  const [row] = await db.select({ ...partyColumns, revision: parties.revision }).from(parties).where(eq(parties.id, id));
+  if (!row) return undefined;
+  const { revision, ...party } = row;
+  return { party, revision };
 }
 
 export async function partiesByIds(db: Db, ids: string[]): Promise<Map<string, Party>> {
@@ -92,7 +106,7 @@ export async function partiesByIds(db: Db, ids: string[]): Promise<Map<string, P
 }
 
 export function insertPartyStatement(db: Db, party: Party, nowMs: number) {
-  return db.insert(parties).values({ ...party, createdAtMs: nowMs });
+  return db.insert(parties).values({ id: party.id, kind: party.kind, name: party.name, public: party.public, stripeAccountId: party.stripe_account_id, payoutMinimumMinor: party.payout_minimum_minor, createdAtMs: nowMs });
 }
 
 /**
@@ -104,7 +118,7 @@ export async function updatePartyIfUnchanged(db: Db, read: PartyRead, after: Par
   const unmoved = and(eq(parties.id, read.party.id), eq(parties.revision, read.revision));
   const [, updated] = await db.batch([
     insertAuditStatement(db, audit, nowMs, { table: parties, where: unmoved }),
-    db.update(parties).set({ kind: after.kind, name: after.name, public: after.public, revision: read.revision + 1 }).where(unmoved),
+    db.update(parties).set({ kind: after.kind, name: after.name, public: after.public, stripeAccountId: after.stripe_account_id, payoutMinimumMinor: after.payout_minimum_minor, revision: read.revision + 1 }).where(unmoved),
   ]);
   return updated.meta.changes > 0;
 }
@@ -167,7 +181,7 @@ function offerAtStatements(db: Db, which: SQL | undefined, atMs: number) {
       .where(at)
       .orderBy(asc(offerVersionPrices.priceId)),
     contributors: db
-      .select({ offer_id: offerVersionContributors.offerId, party_id: offerVersionContributors.partyId, weight: offerVersionContributors.weight })
+      .select({ offer_id: offerVersionContributors.offerId, party_id: offerVersionContributors.partyId, weight: offerVersionContributors.weight, role: offerVersionContributors.role })
       .from(offerVersionContributors)
       .innerJoin(offerVersions, sameVersion(offerVersionContributors))
       .where(at)
@@ -183,7 +197,7 @@ function assembleOffersAt(
   contributors: OfferAtStatements["contributors"]["_"]["result"],
 ): OfferAt[] {
   const priceIds = groupBy(prices, (p) => p.offer_id, (p) => p.price_id);
-  const pools = groupBy(contributors, (c) => c.offer_id, (c) => ({ party_id: c.party_id, weight: c.weight }));
+  const pools = groupBy(contributors, (c) => c.offer_id, contributorOf);
   return versions.map((v) => ({ ...v, stripe_price_ids: priceIds.get(v.id) ?? [], contributors: pools.get(v.id) ?? [] }));
 }
 
@@ -233,7 +247,7 @@ export async function offerHistory(db: Db, id: string): Promise<OfferHistory | u
       effective_from_ms: v.effectiveFromMs,
       name: v.name,
       stripe_price_ids: prices.filter((p) => p.version === v.version).map((p) => p.priceId),
-      contributors: contributors.filter((c) => c.version === v.version).map((c) => ({ party_id: c.partyId, weight: c.weight })),
+      contributors: contributors.filter((c) => c.version === v.version).map((c) => contributorOf({ party_id: c.partyId, weight: c.weight, role: c.role })),
       author: v.author,
       reason: v.reason,
       created_at_ms: v.createdAtMs,
@@ -335,7 +349,7 @@ function offerVersionStatements(db: Db, offerId: string, v: NewOfferVersion, now
     version: db.insert(offerVersions).values({ offerId, version: v.version, effectiveFromMs: v.effective_from_ms, name: v.name, author: v.author, reason: v.reason, createdAtMs: nowMs }),
     lists: [
       ...v.stripe_price_ids.map((priceId) => db.insert(offerVersionPrices).values({ offerId, version: v.version, priceId })),
-      ...v.contributors.map((c, position) => db.insert(offerVersionContributors).values({ offerId, version: v.version, partyId: c.party_id, weight: c.weight, position })),
+      ...v.contributors.map((c, position) => db.insert(offerVersionContributors).values({ offerId, version: v.version, partyId: c.party_id, weight: c.weight, position, role: c.role ?? null })),
     ],
   };
 }

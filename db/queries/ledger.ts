@@ -32,6 +32,8 @@ export interface PaymentRecord {
   balance_transaction_id: string;
   exchange_rate: string | null;
   paid_at_s: number;
+  /** When its shares can be paid out: paid_at plus the longest hold of its lines' rules. */
+  available_at_ms: number;
   lines: {
     offer_id: string;
     price_id: string | null;
@@ -68,6 +70,7 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
       idempotencyKey: `payment:${payment.id}`,
       eventId: payment.event_id,
       description: `${payment.source_type} ${payment.source_id}`,
+      availableAtMs: payment.available_at_ms,
       createdAtMs: nowMs,
     }),
     db.insert(payments).values({
@@ -152,18 +155,29 @@ export async function getPayment(db: Db, id: string) {
 }
 
 /** Every party's balance per currency, derived from postings on `party:<id>` accounts. */
-export async function partyBalances(db: Db) {
+/**
+ * Every party's balance per currency, derived from postings on `party:<id>` accounts, split by
+ * when it can be paid out: `pending` (its transaction's hold has not passed: a payment's shares,
+ * and what its refunds and disputes took back meanwhile), `payable` (the rest: may be negative
+ * when money went back after a payout, and the next run deducts it), and `paid` so far.
+ */
+export async function partyBalances(db: Db, nowMs: number, partyId?: string) {
   return db
     .select({
       party_id: parties.id,
       kind: parties.kind,
       currency: postings.currency,
       balance_minor: sql<number>`sum(${postings.amountMinor})`.mapWith(Number),
+      pending_minor: sql<number>`coalesce(sum(case when ${ledgerTransactions.availableAtMs} > ${nowMs} then ${postings.amountMinor} else 0 end), 0)`.mapWith(Number),
+      paid_minor: sql<number>`coalesce(-sum(case when ${postings.role} = 'payout' then ${postings.amountMinor} else 0 end), 0)`.mapWith(Number),
     })
     .from(postings)
     .innerJoin(parties, eq(postings.account, sql`${PARTY_ACCOUNT_PREFIX} || ${parties.id}`))
+    .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, postings.transactionId))
+    .where(partyId === undefined ? undefined : eq(parties.id, partyId))
     .groupBy(parties.id, parties.kind, postings.currency)
-    .orderBy(asc(parties.id), asc(postings.currency));
+    .orderBy(asc(parties.id), asc(postings.currency))
+    .then((rows) => rows.map((r) => ({ ...r, payable_minor: r.balance_minor - r.pending_minor })));
 }
 
 export interface LedgerCheck {
@@ -228,10 +242,14 @@ const MONEY_BACK: TransactionKind[] = ["refund", "refund_failed", "dispute_withd
 export async function postedPayment(db: Db, paymentIntentId: string) {
   const payment = await db.query.payments.findFirst({ where: eq(payments.id, paymentIntentId) });
   if (!payment) return undefined;
-  const lines = await db.select().from(paymentLines).where(eq(paymentLines.paymentId, paymentIntentId)).orderBy(asc(paymentLines.lineNo));
+  const [lines, txn] = await Promise.all([
+    db.select().from(paymentLines).where(eq(paymentLines.paymentId, paymentIntentId)).orderBy(asc(paymentLines.lineNo)),
+    db.query.ledgerTransactions.findFirst({ where: eq(ledgerTransactions.id, payment.transactionId), columns: { availableAtMs: true } }),
+  ]);
   return {
     id: payment.id,
     transaction_id: payment.transactionId,
+    available_at_ms: txn?.availableAtMs ?? null,
     currency: payment.currency,
     gross_minor: payment.grossMinor,
     charge_amount_minor: payment.chargeAmountMinor,
@@ -277,6 +295,8 @@ export interface MoneyBackRecord {
   /** The next seq after what was read: a unique index makes a concurrent writer lose. */
   seq: number;
   description: string;
+  /** Its payment's hold: what it takes back from shares still held reduces what is pending. */
+  available_at_ms: number | null;
 }
 
 /**
@@ -297,6 +317,7 @@ export async function postMoneyBack(db: Db, record: MoneyBackRecord, entries: Po
       stripeObject: record.stripe_object,
       chargeAmountMinor: record.charge_amount_minor,
       seq: record.seq,
+      availableAtMs: record.available_at_ms,
       createdAtMs: nowMs,
     }),
     ...postingStatements(db, transaction_id, entries),
@@ -340,4 +361,34 @@ export async function paymentHistory(db: Db, paymentId: string, paymentTransacti
 
 export async function disputesOf(db: Db, paymentId: string) {
   return db.select().from(disputes).where(eq(disputes.paymentId, paymentId)).orderBy(asc(disputes.id));
+}
+
+/**
+ * A payout as a ledger transaction: the party's balance goes down by what it was paid, the
+ * money leaves by a Stripe transfer or by hand. Keyed by `key`; `alongside` (its item marked
+ * paid) in the same batch. Already posted: nothing is written.
+ */
+export async function postPayout(
+  db: Db,
+  payout: { key: string; kind: "payout" | "payout_manual"; party_id: string; currency: string; amount_minor: number; stripe_object: string | null; event_id: string; description: string },
+  nowMs: number,
+  alongside: BatchItem<"sqlite">[] = [],
+): Promise<{ posted: boolean; transaction_id: string }> {
+  const transaction_id = `txn_${payout.key.replaceAll(":", "_")}`;
+  const out = payout.kind === "payout" ? "stripe:transfers" : "coop:manual_payouts";
+  const statements = [
+    db.insert(ledgerTransactions).values({ id: transaction_id, kind: payout.kind, idempotencyKey: payout.key, eventId: payout.event_id, description: payout.description, stripeObject: payout.stripe_object, createdAtMs: nowMs }),
+    ...postingStatements(db, transaction_id, [
+      { account: `${PARTY_ACCOUNT_PREFIX}${payout.party_id}`, amount_minor: -payout.amount_minor, currency: payout.currency, role: "payout" },
+      { account: out, amount_minor: payout.amount_minor, currency: payout.currency, role: "transfer" },
+    ]),
+    ...alongside,
+  ];
+  try {
+    await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
+    return { posted: true, transaction_id };
+  } catch (error) {
+    if (isUniqueViolation(error) && (await db.query.ledgerTransactions.findFirst({ where: eq(ledgerTransactions.idempotencyKey, payout.key), columns: { id: true } }))) return { posted: false, transaction_id };
+    throw error;
+  }
 }

@@ -214,3 +214,33 @@ export function bpsToPercent(rate_bps: number): number {
   assertBps(rate_bps, "rate_bps");
   return rate_bps / 100;
 }
+
+/**
+ * Stripe's `exchange_rate` as the exact fraction it means. Stripe writes the rate as a JSON
+ * decimal (1.0873) and JavaScript keeps it as a float; the float's shortest decimal form
+ * (`String(rate)`, exact for any decimal of up to 15 significant digits) is read back as
+ * digits, so 1.0873 is 10873/10000 and never 1.08729999…
+ */
+export function exactRate(rate: number): { numerator: bigint; denominator: bigint } {
+  if (!Number.isFinite(rate) || rate <= 0) throw new AmountError(`an exchange rate must be a positive number, got ${rate}`);
+  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(rate));
+  if (!m) throw new AmountError(`cannot read the exchange rate ${rate} as a decimal`);
+  const fraction = m[2] ?? "";
+  const exponent = Number(m[3] ?? "0") - fraction.length;
+  const digits = BigInt(m[1]! + fraction);
+  return exponent >= 0 ? { numerator: digits * 10n ** BigInt(exponent), denominator: 1n } : { numerator: digits, denominator: 10n ** BigInt(-exponent) };
+}
+
+/**
+ * `amount_minor` of a currency with `from_exponent` decimals, converted at `rate` (major units
+ * of the target per major unit of the source, as Stripe's balance transactions state it) to
+ * minor units of a currency with `to_exponent` decimals, rounded once to the nearest minor
+ * unit, halves away from zero. Exact: the rate is read as its decimal (exactRate), the product
+ * and quotient are bigints.
+ */
+export function convertMinor(amount_minor: number, rate: number, from_exponent: number, to_exponent: number): number {
+  assertInteger(amount_minor, "amount_minor");
+  const { numerator, denominator } = exactRate(rate);
+  const scaled = BigInt(amount_minor) * numerator * 10n ** BigInt(to_exponent);
+  return toSafe(divRound(scaled, denominator * 10n ** BigInt(from_exponent)), "converted amount");
+}

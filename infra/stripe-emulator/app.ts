@@ -8,9 +8,13 @@
  *   GET /v1/balance_transactions/:id   GET /v1/invoices/:id[/lines]   GET /v1/invoice_payments[/:id]
  *   GET /v1/refunds/:id   GET /v1/disputes/:id   GET /v1/events/:id   (+ prices, products,
  *   tax rates, coupons, shipping rates, payment records, customers, subscriptions, transfers),
+ *   lists newest first: GET /v1/refunds?charge=&payment_intent=&created[…]=,
+ *   GET /v1/disputes?charge=&payment_intent=&created[…]=, GET /v1/charges/:id/refunds,
+ *   GET /v1/balance_transactions?created[gte|gt|lte|lt]=&type=&source=&currency=,
  *   with `expand[]` (includables: a session's line_items, a line item's taxes and discounts, an
- *   invoice's payments and amount_paid_off_stripe) and Stripe-shaped errors. Embedded lists
- *   (an invoice's lines, expanded line items) hold 10 items and say `has_more`, as Stripe's do.
+ *   invoice's payments and amount_paid_off_stripe, a charge's refunds) and Stripe-shaped errors.
+ *   Embedded lists (an invoice's lines, expanded line items and refunds) hold 10 items and say
+ *   `has_more`, as Stripe's do.
  *
  *   Test control (no auth): POST/GET/DELETE /_emulator/objects[/:id], POST/GET/DELETE
  *   /_emulator/faults, GET/DELETE /_emulator/requests, POST /_emulator/reset, GET /_emulator/health.
@@ -72,6 +76,7 @@ export class EmulatorStore {
    * Upsert. A checkout.session may embed `line_items` (a list object or an array), whose items
    * may carry `taxes` and `discounts` (kept apart, served when expanded). An invoice's `lines`
    * are kept whole for /lines, and the invoice embeds the first 10 with `has_more`, as Stripe does.
+   * A charge's `refunds` is dropped: the refunds stored with `charge` = its id are its refunds.
    */
   put(input: StripeObject): StripeObject {
     const obj = structuredClone(input);
@@ -80,6 +85,9 @@ export class EmulatorStore {
       if (data) this.checkoutLineItems.set(obj.id, (data as StripeObject[]).map((item) => this.takeIncludables(item)));
       delete obj.line_items;
     }
+    // Since API version 2022-11-15 a charge embeds its refunds only when asked (expand[]=refunds):
+    // they are served from the refunds stored, never from a copy kept on the charge.
+    if (obj.object === "charge") delete obj.refunds;
     if (obj.object === "invoice" && isRecord(obj.lines)) {
       const data = listData(obj.lines) as StripeObject[] | undefined;
       if (data) {
@@ -251,6 +259,16 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Expandable properties that Stripe leaves out of an object until they apply (optional in the
+ * SDK's types, absent from Stripe's example): a refund's failure_balance_transaction exists
+ * only once it failed. Expanding them while absent leaves them absent; Stripe's "cannot be
+ * expanded" error is for properties that never are expandable.
+ */
+const ABSENT_UNTIL_SET: Record<string, readonly string[]> = {
+  refund: ["failure_balance_transaction"],
+};
+
 class Expander {
   constructor(
     private readonly store: EmulatorStore,
@@ -274,6 +292,8 @@ class Expander {
       child = value[key];
     } else {
       const include = typeof value.object === "string" ? this.includables[value.object]?.[key] : undefined;
+      // An expandable property that the object leaves out until it applies is not an error to ask for.
+      if (!include && typeof value.object === "string" && ABSENT_UNTIL_SET[value.object]?.includes(key)) return value;
       if (!include) throw invalid(`This property cannot be expanded (${path}).`, "expand");
       child = include(value as StripeObject);
       // An includable may be a plain value (an invoice's amount_paid_off_stripe): it is the answer.
@@ -354,6 +374,31 @@ function idOf(v: unknown): unknown {
   return isRecord(v) ? v.id : v;
 }
 
+const CREATED_BOUNDS = { gt: (c: number, b: number) => c > b, gte: (c: number, b: number) => c >= b, lt: (c: number, b: number) => c < b, lte: (c: number, b: number) => c <= b } as const;
+
+/** Stripe's `created` filter of lists: created=<ts> or created[gt|gte|lt|lte]=<ts>, Unix seconds. */
+function createdFilter(url: URL): (o: StripeObject) => boolean {
+  const tests: ((created: number) => boolean)[] = [];
+  for (const [key, raw] of url.searchParams) {
+    const m = /^created(?:\[(gt|gte|lt|lte)\])?$/.exec(key);
+    if (!m) continue;
+    if (!/^\d+$/.test(raw)) throw invalid(`Invalid integer: ${raw}`, key, "parameter_invalid_integer");
+    const bound = Number(raw);
+    const op = m[1] as keyof typeof CREATED_BOUNDS | undefined;
+    tests.push(op ? (c) => CREATED_BOUNDS[op](c, bound) : (c) => c === bound);
+  }
+  return (o) => tests.every((t) => t(Number(o.created ?? 0)));
+}
+
+/** A list's equality filters: each query parameter given must equal the object's field (an id, or an expanded object's id). */
+function fieldFilter(url: URL, params: Record<string, string>): (o: StripeObject) => boolean {
+  const wanted = Object.entries(params).flatMap(([param, field]) => {
+    const value = url.searchParams.get(param);
+    return value === null ? [] : [[field, value] as const];
+  });
+  return (o) => wanted.every(([field, value]) => idOf(o[field]) === value);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The app
 // ---------------------------------------------------------------------------------------------
@@ -408,6 +453,8 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
   const invoicePayments = (filter: (p: StripeObject) => boolean, url: URL | null) =>
     listObject(newestFirst(store.ofType("invoice_payment").filter(filter)), "/v1/invoice_payments", url);
 
+  const chargeRefunds = (charge: StripeObject, url: URL | null) =>
+    listObject(newestFirst(store.ofType("refund").filter((r) => idOf(r.charge) === charge.id)), `/v1/charges/${charge.id}/refunds`, url);
   const paidInvoicePayments = (inv: StripeObject) => store.ofType("invoice_payment").filter((p) => idOf(p.invoice) === inv.id && p.status === "paid");
   const expander = new Expander(store, {
     "checkout.session": { line_items: (s) => sessionLineItems(s, null) },
@@ -419,6 +466,7 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
           .filter((p) => isRecord(p.payment) && p.payment.type === "payment_record")
           .reduce((sum, p) => sum + Number(p.amount_paid ?? 0), 0),
     },
+    charge: { refunds: (ch) => chargeRefunds(ch, null) },
     item: {
       taxes: (item) => store.itemIncludables.get(item.id)?.taxes ?? [],
       discounts: (item) => store.itemIncludables.get(item.id)?.discounts ?? [],
@@ -521,6 +569,24 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
     }, url);
     return respond(list, url);
   });
+
+  app.get("/v1/charges/:id/refunds", (c) => {
+    const url = new URL(c.req.url);
+    return respond(chargeRefunds(retrieve("charge", c.req.param("id")), url), url);
+  });
+
+  /** GET /v1/<segment>: the stored objects of `type` that pass the filters, newest first, paged. */
+  const listRoute = (segment: string, type: string, fields: Record<string, string>) =>
+    app.get(`/v1/${segment}`, (c) => {
+      const url = new URL(c.req.url);
+      const byField = fieldFilter(url, fields);
+      const byCreated = createdFilter(url);
+      const all = newestFirst(store.ofType(type).filter((o) => byField(o) && byCreated(o)));
+      return respond(listObject(all, `/v1/${segment}`, url), url);
+    });
+  listRoute("refunds", "refund", { charge: "charge", payment_intent: "payment_intent" });
+  listRoute("disputes", "dispute", { charge: "charge", payment_intent: "payment_intent" });
+  listRoute("balance_transactions", "balance_transaction", { type: "type", source: "source", currency: "currency" });
 
   for (const [segment, type] of Object.entries(RETRIEVABLE)) {
     app.get(`/v1/${segment}/:id`, (c) => {

@@ -11,8 +11,12 @@
  *   catalog.ts       prices, products, tax rates, coupons, discounts, shipping rates
  *   pricing.ts       options → priced lines (prorations of an upgrade included)
  *   payment-core.ts  payment intent → charge → balance transaction
+ *   balance.ts       balance transactions, and amounts converted into the settlement currency
  *   checkout.ts      line items and the Checkout Session
  *   invoice.ts       invoice lines, the invoice, invoice payments, payment records
+ *   refund.ts        refunds of a built payment: created, succeeded, failed, canceled
+ *   dispute.ts       disputes of a built payment: withdrawn, won, lost; inquiries
+ *   events.ts        events around snapshots of objects
  *
  * Pure and web-standard (no node: imports): used by the emulator, by `npm run stripe:trigger`
  * and by integration tests running in workerd.
@@ -22,16 +26,49 @@ import type Stripe from "stripe";
 import { type TaxBehavior } from "./amounts.ts";
 import { buildProduct, buildPrice, uniqueBy, type DiscountOption, type ShippingOption, type TaxOption } from "./catalog.ts";
 import { buildItems, buildSession, sessionId } from "./checkout.ts";
+import { buildDispute, buildInquiry, closeInquiry, DEFAULT_DISPUTE_FEE_MINOR, loseDispute, winDispute, type BuiltDispute, type DisputeOptions, type WinDisputeOptions } from "./dispute.ts";
+import { buildEvent } from "./events.ts";
 import { EMBEDDED_LIST_LIMIT, STRIPE_API_VERSION, stripeId, type StripeObject } from "./ids.ts";
 import { buildInvoice, buildInvoiceLines, buildInvoicePayment, buildPaymentRecord, type InvoiceIds } from "./invoice.ts";
 import { attachBalanceTransaction, buildPaymentCore, defaultStripeFee, presentmentDetails, type PaymentCore } from "./payment-core.ts";
 import { planPayment, pricePayment, type PaymentLine, type Plans, type Pricing, type UpgradeOption } from "./pricing.ts";
-
-import eventFx from "../stripe-fixtures/event.json" with { type: "json" };
+import {
+  buildRefund,
+  cancelRefund,
+  chargeAsSent,
+  failRefund,
+  succeedRefund,
+  type BuiltRefund,
+  type FailRefundOptions,
+  type RefundOptions,
+  type RefundSettlement,
+  type RefundStatus,
+} from "./refund.ts";
 
 export { AmountError, parsePercentBps } from "./amounts.ts";
 export {
   attachBalanceTransaction,
+  buildDispute,
+  buildEvent,
+  buildInquiry,
+  buildRefund,
+  cancelRefund,
+  chargeAsSent,
+  closeInquiry,
+  DEFAULT_DISPUTE_FEE_MINOR,
+  failRefund,
+  loseDispute,
+  succeedRefund,
+  winDispute,
+  type BuiltDispute,
+  type BuiltRefund,
+  type DisputeOptions,
+  type FailRefundOptions,
+  type PaymentCore,
+  type RefundOptions,
+  type RefundSettlement,
+  type RefundStatus,
+  type WinDisputeOptions,
   defaultStripeFee,
   EMBEDDED_LIST_LIMIT,
   STRIPE_API_VERSION,
@@ -204,25 +241,6 @@ function catalog(pricing: Pricing, currency: string, created: number, recurring:
     coupons: uniqueBy(pricing.discounts.map((d) => d.coupon)),
     discounts: pricing.discounts.map((d) => d.discount),
   };
-}
-
-/** A Stripe event around a snapshot of `object` (e.g. refund.created, charge.dispute.closed). */
-export function buildEvent(
-  type: string,
-  object: object,
-  opts: { id?: string; created?: number; previous_attributes?: Record<string, unknown> } = {},
-): Stripe.Event {
-  return {
-    ...structuredClone(eventFx),
-    id: opts.id ?? stripeId("evt_"),
-    api_version: STRIPE_API_VERSION,
-    created: opts.created ?? nowSeconds(),
-    data: { object: structuredClone(object), ...(opts.previous_attributes ? { previous_attributes: opts.previous_attributes } : {}) },
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-  } as unknown as Stripe.Event; // any object, any type: the caller says what it builds
 }
 
 interface InvoiceParts {
@@ -443,9 +461,13 @@ export function buildSubscriptionCheckout(opts: HostingPaymentOptions): Subscrip
  * Everything a build result holds, as the array to POST to the emulator's /_emulator/objects:
  * a session carries all its `line_items` and an invoice all its `lines` (the emulator keeps
  * them for the list endpoints and embeds the first 10, as Stripe does). Events included. A
- * balance transaction still pending is left out (see attachBalanceTransaction).
+ * balance transaction still pending is left out (see attachBalanceTransaction). For a refund
+ * or a dispute step: the charge after it, the balance transactions, the refund or dispute and
+ * the step's events (the emulator keeps a charge's refunds apart and serves them expanded).
  */
-export function emulatorObjects(built: BuiltPayment): StripeObject[] {
+export function emulatorObjects(built: BuiltPayment | BuiltRefund | BuiltDispute): StripeObject[] {
+  if ("refund" in built) return [built.payment.charge, ...built.balance_transactions, built.refund, ...built.events] as unknown as StripeObject[];
+  if ("dispute" in built) return [built.payment.charge, ...built.balance_transactions, built.dispute, ...built.events] as unknown as StripeObject[];
   const out: unknown[] = [...built.prices, ...built.products, ...built.tax_rates, ...built.coupons, ...built.discounts];
   if ("shipping_rates" in built) out.push(...built.shipping_rates);
   if ("payment_intent" in built) {

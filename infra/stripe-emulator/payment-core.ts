@@ -5,10 +5,10 @@
 import type Stripe from "stripe";
 
 import { minorUnitExponent } from "../../core/currency";
+import { buildBalanceTransaction, settle } from "./balance.ts";
 import { assertMinor, clone, exampleShaped } from "./catalog.ts";
 import { stripeId } from "./ids.ts";
 
-import balanceTransactionFx from "../stripe-fixtures/balance_transaction.json" with { type: "json" };
 import chargeFx from "../stripe-fixtures/charge.json" with { type: "json" };
 import paymentIntentFx from "../stripe-fixtures/payment_intent.json" with { type: "json" };
 
@@ -40,22 +40,6 @@ export function defaultStripeFee(amount_minor: number, currency: string): number
   return percent + (minorUnitExponent(currency.toLowerCase()) === 0 ? 0 : 25);
 }
 
-function settlement(opts: PaymentCoreOptions, amount_minor: number): { currency: string; amount: number; exchange_rate: number | null } {
-  const currency = (opts.settlement_currency ?? opts.currency).toLowerCase();
-  const same = currency === opts.currency.toLowerCase();
-  if (opts.settlement_amount_minor !== undefined) {
-    assertMinor(opts.settlement_amount_minor, "settlement_amount_minor");
-    return { currency, amount: opts.settlement_amount_minor, exchange_rate: same ? null : (opts.exchange_rate ?? null) };
-  }
-  if (same) return { currency, amount: amount_minor, exchange_rate: null };
-  if (opts.exchange_rate === undefined || !(opts.exchange_rate > 0)) {
-    throw new Error(`settlement_currency ${currency} differs from ${opts.currency}: give exchange_rate or settlement_amount_minor`);
-  }
-  // Stripe converts and rounds to the settlement currency's minor unit; so does the emulator.
-  const shift = 10 ** (minorUnitExponent(currency) - minorUnitExponent(opts.currency.toLowerCase()));
-  return { currency, amount: Math.round(amount_minor * opts.exchange_rate * shift), exchange_rate: opts.exchange_rate };
-}
-
 /** Adaptive Pricing: the currency and amount the customer saw, or null. */
 export function presentmentDetails(opts: PaymentCoreOptions): Stripe.PaymentIntent.PresentmentDetails | null {
   if (!opts.presentment) return null;
@@ -75,30 +59,25 @@ export function buildPaymentCore(opts: PaymentCoreOptions, amount_minor: number,
     balance_transaction: opts.ids?.balance_transaction ?? stripeId("txn_"),
     payment_method: stripeId("pm_"),
   };
-  const settle = settlement(opts, amount_minor);
-  const fee = opts.fee_minor ?? defaultStripeFee(settle.amount, settle.currency);
+  const settled = settle(opts, amount_minor);
+  const fee = opts.fee_minor ?? defaultStripeFee(settled.amount, settled.currency);
   assertMinor(fee, "fee_minor");
-  if (fee > settle.amount) throw new Error(`fee ${fee} exceeds the settled amount ${settle.amount} (Stripe's minimum charge prevents that): pass fee_minor`);
+  if (fee > settled.amount) throw new Error(`fee ${fee} exceeds the settled amount ${settled.amount} (Stripe's minimum charge prevents that): pass fee_minor`);
   const presentment = presentmentDetails(opts);
 
-  const balance_transaction = {
-    ...clone(balanceTransactionFx),
+  const balance_transaction = buildBalanceTransaction({
     id: ids.balance_transaction,
-    object: "balance_transaction",
-    amount: settle.amount,
-    available_on: created + 7 * 86400,
+    amount: settled.amount,
+    currency: settled.currency,
     created,
-    currency: settle.currency,
     description,
-    exchange_rate: settle.exchange_rate,
-    fee,
-    fee_details: fee > 0 ? [{ amount: fee, application: null, currency: settle.currency, description: "Stripe processing fees", type: "stripe_fee" }] : [],
-    net: settle.amount - fee,
+    exchange_rate: settled.exchange_rate,
+    fee_minor: fee,
+    fee_description: "Stripe processing fees",
     reporting_category: "charge",
     source: ids.charge,
-    status: "pending",
     type: "charge",
-  } satisfies Stripe.BalanceTransaction;
+  });
 
   const chargeBase = clone(chargeFx);
   const charge = {

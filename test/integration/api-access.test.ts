@@ -35,7 +35,7 @@ describe("/api/v1/tokens", () => {
     advanceClock(90_000);
     const revoked = await api(`/tokens/${id}`, { method: "DELETE" });
     expect(revoked.status).toBe(200);
-    expect(await revoked.json()).toEqual({ id, name: "temp", role: "viewer", created_by: "bootstrap", created_at: "2031-03-12T09:00:00.000Z", revoked_at: "2031-03-12T09:01:30.000Z" });
+    expect(await revoked.json()).toEqual({ id, name: "temp", role: "viewer", party_id: null, created_by: "bootstrap", created_at: "2031-03-12T09:00:00.000Z", revoked_at: "2031-03-12T09:01:30.000Z" });
     expect((await api("/balances", { token })).status).toBe(401);
     expect((await api(`/tokens/${id}`, { method: "DELETE" })).status).toBe(409);
     expect((await api("/tokens/tok_0000", { method: "DELETE" })).status).toBe(404);
@@ -127,12 +127,12 @@ describe("GET /api/v1/audit", () => {
     advanceClock(1000);
     expect((await api(`/tokens/${id}`, { method: "DELETE" })).status).toBe(200);
     const log = (await (await api("/audit?limit=500")).json()) as { entries: unknown[] };
-    const token = { id, name: "audited-token", role: "viewer", created_by: "bootstrap", created_at: "2031-03-12T09:00:01.000Z" };
+    const token = { id, name: "audited-token", role: "viewer", party_id: null, created_by: "bootstrap", created_at: "2031-03-12T09:00:01.000Z" };
     // The seeded catalog is written straight to D1 (helpers.ts), so it is not in the log.
     expect(log.entries).toEqual([
       { id: 3, at: "2031-03-12T09:00:02.000Z", actor: "bootstrap", action: "token.revoke", entity_type: "token", entity_id: id, before: { ...token, revoked_at: null }, after: { ...token, revoked_at: "2031-03-12T09:00:02.000Z" } },
-      { id: 2, at: "2031-03-12T09:00:01.000Z", actor: "bootstrap", action: "token.create", entity_type: "token", entity_id: id, before: null, after: { id, name: "audited-token", role: "viewer" } },
-      { id: 1, at: "2031-03-12T09:00:00.000Z", actor: "bootstrap", action: "party.create", entity_type: "party", entity_id: "audited", before: null, after: { id: "audited", kind: "contributor", name: "Audited", public: false } },
+      { id: 2, at: "2031-03-12T09:00:01.000Z", actor: "bootstrap", action: "token.create", entity_type: "token", entity_id: id, before: null, after: { id, name: "audited-token", role: "viewer", party_id: null } },
+      { id: 1, at: "2031-03-12T09:00:00.000Z", actor: "bootstrap", action: "party.create", entity_type: "party", entity_id: "audited", before: null, after: { id: "audited", kind: "contributor", name: "Audited", public: false, stripe_account_id: null, payout_minimum_minor: 0 } },
     ]);
     expect(JSON.stringify(log)).not.toMatch(/pc_[0-9a-f]{64}/);
   });
@@ -231,7 +231,7 @@ describe("no input, however malformed, yields a 5xx", () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 40 }), async (junk) => {
         const safe = encodeURIComponent(junk);
-        for (const path of [`/events/${safe}`, `/payments/${safe}`, `/rules/${safe}`, `/rules/default/diff?from=${safe}&to=1`, `/audit?limit=${safe}`, `/events?status=${safe}`]) {
+        for (const path of [`/events/${safe}`, `/payments/${safe}`, `/rules/${safe}`, `/rules/default/diff?from=${safe}&to=1`, `/audit?limit=${safe}`, `/events?status=${safe}`, `/parties/${safe}/statement?from=2026-01-01&to=2026-01-31`, `/parties/commons/statement?from=${safe}&to=2026-01-31`, `/ledger/export?from=2026-01-01&to=${safe}`]) {
           const res = await api(path);
           await res.body?.cancel();
           if (res.status >= 500) return false;

@@ -42,8 +42,8 @@ describe("/api/v1/parties", () => {
   it("creates a party and lists it", async () => {
     const res = await api("/parties", { method: "POST", body: { id: "ateliers-libres", kind: "contributor", name: "Ateliers libres" } });
     expect(res.status).toBe(201);
-    expect(await (await api("/parties")).json()).toEqual({ parties: [{ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres", public: false }] });
-    expect(await (await api("/parties/ateliers-libres")).json()).toEqual({ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres", public: false });
+    expect(await (await api("/parties")).json()).toEqual({ parties: [{ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres", public: false, stripe_account_id: null, payout_minimum_minor: 0 }] });
+    expect(await (await api("/parties/ateliers-libres")).json()).toEqual({ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres", public: false, stripe_account_id: null, payout_minimum_minor: 0 });
   });
 
   it("answers 409 for an id that exists", async () => {
@@ -103,6 +103,42 @@ describe("/api/v1/offers", () => {
     const res = await api("/offers", { method: "POST", body: { id: "w", kind: "hosting", name: "W", contributors: [{ party_id: "x", weight: 0.5 }] } });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toContain("contributors.0.weight");
+  });
+
+  it("keeps each contributor's role, when given, in the offer now, its history, the list and the audit log; a contributor without one has no role field", async () => {
+    setClock("2031-03-12T09:00:00.250Z");
+    await seedCatalog();
+    const contributors = [{ party_id: "camille", weight: 2, role: "facilitator" }, { party_id: "dominique", weight: 1, role: "author" }, { party_id: "sacha", weight: 1 }];
+    const created = await api("/offers", { method: "POST", body: { id: "workshop", kind: "training", name: "Workshop", contributors } });
+    expect(created.status).toBe(201);
+    expect(((await created.json()) as OfferView).contributors).toEqual(contributors);
+    advanceClock(1_000);
+    const offer = (await (await api("/offers/workshop")).json()) as { contributors: unknown; versions: { contributors: unknown }[] };
+    expect(offer.contributors).toEqual(contributors);
+    expect(offer.versions.map((v) => v.contributors)).toEqual([contributors]);
+    const listed = (await (await api("/offers")).json()) as { offers: { id: string; contributors: unknown }[] };
+    expect(listed.offers.find((o) => o.id === "workshop")?.contributors).toEqual(contributors);
+    expect(listed.offers.find((o) => o.id === "training-intro")?.contributors).toEqual([{ party_id: "camille", weight: 2 }, { party_id: "dominique", weight: 1 }]);
+
+    // A role changed is a new version, as any change of contributors; the one before keeps its roles.
+    const changed = [{ party_id: "camille", weight: 2, role: "author" }, { party_id: "sacha", weight: 1, role: "host" }];
+    expect((await patchOffer("workshop", { contributors: changed })).status).toBe(200);
+    advanceClock(1_000);
+    const after = (await (await api("/offers/workshop")).json()) as { contributors: unknown; versions: { contributors: unknown }[] };
+    expect(after.contributors).toEqual(changed);
+    expect(after.versions.map((v) => v.contributors)).toEqual([contributors, changed]);
+    const audit = (await (await api("/audit?entity_type=offer&entity_id=workshop")).json()) as { entries: { action: string; after: { contributors: unknown } }[] };
+    expect(audit.entries.map((e) => [e.action, e.after.contributors])).toEqual([["offer.update", changed], ["offer.create", contributors]]);
+  });
+
+  it("answers 400 naming the field for a role that is not facilitator, author or host", async () => {
+    await seedCatalog();
+    const res = await api("/offers", { method: "POST", body: { id: "w", kind: "training", name: "W", contributors: [{ party_id: "camille", weight: 1, role: "treasurer" }] } });
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as { code: string; errors: { path: string }[] };
+    expect(problem.code).toBe("invalid_request");
+    expect(problem.errors.map((e) => e.path)).toEqual(["contributors.0.role"]);
+    expect((await patchOffer("training-intro", { contributors: [{ party_id: "camille", weight: 1, role: null }] })).status).toBe(400);
   });
 
   it("answers 409 when a price already belongs to another offer", async () => {
@@ -264,13 +300,13 @@ describe("changing offers and parties", () => {
     const etag = read.headers.get("etag") ?? "";
     expect(etag).toMatch(/^"v1-[0-9a-f]{16}"$/);
     const res = await api("/parties/sacha", { method: "PATCH", body: { name: "Sacha, hébergeuse" }, headers: { "if-match": etag } });
-    expect(await res.json()).toEqual({ id: "sacha", kind: "contributor", name: "Sacha, hébergeuse", public: false });
+    expect(await res.json()).toEqual({ id: "sacha", kind: "contributor", name: "Sacha, hébergeuse", public: false, stripe_account_id: null, payout_minimum_minor: 0 });
     const next = res.headers.get("etag");
     expect(next).toMatch(/^"v2-[0-9a-f]{16}"$/);
     expect((await api("/parties/sacha")).headers.get("etag")).toBe(next);
     const audit = (await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: { action: string; before: unknown; after: unknown }[] };
     expect(audit.entries.map(({ action, before, after }) => ({ action, before, after }))).toEqual([
-      { action: "party.update", before: { id: "sacha", kind: "contributor", name: "Sacha", public: false }, after: { id: "sacha", kind: "contributor", name: "Sacha, hébergeuse", public: false } },
+      { action: "party.update", before: { id: "sacha", kind: "contributor", name: "Sacha", public: false, stripe_account_id: null, payout_minimum_minor: 0 }, after: { id: "sacha", kind: "contributor", name: "Sacha, hébergeuse", public: false, stripe_account_id: null, payout_minimum_minor: 0 } },
     ]);
   });
 
@@ -284,7 +320,7 @@ describe("changing offers and parties", () => {
     const late = await api("/parties/sacha", { method: "PATCH", body: { kind: "reserve" }, headers: { "if-match": stale } });
     expect(late.status).toBe(412);
     expect(await late.json()).toMatchObject({ code: "precondition_failed" });
-    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: "First", public: false });
+    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: "First", public: false, stripe_account_id: null, payout_minimum_minor: 0 });
     expect(((await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: unknown[] }).entries).toHaveLength(1);
   });
 
@@ -294,21 +330,26 @@ describe("changing offers and parties", () => {
     const answers = await Promise.all(["Sacha A", "Sacha B"].map((name) => api("/parties/sacha", { method: "PATCH", body: { name }, headers: { "if-match": etag } })));
     expect(answers.map((r) => r.status).sort()).toEqual([200, 412]);
     const winner = (await answers.find((r) => r.status === 200)?.json()) as { name: string };
-    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: winner.name, public: false });
+    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: winner.name, public: false, stripe_account_id: null, payout_minimum_minor: 0 });
     const audit = (await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: { before: unknown; after: unknown }[] };
     expect(audit.entries.map(({ before, after }) => ({ before, after }))).toEqual([
-      { before: { id: "sacha", kind: "contributor", name: "Sacha", public: false }, after: { id: "sacha", kind: "contributor", name: winner.name, public: false } },
+      { before: { id: "sacha", kind: "contributor", name: "Sacha", public: false, stripe_account_id: null, payout_minimum_minor: 0 }, after: { id: "sacha", kind: "contributor", name: winner.name, public: false, stripe_account_id: null, payout_minimum_minor: 0 } },
     ]);
   });
 
   it("a party is not public until it says so: POST may set it, PATCH changes it alone, audited, and a non-boolean is a 400", async () => {
     expect((await api("/parties", { method: "POST", body: { id: "lou", kind: "contributor", name: "Lou", public: true } })).status).toBe(201);
     expect((await api("/parties", { method: "POST", body: { id: "noa", kind: "contributor", name: "Noa" } })).status).toBe(201);
-    expect(await (await api("/parties")).json()).toEqual({ parties: [{ id: "lou", kind: "contributor", name: "Lou", public: true }, { id: "noa", kind: "contributor", name: "Noa", public: false }] });
+    expect(await (await api("/parties")).json()).toEqual({
+      parties: [
+        { id: "lou", kind: "contributor", name: "Lou", public: true, stripe_account_id: null, payout_minimum_minor: 0 },
+        { id: "noa", kind: "contributor", name: "Noa", public: false, stripe_account_id: null, payout_minimum_minor: 0 },
+      ],
+    });
     const etag = (await api("/parties/noa")).headers.get("etag") ?? "";
     const res = await api("/parties/noa", { method: "PATCH", body: { public: true }, headers: { "if-match": etag } });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ id: "noa", kind: "contributor", name: "Noa", public: true });
+    expect(await res.json()).toEqual({ id: "noa", kind: "contributor", name: "Noa", public: true, stripe_account_id: null, payout_minimum_minor: 0 });
     expect(res.headers.get("etag")).not.toBe(etag);
     const audit = (await (await api("/audit?entity_type=party&entity_id=noa")).json()) as { entries: { action: string; before: unknown; after: unknown }[] };
     expect(audit.entries[0]).toMatchObject({ action: "party.update", before: { public: false }, after: { public: true } });
@@ -326,8 +367,8 @@ describe("changing offers and parties", () => {
     const change = (name: string) => ({ actor: "test", action: "party.update", entity_type: "party", entity_id: "sacha", before: read.party, after: { ...read.party, name } }) as const;
     expect(await updatePartyIfUnchanged(db, read, { ...read.party, name: "First" }, change("First"), 1000)).toBe(true);
     expect(await updatePartyIfUnchanged(db, read, { ...read.party, name: "Second" }, change("Second"), 2000)).toBe(false);
-    expect(await getParty(db, "sacha")).toEqual({ party: { id: "sacha", kind: "contributor", name: "First", public: false }, revision: 2 });
+    expect(await getParty(db, "sacha")).toEqual({ party: { id: "sacha", kind: "contributor", name: "First", public: false, stripe_account_id: null, payout_minimum_minor: 0 }, revision: 2 });
     const rows = await env.DB.prepare("SELECT at_ms, after FROM audit_log WHERE entity_id = 'sacha'").all<{ at_ms: number; after: string }>();
-    expect(rows.results).toEqual([{ at_ms: 1000, after: JSON.stringify({ id: "sacha", kind: "contributor", name: "First", public: false }) }]);
+    expect(rows.results).toEqual([{ at_ms: 1000, after: JSON.stringify({ id: "sacha", kind: "contributor", name: "First", public: false, stripe_account_id: null, payout_minimum_minor: 0 }) }]);
   });
 });

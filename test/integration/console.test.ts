@@ -93,6 +93,15 @@ describe("signing in to the console", () => {
     expect(await env.DB.prepare("SELECT count(*) AS n FROM console_sessions").first<{ n: number }>()).toEqual({ n: 0 });
   });
 
+  it("refuses a party token: it speaks for one party through the API, not at the console", async () => {
+    const made = await api("/tokens", { method: "POST", body: { name: "camille's own", role: "party", party_id: "camille" } });
+    expect(made.status).toBe(201);
+    const { res } = await signIn(((await made.json()) as { token: string }).token);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain("the console is for admin and viewer tokens");
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM console_sessions").first<{ n: number }>()).toEqual({ n: 0 });
+  });
+
   it("ends the session when its token is revoked, and on sign-out", async () => {
     const viewer = await token("viewer");
     const session = await signIn(viewer.token);
@@ -168,7 +177,7 @@ describe("the console's pages", () => {
     const session = await signIn((await (await api("/tokens", { method: "POST", body: { name: "console admin", role: "admin" } })).json() as { token: string }).token);
     const created = await post("/admin/parties", session, { id: "lou", kind: "contributor", name: "Lou", public: "true" });
     expect(created.status).toBe(303);
-    expect(await (await api("/parties/lou")).json()).toEqual({ id: "lou", kind: "contributor", name: "Lou", public: true });
+    expect(await (await api("/parties/lou")).json()).toEqual({ id: "lou", kind: "contributor", name: "Lou", public: true, stripe_account_id: null, payout_minimum_minor: 0 });
     const audit = (await (await api("/audit?entity_type=party&entity_id=lou")).json()) as { entries: { actor: string; action: string }[] };
     expect(audit.entries).toHaveLength(1);
     expect(audit.entries[0]?.action).toBe("party.create");

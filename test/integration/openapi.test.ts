@@ -47,9 +47,10 @@ describe("the OpenAPI document", () => {
     const ids = operations(doc).map(({ op }) => op.operationId);
     expect(ids.sort()).toEqual(
       [
-        "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "getEvent", "getOffer",
-        "getParty", "getPayment", "getPublicFlows", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayments", "listRules", "listTokens",
-        "previewRule", "retryEvent", "revokeToken", "updateOffer", "updateParty", "whatIfRule",
+        "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "exportLedger", "getEvent", "getOffer",
+        "getParty", "getPartyStatement", "getPayment", "getPayoutRun", "getPublicFlows", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayments", "listPayoutRuns", "listRules", "listTokens",
+        "previewRule", "recordManualPayout", "retryEvent", "revokeToken", "startPayoutRun", "updateOffer", "updateParty", "whatIfRule",
+        "createPool", "listPools", "getPool", "updatePool", "addPoolMember", "removePoolMember", "declareNeed", "listNeeds", "closePool", "listPoolPeriods", "getPoolPeriod",
       ].sort(),
     );
     const described = new Set((doc.tags ?? []).filter((tag) => (tag.description ?? "").length > 0).map((tag) => tag.name));
@@ -58,6 +59,15 @@ describe("the OpenAPI document", () => {
       expect(op.tags?.length, route).toBe(1);
       expect(described.has(op.tags?.[0] ?? ""), `${route}: tag ${op.tags?.[0]}`).toBe(true);
     }
+  });
+
+  it("documents the statement as JSON (its schema) or CSV, and the export as CSV", async () => {
+    const doc = (await served()) as unknown as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>> };
+    const statement = doc.paths["/api/v1/parties/{id}/statement"]?.["get"]?.responses["200"]?.content ?? {};
+    expect(Object.keys(statement)).toEqual(["application/json", "text/csv"]);
+    expect(statement["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/Statement" });
+    expect(statement["text/csv"]?.schema).toMatchObject({ type: "string" });
+    expect(Object.keys(doc.paths["/api/v1/ledger/export"]?.["get"]?.responses["200"]?.content ?? {})).toEqual(["text/csv"]);
   });
 
   it("names its license and the server it was served from", async () => {

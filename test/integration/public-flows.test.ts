@@ -53,6 +53,7 @@ describe("GET /api/v1/public/flows", () => {
       to_commons_minor: 982,
       to_reserve_minor: 1474,
       to_contributors_minor: 7369,
+      to_pools_minor: 0,
       refunds: { to_customers_minor: 0, stripe_fees_minor: 0, taken_minor: 0 },
       disputes: { to_customers_minor: 0, stripe_fees_minor: 0, taken_minor: 0 },
     });

@@ -150,3 +150,31 @@ describe("largest remainder with signed weights (proration credits)", () => {
     );
   });
 });
+
+describe("allocateByWeights' integer fast path", () => {
+  /** The reference: exact rationals, largest remainder. */
+  const reference = (total: number, weights: number[]) => allocateByLargestRemainder(total, weights.map((w) => rational(BigInt(w), BigInt(weights.reduce((a, b) => a + b, 0)))));
+
+  it("gives the same parts as exact rationals, for any amount and weights", () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 10_000_000_000 }), fc.array(fc.nat({ max: 1_000_000 }), { minLength: 1, maxLength: 120 }), (total, weights) => {
+        fc.pre(weights.some((w) => w > 0));
+        expect(allocateByWeights(total, weights)).toEqual(reference(total, weights));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("gives the same parts near the edge of safe integers, where a float quotient rounds", () => {
+    const big = Number.MAX_SAFE_INTEGER;
+    for (const [total, weights] of [
+      [big, [1, 1, 1]],
+      [big - 1, [3, 7]],
+      [Math.floor(big / 7), [7, 3]],
+      [2 ** 52 + 1, [2, 1]],
+      [999_999_999_999, [9_007, 1, 13]],
+    ] as [number, number[]][]) {
+      expect(allocateByWeights(total, weights)).toEqual(reference(total, weights));
+    }
+  });
+});

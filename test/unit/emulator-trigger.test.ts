@@ -1,8 +1,21 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 
-import { KINDS, parseDotenv, parseTriggerArgs, trigger, TriggerError, type TriggerOptions } from "../../infra/scripts/trigger";
+import {
+  KINDS,
+  parseCommand,
+  parseDotenv,
+  parseTriggerArgs,
+  trigger,
+  triggerDispute,
+  TriggerError,
+  triggerRefund,
+  type DisputeTriggerOptions,
+  type RefundTriggerOptions,
+  type TriggerOptions,
+} from "../../infra/scripts/trigger";
 import { createStripeEmulator } from "../../infra/stripe-emulator/app";
+import { buildTrainingPayment, emulatorObjects } from "../../infra/stripe-emulator/objects";
 
 const SECRET = "whsec_test_trigger";
 
@@ -77,8 +90,8 @@ describe("stripe:trigger", () => {
   });
 
   it("refuses an unknown kind or option, a missing kind and a fractional amount, saying which", () => {
-    expect(() => options(["refund"])).toThrow(TriggerError);
-    expect(() => options(["refund"])).toThrow(/Unknown kind 'refund': use one of training, hosting/);
+    expect(() => options(["payout"])).toThrow(TriggerError);
+    expect(() => options(["payout"])).toThrow(/Unknown kind 'payout': use one of training, hosting, refund, dispute/);
     expect(() => options([])).toThrow(/Missing event kind/);
     expect(() => options(["training", "--amount", "10.5"])).toThrow(/--amount must be a positive integer/);
     expect(() => options(["training", "--bogus"])).toThrow(/Unknown option/);
@@ -225,5 +238,202 @@ describe("stripe:trigger", () => {
     await expect(run(["hosting", "--price", "price_hosting_plus", "--upgrade-from", "hosting-basic"], { STRIPE_WEBHOOK_SECRET: SECRET, ADMIN_TOKEN: "wrong" })).rejects.toThrow(/refused the admin token \(HTTP 401\)/);
     await expect(trigger(options(["hosting", "--price", "price_hosting_plus", "--upgrade-from", "hosting-basic"]), world({ workerDown: true }).fetchFn, quiet)).rejects.toThrow(/read the offer moved from: is `npm start` running\?/);
     expect(w.received).toHaveLength(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// refund and dispute of a payment the emulator holds
+// ---------------------------------------------------------------------------------------------
+
+const VARS = { STRIPE_WEBHOOK_SECRET: SECRET, ADMIN_TOKEN: ADMIN };
+function refundOptions(argv: string[]): RefundTriggerOptions {
+  const o = parseCommand(["refund", ...argv], VARS);
+  if (o === "help" || o.kind !== "refund") throw new Error(`not a refund: ${JSON.stringify(o)}`);
+  return o;
+}
+function disputeOptions(argv: string[]): DisputeTriggerOptions {
+  const o = parseCommand(["dispute", ...argv], VARS);
+  if (o === "help" || o.kind !== "dispute") throw new Error(`not a dispute: ${JSON.stringify(o)}`);
+  return o;
+}
+const PI = "pi_3abcDEF123";
+
+describe("stripe:trigger refund and dispute: the command line", () => {
+  it("reads refund --payment [--amount] [--fail] and dispute --payment [--won [--fee-returned] | --lost | --inquiry]", () => {
+    const targets = { worker: "http://127.0.0.1:8787", emulator: "http://127.0.0.1:12111", webhook_secret: SECRET, admin_token: ADMIN };
+    expect(refundOptions(["--payment", PI])).toEqual({ kind: "refund", payment_intent_id: PI, fail: false, ...targets });
+    expect(refundOptions(["--payment", PI, "--amount", "2500", "--fail"])).toEqual({ kind: "refund", payment_intent_id: PI, amount_minor: 2500, fail: true, ...targets });
+    expect(disputeOptions(["--payment", PI])).toEqual({ kind: "dispute", payment_intent_id: PI, outcome: null, fee_returned: false, inquiry: false, ...targets });
+    expect(disputeOptions(["--payment", PI, "--won"])).toMatchObject({ outcome: "won", fee_returned: false });
+    expect(disputeOptions(["--payment", PI, "--won", "--fee-returned"])).toMatchObject({ outcome: "won", fee_returned: true });
+    expect(disputeOptions(["--payment", PI, "--lost"])).toMatchObject({ outcome: "lost" });
+    expect(disputeOptions(["--payment", PI, "--inquiry"])).toMatchObject({ outcome: null, inquiry: true });
+    expect(refundOptions(["--payment", PI, "--emulator", "http://127.0.0.1:9999/"]).emulator).toBe("http://127.0.0.1:9999");
+  });
+
+  it("refuses what does not fit, saying which flag and why", () => {
+    const refund = (argv: string[]) => () => parseCommand(["refund", ...argv], VARS);
+    const dispute = (argv: string[]) => () => parseCommand(["dispute", ...argv], VARS);
+    expect(refund([])).toThrow(/refund needs --payment <pi_…>/);
+    expect(dispute([])).toThrow(/dispute needs --payment <pi_…>/);
+    expect(refund(["--payment", "ch_123"])).toThrow("--payment must be a payment intent id (pi_…), got 'ch_123'");
+    expect(refund(["--payment", PI, "--amount", "0"])).toThrow(/--amount must be a positive integer number of minor units of the payment's currency/);
+    expect(refund(["--payment", PI, "--amount", "12.5"])).toThrow(/got '12.5'/);
+    expect(refund(["--payment", PI, "--currency", "usd"])).toThrow("--currency is for training and hosting: a refund takes its currency and amounts from the payment");
+    expect(dispute(["--payment", PI, "--tax-percent", "20"])).toThrow(/--tax-percent is for training and hosting/);
+    expect(refund(["--payment", PI, "--won"])).toThrow("--won is for dispute, not refund");
+    expect(dispute(["--payment", PI, "--fail"])).toThrow("--fail is for refund, not dispute");
+    expect(dispute(["--payment", PI, "--amount", "100"])).toThrow(/--amount is for training, hosting and refund/);
+    expect(dispute(["--payment", PI, "--won", "--lost"])).toThrow("give one of --won, --lost and --inquiry, not --won and --lost");
+    expect(dispute(["--payment", PI, "--lost", "--inquiry"])).toThrow(/not --lost and --inquiry/);
+    expect(dispute(["--payment", PI, "--fee-returned"])).toThrow(/--fee-returned says what a won dispute gives back: give --won too/);
+    expect(() => parseCommand(["training", "--payment", PI], VARS)).toThrow("--payment is for refund and dispute, not training");
+    expect(() => parseCommand(["hosting", "--fail"], VARS)).toThrow("--fail is for refund, not hosting");
+    expect(() => parseTriggerArgs(["refund", "--payment", PI], VARS)).toThrow(/'refund' is not a payment \(training, hosting\)/);
+    for (const f of [refund([]), dispute(["--payment", PI, "--won", "--lost"])]) expect(f).toThrow(TriggerError);
+  });
+});
+
+describe("stripe:trigger refund and dispute: what is sent", () => {
+  /** A training paid through the trigger: what the emulator then holds. */
+  async function paid(w: ReturnType<typeof world>, amount = "10000"): Promise<string> {
+    const r = await trigger(options(["training", "--amount", amount]), w.fetchFn, quiet);
+    return r.payment_intent_id;
+  }
+  const sentTypes = (w: ReturnType<typeof world>) => w.received.map((e) => e.type);
+
+  it("refund --amount 2500: the refund stored, then refund.created and charge.refunded delivered and verified; what was sent printed", async () => {
+    const w = world();
+    const pi = await paid(w);
+    const lines: string[] = [];
+    const r = await triggerRefund(refundOptions(["--payment", pi, "--amount", "2500"]), w.fetchFn, (l) => lines.push(l));
+    expect(sentTypes(w)).toEqual(["checkout.session.completed", "refund.created", "charge.refunded"]);
+    expect(r.sent.map((s) => [s.event_type, s.worker_status])).toEqual([
+      ["refund.created", 200],
+      ["charge.refunded", 200],
+    ]);
+    const refund = w.received[1]!.data.object as Stripe.Refund;
+    expect(refund).toMatchObject({ id: r.object_id, amount: 2500, currency: "eur", payment_intent: pi, status: "succeeded" });
+    expect(w.emulator.store.get(refund.id)).toMatchObject({ object: "refund", status: "succeeded", amount: 2500 });
+    const charge = w.emulator.store.get(refund.charge as string)!;
+    expect(charge).toMatchObject({ amount_refunded: 2500, refunded: false });
+    expect(w.received[2]!.data.object).toEqual(charge);
+    expect(r.balance_transactions.map((bt) => [bt.type, bt.amount, bt.net])).toEqual([["refund", -2500, -2500]]);
+    expect(w.emulator.store.get(r.balance_transactions[0]!.id)).toEqual(r.balance_transactions[0]);
+    expect(lines[0]).toBe(`Refund ${refund.id} of ${pi} (charge ${charge.id}): 2500 eur = 25.00 EUR, succeeded; refunded 2500 of 10000`);
+    expect(lines[1]).toBe(`  balance transaction ${r.balance_transactions[0]!.id} refund/refund: amount -25.00 EUR, fee 0.00 EUR, net -25.00 EUR`);
+    expect(lines).toContain(`Sent refund.created ${w.received[1]!.id} to http://127.0.0.1:8787/webhooks/stripe → HTTP 200`);
+  });
+
+  it("refund with no --amount takes what is left; a payment refunded in full, or an --amount above what is left, is refused", async () => {
+    const w = world();
+    const pi = await paid(w);
+    await triggerRefund(refundOptions(["--payment", pi, "--amount", "4000"]), w.fetchFn, quiet);
+    await expect(triggerRefund(refundOptions(["--payment", pi, "--amount", "6001"]), w.fetchFn, quiet)).rejects.toThrow(
+      `--amount 6001 is more than the 6000 eur left to refund on ${pi} (paid 10000, refunded 4000)`,
+    );
+    const rest = await triggerRefund(refundOptions(["--payment", pi]), w.fetchFn, quiet);
+    expect(w.emulator.store.get(rest.object_id)).toMatchObject({ object: "refund", amount: 6000 });
+    const charge = w.emulator.store.ofType("charge")[0]!;
+    expect(charge).toMatchObject({ amount_refunded: 10_000, refunded: true });
+    // the charge.refunded Stripe sent last says what was refunded before
+    expect(w.received.at(-1)!.data).toMatchObject({ previous_attributes: { amount_refunded: 4000, refunded: false } });
+    await expect(triggerRefund(refundOptions(["--payment", pi]), w.fetchFn, quiet)).rejects.toThrow(`payment ${pi} is already refunded in full (10000 eur)`);
+  });
+
+  it("refund --fail: refund.created and charge.refunded, then refund.updated to failed and refund.failed; the money back through a refund_failure", async () => {
+    const w = world();
+    const pi = await paid(w);
+    const r = await triggerRefund(refundOptions(["--payment", pi, "--amount", "3000", "--fail"]), w.fetchFn, quiet);
+    expect(sentTypes(w).slice(1)).toEqual(["refund.created", "charge.refunded", "refund.updated", "refund.failed"]);
+    expect((w.received[1]!.data.object as Stripe.Refund).status).toBe("succeeded");
+    expect(w.received[3]!.data).toMatchObject({ object: { status: "failed", failure_reason: "expired_or_canceled_card" }, previous_attributes: { status: "succeeded" } });
+    expect(r.status).toBe("failed");
+    const [debit, credit] = r.balance_transactions;
+    expect([debit!.type, debit!.amount, credit!.type, credit!.amount]).toEqual(["refund", -3000, "refund_failure", 3000]);
+    expect(w.emulator.store.get(r.object_id)).toMatchObject({ status: "failed", failure_balance_transaction: credit!.id });
+    expect(w.emulator.store.get(credit!.id)).toEqual(credit);
+    expect(w.emulator.store.ofType("charge")[0]).toMatchObject({ amount_refunded: 0, refunded: false });
+  });
+
+  it("dispute: the withdrawal alone; the same command with --won then closes it and reinstates the money; a third is refused", async () => {
+    const w = world();
+    const pi = await paid(w, "10001");
+    const lines: string[] = [];
+    const opened = await triggerDispute(disputeOptions(["--payment", pi]), w.fetchFn, (l) => lines.push(l));
+    expect(sentTypes(w).slice(1)).toEqual(["charge.dispute.created", "charge.dispute.funds_withdrawn"]);
+    expect(opened.status).toBe("needs_response");
+    expect(opened.balance_transactions.map((bt) => [bt.type, bt.reporting_category, bt.amount, bt.fee, bt.net])).toEqual([["adjustment", "dispute", -10_001, 1500, -11_501]]);
+    expect(lines).toContain(`  balance transaction ${opened.balance_transactions[0]!.id} adjustment/dispute: amount -100.01 EUR, fee 15.00 EUR, net -115.01 EUR`);
+    expect(w.emulator.store.ofType("charge")[0]).toMatchObject({ disputed: true });
+
+    const won = await triggerDispute(disputeOptions(["--payment", pi, "--won", "--fee-returned"]), w.fetchFn, quiet);
+    expect(sentTypes(w).slice(3)).toEqual(["charge.dispute.closed", "charge.dispute.funds_reinstated"]);
+    expect(won).toMatchObject({ object_id: opened.object_id, status: "won" });
+    expect(won.balance_transactions.map((bt) => [bt.reporting_category, bt.amount, bt.fee, bt.net])).toEqual([
+      ["dispute", -10_001, 1500, -11_501],
+      ["dispute_reversal", 10_001, -1500, 11_501],
+    ]);
+    expect(w.emulator.store.get(opened.object_id)).toMatchObject({ status: "won" });
+    await expect(triggerDispute(disputeOptions(["--payment", pi, "--lost"]), w.fetchFn, quiet)).rejects.toThrow(
+      `already has dispute ${opened.object_id} (won): Stripe opens one dispute per charge`,
+    );
+  });
+
+  it("dispute --lost closes with no money back; --won without --fee-returned gives back the amount only; an open one asks for an outcome", async () => {
+    const w = world();
+    const lost = await triggerDispute(disputeOptions(["--payment", await paid(w), "--lost"]), w.fetchFn, quiet);
+    expect(sentTypes(w).slice(1)).toEqual(["charge.dispute.created", "charge.dispute.funds_withdrawn", "charge.dispute.closed"]);
+    expect([lost.status, lost.balance_transactions.length]).toEqual(["lost", 1]);
+
+    const w2 = world();
+    const won = await triggerDispute(disputeOptions(["--payment", await paid(w2), "--won"]), w2.fetchFn, quiet);
+    expect(won.balance_transactions.map((bt) => [bt.amount, bt.fee])).toEqual([
+      [-10_000, 1500],
+      [10_000, 0],
+    ]);
+
+    const w3 = world();
+    const pi = await paid(w3);
+    const open = await triggerDispute(disputeOptions(["--payment", pi]), w3.fetchFn, quiet);
+    await expect(triggerDispute(disputeOptions(["--payment", pi]), w3.fetchFn, quiet)).rejects.toThrow(`already has dispute ${open.object_id} (needs_response): Stripe opens one dispute per charge; close it with --won or --lost`);
+    await expect(triggerRefund(refundOptions(["--payment", pi]), w3.fetchFn, quiet)).rejects.toThrow(/is disputed \(dp_\w+, needs_response\): Stripe does not refund a charge that has been charged back/);
+  });
+
+  it("dispute --inquiry: created and closed as warning_closed, no funds events, no balance transaction; the payment can still be refunded", async () => {
+    const w = world();
+    const pi = await paid(w);
+    const q = await triggerDispute(disputeOptions(["--payment", pi, "--inquiry"]), w.fetchFn, quiet);
+    expect(sentTypes(w).slice(1)).toEqual(["charge.dispute.created", "charge.dispute.closed"]);
+    expect(w.received[1]!.data.object).toMatchObject({ status: "warning_needs_response", is_charge_refundable: true, balance_transactions: [] });
+    expect([q.status, q.balance_transactions]).toEqual(["warning_closed", []]);
+    expect(w.emulator.store.ofType("balance_transaction")).toHaveLength(1); // the charge's only
+    expect((await triggerRefund(refundOptions(["--payment", pi]), w.fetchFn, quiet)).status).toBe("succeeded");
+  });
+
+  it("fails clearly when the emulator does not know the payment (it was restarted), holds no charge or balance transaction for it, or is down", async () => {
+    const w = world();
+    await expect(triggerRefund(refundOptions(["--payment", "pi_forgotten"]), w.fetchFn, quiet)).rejects.toThrow(
+      "the Stripe emulator (http://127.0.0.1:12111) does not know payment intent pi_forgotten. It keeps objects in memory only, so a restarted emulator has forgotten earlier payments",
+    );
+    await expect(triggerDispute(disputeOptions(["--payment", "pi_forgotten"]), w.fetchFn, quiet)).rejects.toThrow(/does not know payment intent pi_forgotten/);
+
+    const late = buildTrainingPayment({ amount_minor: 1000, currency: "eur", price_id: "p", balance_transaction_pending: true });
+    const unpaid = buildTrainingPayment({ amount_minor: 1000, currency: "eur", price_id: "p", payment_status: "unpaid" });
+    w.emulator.store.put({ id: "pi_lonely", object: "payment_intent", latest_charge: "ch_gone", status: "succeeded" });
+    for (const o of [...emulatorObjects(late), ...emulatorObjects(unpaid)]) w.emulator.store.put(o);
+    await expect(triggerRefund(refundOptions(["--payment", late.payment_intent.id]), w.fetchFn, quiet)).rejects.toThrow(/has no balance transaction yet/);
+    await expect(triggerRefund(refundOptions(["--payment", unpaid.payment_intent.id]), w.fetchFn, quiet)).rejects.toThrow(/is pending: only a succeeded charge is refunded or disputed/);
+    await expect(triggerRefund(refundOptions(["--payment", "pi_lonely"]), w.fetchFn, quiet)).rejects.toThrow("holds payment intent pi_lonely but not its charge ch_gone");
+    await expect(triggerRefund(refundOptions(["--payment", PI]), world({ emulatorDown: true }).fetchFn, quiet)).rejects.toThrow(/Stripe emulator.*ECONNREFUSED/s);
+    expect(w.received).toEqual([]);
+  });
+
+  it("reports a worker that refuses the events, event by event", async () => {
+    const w = world();
+    const pi = await paid(w);
+    const r = await triggerRefund({ ...refundOptions(["--payment", pi]), webhook_secret: "whsec_wrong" }, w.fetchFn, quiet);
+    expect(r.sent.map((s) => s.worker_status)).toEqual([400, 400]);
+    expect(r.sent[0]!.worker_body).toMatch(/signature/i);
   });
 });

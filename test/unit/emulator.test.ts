@@ -54,8 +54,12 @@ describe("store and retrieve", () => {
     expect(r.status).toBe(200);
     expect(r.body.stored).toContainEqual({ id: t.charge.id, object: "charge" });
 
-    expect((await call("GET", `/_emulator/objects/${t.charge.id}`, undefined, {})).body).toEqual(t.charge);
-    expect((await get(`/v1/charges/${t.charge.id}`)).body).toEqual(t.charge);
+    // A charge's refunds are served only when expanded (API version 2022-11-15 on): not stored on it.
+    const { refunds, ...charge } = t.charge;
+    expect((await call("GET", `/_emulator/objects/${t.charge.id}`, undefined, {})).body).toEqual(charge);
+    expect((await get(`/v1/charges/${t.charge.id}`)).body).toEqual(charge);
+    expect((await get(`/v1/charges/${t.charge.id}?expand[]=refunds`)).body).toEqual(t.charge);
+    expect(refunds).toEqual({ object: "list", data: [], has_more: false, url: `/v1/charges/${t.charge.id}/refunds` });
     expect((await get(`/v1/payment_intents/${t.payment_intent.id}`)).body).toEqual(t.payment_intent);
     expect((await get(`/v1/balance_transactions/${t.balance_transaction.id}`)).body).toEqual(t.balance_transaction);
     expect((await get(`/v1/events/${t.event.id}`)).body).toEqual(t.event);
@@ -329,6 +333,9 @@ describe("builders", () => {
     expect(t.balance_transaction.fee_details[0]!.currency).toBe("eur");
     const jpy = buildTrainingPayment({ amount_minor: 1000, currency: "eur", price_id: "p", settlement_currency: "jpy", exchange_rate: 160 });
     expect(jpy.balance_transaction).toMatchObject({ amount: 1600, currency: "jpy", fee: 24 });
+    // 100 × 1.005 is 100.5 exactly (a float product says 100.49999999999999): half away from zero, 101.
+    const half = buildTrainingPayment({ amount_minor: 100, currency: "usd", price_id: "p", settlement_currency: "eur", exchange_rate: 1.005, fee_minor: 0 });
+    expect(half.balance_transaction.amount).toBe(101);
     expect(() => buildTrainingPayment({ amount_minor: 1, currency: "usd", price_id: "p", settlement_currency: "eur" })).toThrow(/exchange_rate/);
   });
 

@@ -21,32 +21,49 @@ import {
   type PartyRead,
 } from "../../db/queries/catalog";
 import { versionsCovering } from "../../db/queries/rules";
-import { OFFER_KINDS, PARTY_KINDS, type OfferKind } from "../../db/schema";
+import { CONTRIBUTOR_ROLES, OFFER_KINDS, PARTY_KINDS, type OfferKind } from "../../db/schema";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
 
-const PartyFields = {
-  id: Slug.openapi({ example: "commons" }),
-  kind: z.enum(PARTY_KINDS),
-  name: z.string().trim().min(1).max(200).openapi({ example: "Le commun" }),
-  public: z.boolean().openapi({
-    description: "A contributor who chose to be named on the public page (`GET /`, `/api/v1/public/flows`); otherwise their shares appear only among the contributors, together. The commons and the reserve are always shown.",
-  }),
-};
-
-export const PartySchema = z.object(PartyFields).openapi("Party");
-
-const NewPartySchema = z.object({ ...PartyFields, public: PartyFields.public.default(false) }).openapi("NewParty", { description: "A party; `public` is false unless given." });
+export const PartySchema = z
+  .object({
+    id: Slug.openapi({ example: "commons" }),
+    kind: z.enum(PARTY_KINDS),
+    name: z.string().trim().min(1).max(200).openapi({ example: "Le commun" }),
+    public: z
+      .boolean()
+      .default(false)
+      .openapi({
+        description: "A contributor who chose to be named on the public page (`GET /`, `/api/v1/public/flows`); otherwise their shares appear only among the contributors, together. The commons and the reserve are always shown. False unless given.",
+      }),
+    stripe_account_id: z
+      .string()
+      .regex(/^acct_[A-Za-z0-9]{1,64}$/, "a Stripe connected account id (acct_…)")
+      .nullable()
+      .default(null)
+      .openapi({ description: "The Stripe connected account payouts go to by transfer; null: the party is listed for a payment by hand", example: "acct_1Nv0FGQ9RKHgCVdK" }),
+    payout_minimum_minor: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .default(0)
+      .openapi({ description: "A payout run pays the party only when its payable balance in a currency reaches this many minor units", example: 5000 }),
+  })
+  .openapi("Party");
 
 const OfferName = z.string().trim().min(1).max(200);
 const StripePriceIds = z
   .array(z.string().regex(/^price_[A-Za-z0-9_]{1,120}$/, "a Stripe price id (price_…)"))
   .max(50)
   .refine((ids) => new Set(ids).size === ids.length, "a price is listed twice");
+const ContributorRoleSchema = z.enum(CONTRIBUTOR_ROLES).openapi("ContributorRole", {
+  description: "What a contributor does for the offer (optional): `facilitator` runs the training, `author` wrote its content, `host` hosts or maintains the platform. Statements show it on each share.",
+});
 const Contributors = z
-  .array(z.object({ party_id: Slug, weight: z.number().int().min(1).max(1_000_000) }))
+  .array(z.object({ party_id: Slug, weight: z.number().int().min(1).max(1_000_000), role: ContributorRoleSchema.optional() }))
   .max(100)
-  .openapi({ description: "The offer's contributors; a `contributors` rule line splits among them by weight." });
+  .openapi({ description: "The offer's contributors; a `contributors` rule line splits among them by weight. `role` is absent when none was given." });
 
 const Reason = z.string().trim().min(1).max(2000).optional().openapi({ description: "Why, for the history (optional)" });
 
@@ -77,7 +94,7 @@ const OfferVersionSchema = z
     effective_from: z.string(),
     name: z.string(),
     stripe_price_ids: z.array(z.string()),
-    contributors: z.array(z.object({ party_id: z.string(), weight: z.number().int() })),
+    contributors: z.array(z.object({ party_id: z.string(), weight: z.number().int(), role: ContributorRoleSchema.optional() })),
     author: z.string(),
     reason: z.string().nullable(),
     created_at: z.string(),
@@ -131,11 +148,12 @@ catalog.openapi(
     summary: "Create a party",
     tags: ["parties"],
     security: bearer,
-    request: { body: { required: true, content: { "application/json": { schema: NewPartySchema } } } },
+    request: { body: { required: true, content: { "application/json": { schema: PartySchema } } } },
     responses: { 201: jsonBody(PartySchema, "Created"), ...problems(400, 401, 403, 409) },
   }),
   async (c) => {
     const party = c.req.valid("json");
+    if (party.kind === "pool") throw new ApiError("invalid_request", "kind: a pool is created with POST /api/v1/pools", [{ path: "kind", message: "create pools with POST /api/v1/pools" }]);
     const db = database(c.env.DB);
     const now = Date.now();
     try {
@@ -267,14 +285,18 @@ catalog.openapi(
     method: "patch",
     path: "/parties/{id}",
     operationId: "updateParty",
-    summary: "Change a party's kind, name or public flag",
+    summary: "Change a party's kind, name, public flag, connected account or payout minimum",
     tags: ["parties"],
     security: bearer,
     description: "Changes only the fields named. Needs `If-Match` with the party's ETag (from `GET /api/v1/parties/{id}`): a stale one gets 412, so two admins cannot overwrite each other.",
     request: {
       params: IdParam,
       headers: IfMatchHeader,
-      body: { required: true, content: { "application/json": { schema: PartySchema.pick({ kind: true, name: true, public: true }).partial().strict().openapi("PartyChange") } } },
+      body: { required: true, content: { "application/json": { schema: PartySchema.pick({ kind: true, name: true })
+            .extend({ public: PartySchema.shape.public.removeDefault(), stripe_account_id: PartySchema.shape.stripe_account_id.removeDefault(), payout_minimum_minor: PartySchema.shape.payout_minimum_minor.removeDefault() })
+            .partial()
+            .strict()
+            .openapi("PartyChange") } } },
     },
     responses: { 200: { ...jsonBody(PartySchema, "Changed"), headers: EtagHeader }, ...problems(400, 401, 403, 404, 412, 428) },
   }),
@@ -284,6 +306,9 @@ catalog.openapi(
     requireIfMatch(c.req.valid("header")["if-match"], await partyEtag(read), `party ${read.party.id}`, "/api/v1/parties/{id}");
     const before = read.party;
     const after = { ...before, ...c.req.valid("json") };
+    if ((before.kind === "pool") !== (after.kind === "pool")) {
+      throw new ApiError("invalid_request", `kind: a pool stays a pool and a party does not become one (pools are made with POST /api/v1/pools)`, [{ path: "kind", message: "cannot change to or from pool" }]);
+    }
     const audit = { actor: c.get("principal").actor, action: "party.update", entity_type: "party", entity_id: after.id, before, after } as const;
     if (!(await updatePartyIfUnchanged(db, read, after, audit, Date.now()))) {
       throw new ApiError("precondition_failed", `party ${after.id} was changed by someone else since you read it: read it again`);

@@ -86,7 +86,19 @@ const PaymentSchema = z
   .openapi("Payment");
 
 const BalancesSchema = z
-  .object({ balances: z.array(z.object({ party_id: z.string(), kind: z.enum(PARTY_KINDS), currency: z.string(), balance_minor: z.number().int() })) })
+  .object({
+    balances: z.array(
+      z.object({
+        party_id: z.string(),
+        kind: z.enum(PARTY_KINDS),
+        currency: z.string(),
+        balance_minor: z.number().int().openapi({ description: "What the cooperative holds for the party: pending + payable" }),
+        pending_minor: z.number().int().openapi({ description: "Shares still in their hold (HOLD_DAYS or the rule's hold_days), less what refunds took back meanwhile" }),
+        payable_minor: z.number().int().openapi({ description: "What a payout can pay now; negative when money went back after a payout (the next run deducts it)" }),
+        paid_minor: z.number().int().openapi({ description: "Paid out so far, by transfer or by hand" }),
+      }),
+    ),
+  })
   .openapi("Balances");
 
 const LedgerCheckSchema = z
@@ -276,8 +288,20 @@ ledger.openapi(
 );
 
 ledger.openapi(
-  createRoute({ method: "get", path: "/balances", operationId: "listBalances", summary: "List the parties' balances", tags: ["ledger"], security: bearer, responses: { 200: jsonBody(BalancesSchema, "Each party's balance per currency, from the postings"), ...problems(401) } }),
-  async (c) => c.json({ balances: await partyBalances(database(c.env.DB)) }, 200),
+  createRoute({
+    method: "get",
+    path: "/balances",
+    operationId: "listBalances",
+    summary: "List the parties' balances",
+    description: "Every party's balances; a `party` token sees only its own party's.",
+    tags: ["ledger"],
+    security: bearer,
+    responses: { 200: jsonBody(BalancesSchema, "Each party's balance per currency, from the postings"), ...problems(401) },
+  }),
+  async (c) => {
+    const principal = c.get("principal");
+    return c.json({ balances: await partyBalances(database(c.env.DB), Date.now(), principal.role === "party" ? (principal.party_id ?? "") : undefined) }, 200);
+  },
 );
 
 ledger.openapi(

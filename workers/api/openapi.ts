@@ -86,7 +86,13 @@ const API_TAGS = [
     name: "rules",
     description: "Split rules (the `RuleBody` schema): versioned, never retroactive; preview one on an amount, or replay a proposal over recent payments before adopting it.",
   },
-  { name: "tokens", description: "API tokens: `admin` changes things, `viewer` reads. Secrets are shown once and stored only as hashes." },
+  { name: "payouts", description: "Paying contributors: runs of Stripe transfers to their connected accounts, payments recorded by hand, and what each run paid." },
+  {
+    name: "pools",
+    description:
+      "Need pools: a rule line sends its share to a pool; at the close of each period the pool pays its members by their declared needs (never above a need, a need's rise held back so that nobody is crowded out), the leftover to the reserve.",
+  },
+  { name: "tokens", description: "API tokens: `admin` changes things, `viewer` reads, `party` speaks for one party. Secrets are shown once and stored only as hashes." },
   { name: "audit", description: "Every change to rules, parties, offers and tokens, and every retry: who, when, before and after." },
   { name: "public", description: "What anyone may read without a token: where the money went in a period, as sums (the figures of the public page at `/`)." },
 ] as const;

@@ -15,7 +15,7 @@ const BackTotals = z.object({
   taken_minor: Minor.openapi({ description: "Taken from the ledger's accounts: both of the above" }),
 });
 
-const NODE_KINDS = ["income", "vat", "shipping", "coop_funds", "taken_back", "revenue", "returned", "stripe_fees", "tax_office", "cooperative", "commons", "reserve", "contributor", "contributors", "back", "credits"] as const;
+const NODE_KINDS = ["income", "vat", "shipping", "coop_funds", "taken_back", "revenue", "returned", "stripe_fees", "tax_office", "cooperative", "commons", "reserve", "pool", "contributor", "contributors", "back", "credits"] as const;
 
 export const PublicFlowsSchema = z
   .object({
@@ -42,6 +42,7 @@ export const PublicFlowsSchema = z
       to_commons_minor: Minor,
       to_reserve_minor: Minor,
       to_contributors_minor: Minor,
+      to_pools_minor: Minor.openapi({ description: "What rules sent to need pools (each pool's close later shares it among its members)" }),
       refunds: BackTotals,
       disputes: BackTotals,
     }),
@@ -70,7 +71,7 @@ export const PublicFlowsSchema = z
           net_minor: Minor,
         }),
       )
-      .openapi({ description: "The commons, the reserve and each contributor who chose to be named; then the others, together" }),
+      .openapi({ description: "The commons, the reserve, need pools and each contributor who chose to be named; then the others, together" }),
   })
   .openapi("PublicFlows", {
     description:

@@ -41,6 +41,7 @@ import {
 } from "../../db/queries/rules";
 import { OFFER_KINDS } from "../../db/schema";
 import { settlementCurrencies, type Env } from "../../workflows/env";
+import { allPoolIds } from "../../db/queries/pools";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
 import { RuleBodyInput, RuleBodySchema, ruleProblem } from "./rule-schema";
@@ -94,12 +95,15 @@ const Currency = z.string().regex(/^[a-z]{3}$/, "a lower-case ISO 4217 code, as 
 
 /** Parses and checks a rule body against what exists: parties, the scope's offers, currencies. */
 async function validRule(db: Db, env: Env, body: unknown, scope: RuleScope): Promise<Rule> {
-  const [partyIds, pools, bearers] = await Promise.all([
+  const [partyIds, poolIds, pools, bearers] = await Promise.all([
     allPartyIds(db),
+    allPoolIds(db),
     contributorPools(db, "offer_id" in scope ? { offer_id: scope.offer_id } : "offer_kind" in scope ? { kind: scope.offer_kind } : {}),
     feeBearers(db),
   ]);
-  const result = validateRule(body, { parties: new Set(partyIds), contributorPools: pools, currencies: settlementCurrencies(env), feeBearers: { reserve: bearers.reserve !== null, commons: bearers.commons !== null } });
+  // A pool is a party of its own, but a rule names it as one: { "pool": id }.
+  const needPools = new Set(poolIds);
+  const result = validateRule(body, { parties: new Set(partyIds.filter((id) => !needPools.has(id))), pools: needPools, contributorPools: pools, currencies: settlementCurrencies(env), feeBearers: { reserve: bearers.reserve !== null, commons: bearers.commons !== null } });
   if (!result.ok) throw ruleProblem(result.errors);
   return result.rule;
 }
@@ -311,7 +315,9 @@ rulesApi.openapi(
     const db = database(c.env.DB);
     const offer = input.offer_id ? await getOffer(db, input.offer_id) : undefined;
     if (input.offer_id && !offer) throw new ApiError("not_found", `no offer ${input.offer_id}`);
-    const checked = validateRule(input.rule, { parties: new Set(await allPartyIds(db)) });
+    const [partyIds, poolIds] = await Promise.all([allPartyIds(db), allPoolIds(db)]);
+    const needPools = new Set(poolIds);
+    const checked = validateRule(input.rule, { parties: new Set(partyIds.filter((id) => !needPools.has(id))), pools: needPools });
     if (!checked.ok) throw ruleProblem(checked.errors);
     const rule = checked.rule;
     const basis_minor = lineBasis(rule.basis, { gross_minor: input.amount_minor, fee_minor: input.fee_minor });

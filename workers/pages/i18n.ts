@@ -50,6 +50,7 @@ export const T = {
     givenBack: "Given back",
     net: "Net",
     notNamed: "Contributors who chose not to be named, together",
+    toPools: "Need pools",
     rulesTitle: "The rules in force, in plain words",
     rulesLede: "Each rule splits what customers paid for an offer, VAT excluded. A payment is split by the version in force when it was paid; a change never applies to the past.",
     noRules: "No rule is in force yet.",
@@ -84,6 +85,7 @@ export const T = {
       cooperative: "The cooperative",
       commons: "The commons",
       reserve: "The reserve",
+      pool: "A need pool",
       contributors: "Contributors",
       otherContributors: "Other contributors",
       back: (b: string) => (b === "refunds" ? "Refunds" : "Disputes and their fees"),
@@ -120,6 +122,7 @@ export const T = {
     givenBack: "Rendu",
     net: "Net",
     notNamed: "Personnes contributrices ayant choisi de ne pas être nommées, ensemble",
+    toPools: "Fonds de besoins",
     rulesTitle: "Les règles en vigueur, en clair",
     rulesLede: "Chaque règle partage ce que les clients ont payé pour une offre, hors TVA. Un paiement est partagé selon la version en vigueur quand il a été payé ; un changement ne s'applique jamais au passé.",
     noRules: "Aucune règle n'est encore en vigueur.",
@@ -154,6 +157,7 @@ export const T = {
       cooperative: "La coopérative",
       commons: "Le commun",
       reserve: "La réserve",
+      pool: "Un fonds de besoins",
       contributors: "Personnes contributrices",
       otherContributors: "Autres personnes contributrices",
       back: (b: string) => (b === "refunds" ? "Remboursements" : "Litiges et frais"),
@@ -178,6 +182,7 @@ export function nodeLabel(node: FlowNode, nodes: readonly FlowNode[], lang: Lang
     case "reserve":
       return single(node.kind) ? t[node.kind] : (node.name ?? node.id);
     case "contributor":
+    case "pool":
       return node.name ?? node.id;
     case "contributors":
       return nodes.some((n) => n.kind === "contributor") ? t.otherContributors : t.contributors;

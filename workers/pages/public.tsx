@@ -4,7 +4,7 @@
 // are said in plain words by the core.
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { dateTimeLabel, flowsInWords, formatMoney, periodLabel, periodsBetween, type Flows, type Lang, type Period } from "../../core";
+import { dateTimeLabel, flowsInWords, formatMoney, periodLabel, periodsBetween, type Flows, type Lang, type ReportPeriod } from "../../core";
 import { database } from "../../db/client";
 import type { Env } from "../../workflows/env";
 import { ApiError } from "../errors";
@@ -128,7 +128,7 @@ function PeriodPicker(props: { lang: Lang; t: Texts; data: PublicFlows; nowMs: n
   const firstMs = Math.min(Date.parse(`${first.slice(0, 4)}-01-01T00:00:00Z`), data.period.from_ms);
   const lastMs = Math.max(props.nowMs, data.period.from_ms);
   const years = periodsBetween(firstMs, lastMs);
-  const shown = (p: Period) => p.from_ms <= lastMs;
+  const shown = (p: ReportPeriod) => p.from_ms <= lastMs;
   return (
     <form method="get" action="/" class="picker" aria-label={t.picker}>
       <input type="hidden" name="lang" value={lang} />
@@ -208,6 +208,7 @@ function Totals(props: { t: Texts; flows: Flows; money: (a: number) => string })
           {row("to_commons_minor", n.commons, x.to_commons_minor, true)}
           {row("to_reserve_minor", n.reserve, x.to_reserve_minor, true)}
           {row("to_contributors_minor", n.contributors, x.to_contributors_minor, true)}
+          {x.to_pools_minor !== 0 ? row("to_pools_minor", t.toPools, x.to_pools_minor, true) : null}
           {row("stripe_fees_minor", n.stripe_fees, x.stripe_fees_minor, true)}
           {x.fee_covered_minor !== 0 ? row("fee_covered_minor", n.coop_funds, x.fee_covered_minor, true) : null}
           {x.vat_minor !== 0 ? row("tax_office_minor", n.tax_office, x.vat_minor, true) : null}

@@ -23,6 +23,7 @@ function tone(node: FlowNode): string {
     case "commons":
       return "commons";
     case "reserve":
+    case "pool":
       return "reserve";
     case "contributor":
     case "contributors":

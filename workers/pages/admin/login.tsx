@@ -67,6 +67,8 @@ login.post("/login", async (c) => {
   const credentialHash = await sha256Hex(token);
   const principal = await principalOfCredential(c.env, db, credentialHash);
   if (!principal) return again(401, "That token is unknown or revoked.");
+  // A party token speaks for one party through the API (its statement, its needs); the console is for admins and viewers.
+  if (principal.role === "party") return again(403, "A party token reads its own party's statement and declares its needs through the API; the console is for admin and viewer tokens.");
   const { id } = await openSession(db, principal, credentialHash, Date.now());
   c.header("set-cookie", sessionCookie(id, SESSION_TTL_MS / 1000), { append: true });
   c.header("set-cookie", loginCookie(null), { append: true });

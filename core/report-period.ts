@@ -6,7 +6,7 @@
 export const PERIOD_KINDS = ["month", "quarter", "year"] as const;
 export type PeriodKind = (typeof PERIOD_KINDS)[number];
 
-export interface Period {
+export interface ReportPeriod {
   /** `2026-10`, `2026-Q4`, `2026`: what the API and the page's address say. */
   readonly id: string;
   readonly kind: PeriodKind;
@@ -17,14 +17,14 @@ export interface Period {
   readonly to_ms: number;
 }
 
-export type ParsePeriodResult = { readonly ok: true; readonly period: Period } | { readonly ok: false; readonly code: "bad_period"; readonly message: string };
+export type ParsePeriodResult = { readonly ok: true; readonly period: ReportPeriod } | { readonly ok: false; readonly code: "bad_period"; readonly message: string };
 
 /** Years a period may name: from the Unix epoch to far enough. */
 export const PERIOD_YEARS = { min: 1970, max: 9999 } as const;
 
 const pad2 = (n: number) => String(n).padStart(2, "0");
 
-function make(kind: PeriodKind, year: number, index: number): Period {
+function make(kind: PeriodKind, year: number, index: number): ReportPeriod {
   switch (kind) {
     case "month":
       return { id: `${year}-${pad2(index)}`, kind, year, index, from_ms: Date.UTC(year, index - 1, 1), to_ms: Date.UTC(year, index, 1) };
@@ -47,7 +47,7 @@ export function parsePeriod(text: string): ParsePeriodResult {
 }
 
 /** The period of a kind that contains the instant `ms`. */
-export function periodContaining(ms: number, kind: PeriodKind): Period {
+export function periodContaining(ms: number, kind: PeriodKind): ReportPeriod {
   const d = new Date(ms);
   const year = d.getUTCFullYear();
   const month = d.getUTCMonth() + 1;
@@ -56,9 +56,9 @@ export function periodContaining(ms: number, kind: PeriodKind): Period {
 
 /** A year, its quarters and its months, newest first: what a period picker offers. */
 export interface YearPeriods {
-  readonly year: Period;
-  readonly quarters: Period[];
-  readonly months: Period[];
+  readonly year: ReportPeriod;
+  readonly quarters: ReportPeriod[];
+  readonly months: ReportPeriod[];
 }
 
 /** Every year from the one containing `from_ms` to the one containing `to_ms`, newest first, at most `maxYears`. */
