@@ -36,9 +36,9 @@ export interface SankeyLayout {
 }
 
 export const SANKEY = {
-  width: 1000,
+  width: 1040,
   /** Kept right of the last column for its labels. */
-  labelRoom: 215,
+  labelRoom: 250,
   minHeight: 380,
   nodeWidth: 14,
   /** Room between two nodes of a column: a label's line. */

@@ -7,7 +7,8 @@ import { ConsolePage, Csrf, Wide, errorNotice, Submit, when, type Notice } from 
 interface Token {
   id: string;
   name: string;
-  role: "admin" | "viewer";
+  role: "admin" | "viewer" | "party";
+  party_id: string | null;
   created_by: string;
   created_at: string;
   revoked_at: string | null;
@@ -31,7 +32,7 @@ async function tokensPage(c: ConsoleContext, extra: { notice?: Notice | null; cr
             </p>
           </section>
         ) : null}
-        <p>An admin token changes rules, parties, offers and tokens; a viewer token reads everything and changes nothing. The bootstrap ADMIN_TOKEN is not listed.</p>
+        <p>An admin token changes rules, parties, offers and tokens; a viewer token reads everything and changes nothing; a party token speaks for one party through the API (its balances, its statement, its needs in pools) and cannot sign in here. The bootstrap ADMIN_TOKEN is not listed.</p>
         <Wide label="Tokens">
           <table data-testid="tokens">
             <thead>
@@ -52,7 +53,7 @@ async function tokensPage(c: ConsoleContext, extra: { notice?: Notice | null; cr
                     {t.id}
                   </th>
                   <td>{t.name}</td>
-                  <td>{t.role}</td>
+                  <td>{t.role === "party" ? `party (${t.party_id ?? ""})` : t.role}</td>
                   <td>{t.created_by}</td>
                   <td>{when(t.created_at)}</td>
                   <td>{when(t.revoked_at)}</td>
@@ -85,7 +86,12 @@ async function tokensPage(c: ConsoleContext, extra: { notice?: Notice | null; cr
             <select id="token-role" name="role">
               <option value="viewer">viewer</option>
               <option value="admin">admin</option>
+              <option value="party">party</option>
             </select>
+          </p>
+          <p>
+            <label for="token-party">Party <span class="hint-text">(a party token's party id; only with role party)</span></label>
+            <input type="text" id="token-party" name="party_id" />
           </p>
           <p>
             <Submit session={session}>Make the token</Submit>
@@ -100,7 +106,8 @@ async function tokensPage(c: ConsoleContext, extra: { notice?: Notice | null; cr
 accessPages.get("/tokens", (c) => tokensPage(c, { notice: c.req.query("done") === "revoked" ? { kind: "ok", text: "Token revoked: it no longer opens the API or a session." } : null }));
 
 accessPages.post("/tokens", async (c) => {
-  const answer = await c.get("api").send<{ id: string; token: string; name: string; role: string }>("POST", "/tokens", { name: (await field(c, "name")) ?? "", role: (await field(c, "role")) ?? "" });
+  const party = await field(c, "party_id");
+  const answer = await c.get("api").send<{ id: string; token: string; name: string; role: string }>("POST", "/tokens", { name: (await field(c, "name")) ?? "", role: (await field(c, "role")) ?? "", ...(party === undefined ? {} : { party_id: party }) });
   // The secret is on this answer only (no redirect, nothing cached: see consolePageHeaders).
   if (answer.ok) return tokensPage(c, { created: answer.body }, 201);
   return tokensPage(c, { notice: errorNotice(answer) }, answer.status);

@@ -6,7 +6,7 @@ import { ConsolePage, Csrf, Wide, errorNotice, Submit, when, type Notice } from 
 
 interface Party {
   id: string;
-  kind: "commons" | "reserve" | "contributor";
+  kind: "commons" | "reserve" | "contributor" | "pool";
   name: string;
   public: boolean;
 }
@@ -60,7 +60,7 @@ async function partiesPage(c: ConsoleContext, notice: Notice | null, failed?: Ap
   return c.html(
     html`<!doctype html>${(
       <ConsolePage title="Parties" session={session} section="/admin/parties" notice={notice ?? (answer.ok ? null : errorNotice(answer))}>
-        <p>Who receives shares. A contributor is named on the public page only when marked public.</p>
+        <p>Who receives shares. A contributor is named on the public page only when marked public. Need pools are parties too, made with POST /api/v1/pools.</p>
         <Wide label="Parties"><table data-testid="parties">
           <thead>
             <tr>
@@ -143,7 +143,7 @@ async function partyPage(c: ConsoleContext, id: string, notice: Notice | null, f
           <p>
             <label for="party-kind">Kind</label>
             <select id="party-kind" name="kind">
-              {KINDS.map((k) => (
+              {[...new Set([...KINDS, p.kind])].map((k) => (
                 <option value={k} selected={k === p.kind}>
                   {k}
                 </option>

@@ -13,6 +13,9 @@ interface Balance {
   kind: string;
   currency: string;
   balance_minor: number;
+  pending_minor?: number;
+  payable_minor?: number;
+  paid_minor?: number;
 }
 
 export const ledgerPages = new Hono<ConsoleEnv>();
@@ -227,15 +230,23 @@ ledgerPages.get("/balances", async (c) => {
   return c.html(
     html`<!doctype html>${(
       <ConsolePage title="Balances" session={c.get("session")} section="/admin/balances" notice={answer.ok ? null : errorNotice(answer)}>
-        <p>What the cooperative holds for each party, per currency: the sum of its postings (shares, less what refunds and disputes took back).</p>
+        <p>What the cooperative holds for each party, per currency: the sum of its postings (shares, less what refunds and disputes took back, less what was paid out); of it, what is still held and what a payout can pay now.</p>
         {list.length === 0 ? (
           <p>No party holds a balance yet.</p>
         ) : (
           <Wide label="Balances"><table data-testid="balances">
-            <thead><tr><th scope="col">Party</th><th scope="col">Kind</th><th scope="col">Currency</th><th scope="col" class="amount">Balance</th></tr></thead>
+            <thead><tr><th scope="col">Party</th><th scope="col">Kind</th><th scope="col">Currency</th><th scope="col" class="amount">Balance</th><th scope="col" class="amount">Held</th><th scope="col" class="amount">Payable</th><th scope="col" class="amount">Paid out</th></tr></thead>
             <tbody>
               {list.map((b) => (
-                <tr><th scope="row">{names.get(b.party_id) ?? b.party_id} <span class="mono">({b.party_id})</span></th><td>{b.kind}</td><td>{b.currency.toUpperCase()}</td><td class="amount">{money(b.balance_minor, b.currency)}</td></tr>
+                <tr>
+                  <th scope="row">{names.get(b.party_id) ?? b.party_id} <span class="mono">({b.party_id})</span></th>
+                  <td>{b.kind}</td>
+                  <td>{b.currency.toUpperCase()}</td>
+                  <td class="amount">{money(b.balance_minor, b.currency)}</td>
+                  <td class="amount">{b.pending_minor === undefined ? "—" : money(b.pending_minor, b.currency)}</td>
+                  <td class="amount">{b.payable_minor === undefined ? "—" : money(b.payable_minor, b.currency)}</td>
+                  <td class="amount">{b.paid_minor === undefined ? "—" : money(b.paid_minor, b.currency)}</td>
+                </tr>
               ))}
             </tbody>
           </table></Wide>
