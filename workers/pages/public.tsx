@@ -26,6 +26,8 @@ function href(params: Record<string, string | undefined>): string {
 publicPages.get("/", publicPageHeaders, async (c) => {
   const lang = negotiateLang(c.req.query("lang"), c.req.header("accept-language"));
   c.header("vary", "Accept-Language");
+  // Sums change only when money moves: a minute's staleness is fine for anyone, as for the API.
+  c.header("cache-control", "public, max-age=60");
   const asked = { period: c.req.query("period") || undefined, currency: c.req.query("currency") || undefined };
   const db = database(c.env.DB);
   const now = Date.now();
