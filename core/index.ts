@@ -125,6 +125,26 @@ export {
   type StatementInput,
   type CurrencyStatement,
 } from "./statement";
+export {
+  reconcileDay,
+  billedFeePostings,
+  ledgerAmounts,
+  ledgerKey,
+  treatmentOf,
+  utcDay,
+  ACCOUNT_COOP_STRIPE_BILLING,
+  ACCOUNT_STRIPE_TRANSFERS,
+  BILLED_APART_TYPES,
+  OUTSIDE_LEDGER_TYPES,
+  DIFFERENCE_CODES,
+  RECONCILED_KINDS,
+  type DayReconciliation,
+  type Difference,
+  type DifferenceCode,
+  type LedgerKind,
+  type LedgerMovement,
+  type StripeMovement,
+} from "./reconciliation";
 export { LANGS, isLang, formatDecimal, formatMoney, formatPercentText, joinWords, type Lang } from "./words";
 export { parsePeriod, periodContaining, periodsBetween, PERIOD_KINDS, PERIOD_YEARS, type ReportPeriod, type PeriodKind, type ParsePeriodResult, type YearPeriods } from "./report-period";
 export {

@@ -43,7 +43,9 @@ export type PostingRole =
   | "pool_close"
   | "pool_share"
   | "pool_leftover"
-  | "solidarity";
+  | "solidarity"
+  // a fee Stripe billed apart from payments (Billing, Tax), booked by reconciliation
+  | "billed_fee";
 
 export interface RolePosting extends Posting {
   readonly role: PostingRole;

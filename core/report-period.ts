@@ -1,7 +1,7 @@
 /**
  * Reporting periods: a month (`2026-10`), a quarter (`2026-Q4`) or a year (`2026`), each a
  * half-open interval of UTC time [from, to). Money in is dated by when the customer paid, money
- * going back by when the ledger took it back.
+ * going back by when Stripe moved it back.
  */
 export const PERIOD_KINDS = ["month", "quarter", "year"] as const;
 export type PeriodKind = (typeof PERIOD_KINDS)[number];

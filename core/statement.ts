@@ -118,6 +118,7 @@ export function statementCause(kind: string, role: string | null): StatementCaus
     case "fee_absorbed":
     case "fx":
     case "transfer":
+    case "billed_fee":
       throw new InvariantError(`a ${known} posting on a party's account`);
     default: {
       // A role added to PostingRole and not placed here fails to compile; a role the ledger does not know throws.

@@ -234,7 +234,7 @@ export const paymentLines = sqliteTable(
  * A ledger transaction. `idempotencyKey` is the Stripe object that caused it
  * (`payment:pi_…`): the unique index is what makes a replay unable to post twice.
  */
-export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated", "payout", "payout_manual", "pool_close"] as const;
+export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated", "payout", "payout_manual", "pool_close", "stripe_fee"] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 export const ledgerTransactions = sqliteTable(
@@ -255,13 +255,20 @@ export const ledgerTransactions = sqliteTable(
     seq: integer("seq"),
     /** When its postings to parties can be paid out (a payment's hold, which its refunds and disputes share); null: at once. */
     availableAtMs: integer("available_at_ms"),
+    /**
+     * When Stripe created the balance transaction behind it (a payment's charge, a refund's, a
+     * dispute's, a transfer's, a fee billed apart): the day reconciliation finds it on. Null for
+     * a payment made by hand. Rows older than migration 0011 carry the payment's paid_at, or
+     * the time they were posted.
+     */
+    stripeCreatedS: integer("stripe_created_s"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [
     uniqueIndex("ledger_transactions_idempotency").on(t.idempotencyKey),
     uniqueIndex("ledger_transactions_payment_seq").on(t.paymentId, t.seq),
-    // The public page sums money going back over a period.
-    index("ledger_transactions_kind_created").on(t.kind, t.createdAtMs),
+    // Reconciliation reads a Stripe day; the public page sums money going back over a period.
+    index("ledger_transactions_stripe_day").on(t.stripeCreatedS),
   ],
 );
 
@@ -320,6 +327,48 @@ export const payoutItems = sqliteTable(
     updatedAtMs: integer("updated_at_ms").notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.partyId, t.currency] })],
+);
+
+export const RECONCILIATION_STATUSES = ["running", "completed", "failed"] as const;
+export type ReconciliationStatus = (typeof RECONCILIATION_STATUSES)[number];
+
+/**
+ * A reconciliation of one UTC day with Stripe (workflows/reconcile.ts): one row per date, which
+ * a new run replaces; its differences in `reconciliation_differences`.
+ */
+export const reconciliations = sqliteTable("reconciliations", {
+  /** The UTC day, `YYYY-MM-DD`. */
+  date: text("date").primaryKey(),
+  status: text("status", { enum: RECONCILIATION_STATUSES }).notNull(),
+  /** The workflow instance that does (or did) the work. */
+  runId: text("run_id").notNull(),
+  /** `cron` or the actor who asked. */
+  startedBy: text("started_by").notNull(),
+  startedAtMs: integer("started_at_ms").notNull(),
+  finishedAtMs: integer("finished_at_ms"),
+  /** Progress: pages of Stripe's list read, balance transactions read so far. */
+  stripePages: integer("stripe_pages").notNull().default(0),
+  stripeCount: integer("stripe_count").notNull().default(0),
+  ledgerCount: integer("ledger_count"),
+  matched: integer("matched"),
+  outside: integer("outside"),
+  /** JSON `[{ currency, stripe_net_minor, ledger_net_minor }]`. */
+  totals: text("totals"),
+  differencesTotal: integer("differences_total"),
+  /** Why it failed. */
+  reason: text("reason"),
+});
+
+/** The differences a reconciliation found, in order; each a JSON body (core's Difference). */
+export const reconciliationDifferences = sqliteTable(
+  "reconciliation_differences",
+  {
+    date: text("date").notNull(),
+    position: integer("position").notNull(),
+    code: text("code").notNull(),
+    body: text("body").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.date, t.position] })],
 );
 
 /** Disputes as Stripe last described them: their outcome, which moves no money by itself. */

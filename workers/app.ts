@@ -10,6 +10,7 @@ import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
 import { payouts } from "./api/payouts";
 import { poolsApi } from "./api/pools";
+import { reconciliation } from "./api/reconciliation";
 import { apiDocument, newRouter } from "./api/openapi";
 import { paymentList } from "./api/payment-list";
 import { publicApi } from "./api/public";
@@ -58,6 +59,7 @@ app.route("/api/v1", access);
 app.route("/api/v1", payouts);
 app.route("/api/v1", poolsApi);
 app.route("/api/v1", statements);
+app.route("/api/v1", reconciliation);
 app.route("/api/v1", publicApi);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "An API token: ADMIN_TOKEN, or one made with POST /api/v1/tokens" });

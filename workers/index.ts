@@ -1,13 +1,16 @@
 // The worker's entry: HTTP (app.ts), the start queue's consumer, the crons (the sweep every
-// minute, a payout run on Mondays, pool closes daily), and the workflow classes.
+// minute, a payout run on Mondays, pool closes daily, the reconciliation of yesterday every
+// day), and the workflow classes.
 import type { Env } from "../workflows/env";
 import { PAYOUT_CRON, startPayoutRun } from "../workflows/payout-run";
 import { POOL_CLOSE_CRON, startDuePoolCloses } from "../workflows/pool-close";
+import { RECONCILE_CRON, startReconciliation, yesterday } from "../workflows/reconcile-run";
 import { consumeStarts, sweepDueEvents } from "../workflows/start";
 import app from "./app";
 
 export { PayoutWorkflow } from "../workflows/payout";
 export { PoolCloseWorkflow } from "../workflows/pool-close-workflow";
+export { ReconcileWorkflow } from "../workflows/reconcile";
 export { SplitPaymentWorkflow } from "../workflows/split-payment";
 
 export default {
@@ -24,6 +27,15 @@ export default {
     }
     if (controller.cron === POOL_CLOSE_CRON) {
       ctx.waitUntil(startDuePoolCloses(env).then((started) => console.log(JSON.stringify({ msg: "pool closes started", started }))));
+      return;
+    }
+    if (controller.cron === RECONCILE_CRON) {
+      const date = yesterday(controller.scheduledTime);
+      ctx.waitUntil(
+        startReconciliation(env, date, "cron").then((r) => {
+          if (!r.started) console.log(JSON.stringify({ msg: "reconciliation not started: one is running", date, running: r.running }));
+        }),
+      );
       return;
     }
     ctx.waitUntil(sweepDueEvents(env));

@@ -18,6 +18,12 @@ export interface PoolCloseParams {
   period: string;
 }
 
+/** What a reconciliation's workflow is started with: the UTC day, and the run (its row's run_id). */
+export interface ReconcileParams {
+  date: string;
+  run_id: string;
+}
+
 /** A message on the start queue: start the next run of this event if it is due. */
 export interface StartMessage {
   event_id: string;
@@ -31,6 +37,8 @@ export interface Env {
   PAYOUT: Workflow<PayoutParams>;
   /** Closes of need pools' periods (workflows/pool-close.ts). */
   POOL_CLOSE: Workflow<PoolCloseParams>;
+  /** Reconciliations of a day with Stripe (workflows/reconcile.ts). */
+  RECONCILE: Workflow<ReconcileParams>;
   /** Event ids whose runs are to be started, at the rate Workflows accepts (workflows/start.ts). */
   SPLIT_STARTS: Queue<StartMessage>;
   /** The static assets in public/ (wrangler.toml, [assets]), served without the worker; only tests read them through it. */

@@ -1,6 +1,6 @@
 // What the public page reads: sums over a period, never a row of one payment. Money in is
-// dated by when the customer paid (payments.paid_at_s), money going back by when the ledger
-// took it back (ledger_transactions.created_at_ms).
+// dated by when the customer paid (payments.paid_at_s), money going back by when Stripe moved
+// it (ledger_transactions.stripe_created_s, the refund's or the dispute's balance transaction).
 import { and, asc, eq, gte, inArray, isNotNull, lt, max, min, sql } from "drizzle-orm";
 import type { BackKind, FlowInput } from "../../core";
 import type { Db } from "../client";
@@ -42,7 +42,7 @@ export async function flowSums(db: Db, currency: string, from_ms: number, to_ms:
       .select({ kind: ledgerTransactions.kind, account: postings.account, amount_minor: total })
       .from(postings)
       .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, postings.transactionId))
-      .where(and(inArray(ledgerTransactions.kind, MONEY_BACK), gte(ledgerTransactions.createdAtMs, from_ms), lt(ledgerTransactions.createdAtMs, to_ms), eq(postings.currency, currency)))
+      .where(and(inArray(ledgerTransactions.kind, MONEY_BACK), gte(ledgerTransactions.stripeCreatedS, fromS), lt(ledgerTransactions.stripeCreatedS, toS), eq(postings.currency, currency)))
       .groupBy(ledgerTransactions.kind, postings.account)
       .orderBy(asc(ledgerTransactions.kind), asc(postings.account)),
   ]);
@@ -61,11 +61,10 @@ export async function flowSums(db: Db, currency: string, from_ms: number, to_ms:
 export async function ledgerSpan(db: Db): Promise<{ first_ms: number | null; last_ms: number | null; currencies: string[] }> {
   const [paid, back, currencies] = await db.batch([
     db.select({ first: min(payments.paidAtS), last: max(payments.paidAtS) }).from(payments),
-    db.select({ first: min(ledgerTransactions.createdAtMs), last: max(ledgerTransactions.createdAtMs) }).from(ledgerTransactions).where(inArray(ledgerTransactions.kind, MONEY_BACK)),
+    db.select({ first: min(ledgerTransactions.stripeCreatedS), last: max(ledgerTransactions.stripeCreatedS) }).from(ledgerTransactions).where(inArray(ledgerTransactions.kind, MONEY_BACK)),
     db.selectDistinct({ currency: payments.currency }).from(payments).orderBy(asc(payments.currency)),
   ]);
-  const instants = [paid[0]?.first, paid[0]?.last].filter((s): s is number => s !== null && s !== undefined).map((s) => s * 1000);
-  instants.push(...[back[0]?.first, back[0]?.last].filter((ms): ms is number => ms !== null && ms !== undefined));
+  const instants = [paid[0]?.first, paid[0]?.last, back[0]?.first, back[0]?.last].filter((s): s is number => s !== null && s !== undefined).map((s) => s * 1000);
   return { first_ms: instants.length > 0 ? Math.min(...instants) : null, last_ms: instants.length > 0 ? Math.max(...instants) : null, currencies: currencies.map((c) => c.currency) };
 }
 

@@ -48,8 +48,8 @@ describe("the OpenAPI document", () => {
     expect(ids.sort()).toEqual(
       [
         "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "exportLedger", "getEvent", "getOffer",
-        "getParty", "getPartyStatement", "getPayment", "getPayoutRun", "getPublicFlows", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayments", "listPayoutRuns", "listRules", "listTokens",
-        "previewRule", "recordManualPayout", "retryEvent", "revokeToken", "startPayoutRun", "updateOffer", "updateParty", "whatIfRule",
+        "getParty", "getPartyStatement", "getPayment", "getPayoutRun", "getPublicFlows", "getReconciliation", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayments", "listPayoutRuns", "listRules", "listTokens",
+        "previewRule", "recordManualPayout", "retryEvent", "revokeToken", "startPayoutRun", "startReconciliation", "updateOffer", "updateParty", "whatIfRule",
         "createPool", "listPools", "getPool", "updatePool", "addPoolMember", "removePoolMember", "declareNeed", "listNeeds", "closePool", "listPoolPeriods", "getPoolPeriod",
       ].sort(),
     );

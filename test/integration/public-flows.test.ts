@@ -1,10 +1,12 @@
 // GET /api/v1/public/flows: a period's sums for anyone, without a token, and nothing about one
 // payment. Two payments go through the real path (emulator, signed webhook, workflow); the
 // figures are worked out by hand from the demo rule (10% / 15% / the rest, on net).
+import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { buildHostingPayment, buildTrainingPayment } from "../../infra/stripe-emulator/objects";
-import { call, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
+import { buildHostingPayment, buildTrainingPayment, emulatorObjects } from "../../infra/stripe-emulator/objects";
+import { buildRefund } from "../../infra/stripe-emulator/refund";
+import { call, deliver, deliverAndSettle, eventStatus, putStripeObjects, seedCatalog, setClock } from "./helpers";
 
 const s = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
@@ -105,6 +107,35 @@ describe("GET /api/v1/public/flows", () => {
         expect(text, `${query} shows ${secret}`).not.toContain(secret);
       }
     }
+  });
+
+  it("dates money going back by when Stripe moved it: a refund in November of an October payment goes back in November", async () => {
+    setClock("2031-12-01T00:00:00Z");
+    const { training } = await twoPayments();
+    const refund = buildRefund(training, { amount_minor: 2_500, created: s("2031-11-20T08:00:00Z") });
+    const stored = await env.STRIPE_API.fetch("http://stripe.emulator/_emulator/objects", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(emulatorObjects(refund)) });
+    expect(stored.status).toBe(200);
+    for (const event of refund.events) {
+      await using run = await introspectWorkflowInstance(env.SPLIT_PAYMENT, event.id);
+      const answer = (await (await deliver(event)).json()) as { status?: string };
+      if (answer.status === "received") await run.waitForStatus("complete");
+    }
+    expect(await eventStatus(refund.events.find((e) => e.type === "refund.created")?.id ?? "")).toMatchObject({ status: "processed" });
+    // October keeps what came in; the refund is November's.
+    expect(((await flows("?period=2031-10")).body.totals as { refunds: unknown }).refunds).toEqual({ to_customers_minor: 0, stripe_fees_minor: 0, taken_minor: 0 });
+    const november = (await flows("?period=2031-11&lang=en")).body as { totals: Record<string, unknown>; links: unknown[]; recipients: unknown[] };
+    expect(november.totals.refunds).toEqual({ to_customers_minor: 2_500, stripe_fees_minor: 0, taken_minor: 2_500 });
+    // A quarter of 98.25 € of shares and of the 1.75 € fee (core/README.md, "Money going back"): 2.46 + 0.04, 3.68 + 0.07, 12.28 + 0.22, 6.14 + 0.11.
+    expect(november.links.filter((l) => (l as { target: string }).target === "back:refunds")).toEqual([
+      { source: "contributors", target: "back:refunds", amount_minor: 625 },
+      { source: "party:camille", target: "back:refunds", amount_minor: 1_250 },
+      { source: "party:commons", target: "back:refunds", amount_minor: 250 },
+      { source: "party:reserve", target: "back:refunds", amount_minor: 375 },
+    ]);
+    expect(november.recipients).toContainEqual({ party_id: "camille", kind: "contributor", name: "Camille", received_minor: 0, given_back_minor: 1_250, net_minor: -1_250 });
+    expect(november.recipients).toContainEqual({ party_id: null, kind: "contributor", name: null, received_minor: 7_346, given_back_minor: 625, net_minor: 6_721 });
+    const page = await (await call("/?period=2031-11&lang=en")).text();
+    expect(page).toContain("€25.00 went back to customers in refunds.");
   });
 
   it("answers zeros for a period without movement", async () => {

@@ -87,6 +87,7 @@ const API_TAGS = [
     description: "Split rules (the `RuleBody` schema): versioned, never retroactive; preview one on an amount, or replay a proposal over recent payments before adopting it.",
   },
   { name: "payouts", description: "Paying contributors: runs of Stripe transfers to their connected accounts, payments recorded by hand, and what each run paid." },
+  { name: "reconciliation", description: "The ledger against Stripe's balance transactions, a UTC day at a time: what matched, the fees Stripe billed apart, and each difference with what to do about it." },
   {
     name: "pools",
     description:

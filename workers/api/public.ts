@@ -76,7 +76,7 @@ export const PublicFlowsSchema = z
   .openapi("PublicFlows", {
     description:
       "Where the money went in a period, as a flow graph (columns: 0 what came in, 1 the revenue the rules split, 2 where it went, 3 what went back) with exact totals. " +
-      "Money in is dated by when the customer paid, money going back by when the ledger took it back. Sums only: nothing about one payment.",
+      "Money in is dated by when the customer paid, money going back by when Stripe moved it back. Sums only: nothing about one payment.",
   });
 
 export const publicApi = newRouter();

@@ -67,7 +67,7 @@ export const T = {
     authorOther: (actor: string) => (actor === "demo-seed" ? "the demo data of npm start" : actor === "cli" ? "the command line" : actor),
     about: "About these figures",
     aboutText:
-      "Amounts are exact to the cent, in the settlement currency. Months, quarters and years are counted in UTC; money in is dated by when the customer paid, money going back by when it was taken back. Contributors appear by name only if they chose to.",
+      "Amounts are exact to the cent, in the settlement currency. Months, quarters and years are counted in UTC; money in is dated by when the customer paid, money going back by when Stripe moved it back. Contributors appear by name only if they chose to.",
     json: "These figures as JSON",
     console: "Admin console",
     badRequest: "This address asks for something the page cannot show",
@@ -139,7 +139,7 @@ export const T = {
     authorOther: (actor: string) => (actor === "demo-seed" ? "les données de démonstration de npm start" : actor === "cli" ? "la ligne de commande" : actor),
     about: "À propos de ces chiffres",
     aboutText:
-      "Les montants sont exacts au centime, dans la devise de règlement. Les mois, trimestres et années sont comptés en UTC ; l'argent entré est daté du paiement, l'argent reparti du moment où il a été repris. Une personne contributrice n'apparaît par son nom que si elle l'a choisi.",
+      "Les montants sont exacts au centime, dans la devise de règlement. Les mois, trimestres et années sont comptés en UTC ; l'argent entré est daté du paiement, l'argent reparti du moment où Stripe l'a rendu. Une personne contributrice n'apparaît par son nom que si elle l'a choisi.",
     json: "Ces chiffres en JSON",
     console: "Console d'administration",
     badRequest: "Cette adresse demande quelque chose que la page ne peut pas montrer",
