@@ -145,6 +145,25 @@ export {
   type LedgerMovement,
   type StripeMovement,
 } from "./reconciliation";
+export { parseDuration, MIN_NOTICE_MS, MAX_NOTICE_MS, type ParsedDuration, type DurationErrorCode } from "./duration";
+export {
+  proposalStatus,
+  activationDecision,
+  activationEffectiveFrom,
+  affectedParties,
+  affectedPartyIds,
+  visibleAffected,
+  approvalRefusal,
+  PROPOSAL_STATUSES,
+  type ProposalStatus,
+  type StoredProposalStatus,
+  type ProposalFacts,
+  type ActivationDecision,
+  type AffectedParty,
+  type ApprovalRefusal,
+} from "./consent";
+export { ruleInSentences } from "./rule-sentences";
+export { signatureHeader, verifySignature, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_S, type SignatureCheck } from "./webhook-signature";
 export { LANGS, isLang, formatDecimal, formatMoney, formatPercentText, joinWords, type Lang } from "./words";
 export { parsePeriod, periodContaining, periodsBetween, PERIOD_KINDS, PERIOD_YEARS, type ReportPeriod, type PeriodKind, type ParsePeriodResult, type YearPeriods } from "./report-period";
 export {

@@ -147,6 +147,10 @@ export const rules = sqliteTable(
     scopeKind: text("scope_kind", { enum: RULE_SCOPES }).notNull(),
     /** '' for the default scope, the offer kind, or the offer id. */
     scopeValue: text("scope_value").notNull(),
+    /** How long a proposal to change it is open to objections: an ISO 8601 duration (core/duration.ts). */
+    governanceNotice: text("governance_notice").notNull().default("P7D"),
+    /** How many admins must approve a proposal, besides nobody objecting. */
+    governanceApprovals: integer("governance_approvals").notNull().default(0),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [uniqueIndex("rules_scope").on(t.scopeKind, t.scopeValue)],
@@ -164,9 +168,11 @@ export const ruleVersions = sqliteTable(
     contentHash: text("content_hash").notNull(),
     author: text("author").notNull(),
     reason: text("reason").notNull(),
+    /** The proposal that became this version (null: written directly by an admin); unique, so a proposal activated twice makes one version. */
+    proposalId: text("proposal_id"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.ruleId, t.version] })],
+  (t) => [primaryKey({ columns: [t.ruleId, t.version] }), uniqueIndex("rule_versions_proposal").on(t.proposalId)],
 );
 
 /** One row per Stripe payment (payment intent) that reached the ledger. */
@@ -529,6 +535,150 @@ export const poolCloseMembers = sqliteTable(
     throttled: integer("throttled", { mode: "boolean" }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.poolId, t.period, t.currency, t.partyId] })],
+);
+
+/** How a proposal is stored; where it stands (held, awaiting approvals…) is computed (core/consent.ts). */
+export const STORED_PROPOSAL_STATUSES = ["open", "activated", "amended", "withdrawn"] as const;
+
+/**
+ * A proposed next version of a rule, open to objections for its rule's notice. An amendment is
+ * a new proposal of the same thread (`thread_id`, the first proposal's id) that `amends` the one
+ * it replaces. One proposal at most is open per rule.
+ */
+export const proposals = sqliteTable(
+  "proposals",
+  {
+    id: text("id").primaryKey(),
+    ruleId: text("rule_id")
+      .notNull()
+      .references(() => rules.id),
+    threadId: text("thread_id").notNull(),
+    amends: text("amends"),
+    /** The rule's latest version when proposed: what the proposal changes. */
+    baseVersion: integer("base_version").notNull(),
+    body: text("body").notNull(),
+    contentHash: text("content_hash").notNull(),
+    reason: text("reason").notNull(),
+    proposer: text("proposer").notNull(),
+    /** The rule's notice when proposed (ISO 8601), and when it ends. */
+    notice: text("notice").notNull(),
+    noticeEndsMs: integer("notice_ends_ms").notNull(),
+    /** When the proposer asked it to take effect (never before the notice ends); null: as soon as it passes. */
+    requestedEffectiveFromMs: integer("requested_effective_from_ms"),
+    /** The rule's approvals when proposed: a later change of governance does not move a proposal under way. */
+    approvalsRequired: integer("approvals_required").notNull(),
+    /** JSON: the what-if over the last 90 days (`since_ms`, `payments`, `complete`) and the parties `affected`. */
+    impact: text("impact").notNull(),
+    status: text("status", { enum: STORED_PROPOSAL_STATUSES }).notNull(),
+    /** Why it could not become a version when due (its rule no longer applies); null otherwise. */
+    holdReason: text("hold_reason"),
+    /** When its notice ended with something holding it (set once). */
+    heldAtMs: integer("held_at_ms"),
+    /** Who closed it (withdrew or amended it; `consent` when it became a version), when, and why. */
+    closedBy: text("closed_by"),
+    closeReason: text("close_reason"),
+    closedAtMs: integer("closed_at_ms"),
+    activatedVersion: integer("activated_version"),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [
+    uniqueIndex("proposals_one_open_per_rule").on(t.ruleId).where(sql`${t.status} = 'open'`),
+    uniqueIndex("proposals_amends").on(t.amends),
+    index("proposals_thread").on(t.threadId, t.createdAtMs),
+    index("proposals_status").on(t.status, t.noticeEndsMs),
+  ],
+);
+
+/** A reasoned objection by an affected party: it stands (holds the proposal) until lifted. */
+export const proposalObjections = sqliteTable(
+  "proposal_objections",
+  {
+    id: text("id").primaryKey(),
+    proposalId: text("proposal_id")
+      .notNull()
+      .references(() => proposals.id),
+    partyId: text("party_id").notNull(),
+    reason: text("reason").notNull(),
+    /** The party's own token, or the admin who objected on its behalf. */
+    raisedBy: text("raised_by").notNull(),
+    raisedAtMs: integer("raised_at_ms").notNull(),
+    liftedAtMs: integer("lifted_at_ms"),
+    liftedBy: text("lifted_by"),
+  },
+  (t) => [uniqueIndex("proposal_objections_standing").on(t.proposalId, t.partyId).where(sql`${t.liftedAtMs} IS NULL`), index("proposal_objections_proposal").on(t.proposalId)],
+);
+
+/** An admin's approval of a proposal, once per admin. */
+export const proposalApprovals = sqliteTable(
+  "proposal_approvals",
+  {
+    proposalId: text("proposal_id")
+      .notNull()
+      .references(() => proposals.id),
+    approver: text("approver").notNull(),
+    atMs: integer("at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.proposalId, t.approver] })],
+);
+
+/** Where outgoing webhooks go. The secret signs them; it is answered once, when the endpoint is made. */
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  secret: text("secret").notNull(),
+  /** JSON array of event types. */
+  events: text("events").notNull(),
+  /** Only events about proposals that affect this party (or its objections); null: every event. */
+  partyId: text("party_id"),
+  description: text("description"),
+  createdBy: text("created_by").notNull(),
+  createdAtMs: integer("created_at_ms").notNull(),
+  disabledAtMs: integer("disabled_at_ms"),
+});
+
+export const WEBHOOK_DELIVERY_STATUSES = ["pending", "delivered", "failed", "canceled"] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** One event for one endpoint: written with the change that caused it, sent by a workflow, once per (endpoint, event). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    proposalId: text("proposal_id"),
+    /** The exact body sent at every attempt (each attempt signs it with its own timestamp). */
+    payload: text("payload").notNull(),
+    status: text("status", { enum: WEBHOOK_DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAtMs: integer("created_at_ms").notNull(),
+    /** When its workflow was created; null: not yet (the minute sweep starts it). */
+    startedAtMs: integer("started_at_ms"),
+    deliveredAtMs: integer("delivered_at_ms"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [uniqueIndex("webhook_deliveries_event").on(t.endpointId, t.eventId), index("webhook_deliveries_status").on(t.status, t.createdAtMs)],
+);
+
+/** Every attempt of a delivery: when, what the receiver answered (or why nothing came back), how long it took. */
+export const webhookDeliveryAttempts = sqliteTable(
+  "webhook_delivery_attempts",
+  {
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    attempt: integer("attempt").notNull(),
+    atMs: integer("at_ms").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
 );
 
 /**

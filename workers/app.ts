@@ -2,7 +2,6 @@
 // part, /api/v1/public), its OpenAPI document and interactive docs, the public page at / and
 // the admin console at /admin. Errors of every route become problem+json in `onError`.
 import { bodyLimit } from "hono/body-limit";
-import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { authenticate, authorize } from "./auth";
 import { access } from "./api/access";
@@ -14,8 +13,10 @@ import { reconciliation } from "./api/reconciliation";
 import { apiDocument, newRouter } from "./api/openapi";
 import { paymentList } from "./api/payment-list";
 import { publicApi } from "./api/public";
+import { proposalsApi, publicProposalsApi } from "./api/proposals";
 import { rulesApi } from "./api/rules";
 import { statements } from "./api/statements";
+import { webhookEndpointsApi } from "./api/webhook-endpoints";
 import { configurationProblems } from "../workflows/env";
 import { docs } from "./docs";
 import { adminConsole } from "./pages/admin";
@@ -39,10 +40,17 @@ app.route("/webhooks", webhooks);
 /** The largest request body the API reads: a rule of 200 lines is a few tens of KiB. */
 export const MAX_API_BODY_BYTES = 128 * 1024;
 
-// Everything under /api/v1 needs a token, except /api/v1/public/*: sums anyone may read.
+/**
+ * What anyone may read without a token: the public page's data, GET only. Everything else under
+ * /api/v1 needs a token.
+ */
+export const PUBLIC_API_PREFIX = "/api/v1/public/";
+const isPublicRead = (c: { req: { path: string; method: string } }) => c.req.path.startsWith(PUBLIC_API_PREFIX) && (c.req.method === "GET" || c.req.method === "HEAD");
+
 app.use(
   "/api/v1/*",
-  except("/api/v1/public/*", authenticate, authorize),
+  (c, next) => (isPublicRead(c) ? next() : authenticate(c, next)),
+  (c, next) => (isPublicRead(c) ? next() : authorize(c, next)),
   // Held while the body is read, in bytes, chunked bodies included.
   bodyLimit({
     maxSize: MAX_API_BODY_BYTES,
@@ -51,6 +59,7 @@ app.use(
     },
   }),
 );
+app.route("/api/v1", publicProposalsApi);
 app.route("/api/v1", catalog);
 app.route("/api/v1", ledger);
 app.route("/api/v1", paymentList);
@@ -61,6 +70,8 @@ app.route("/api/v1", poolsApi);
 app.route("/api/v1", statements);
 app.route("/api/v1", reconciliation);
 app.route("/api/v1", publicApi);
+app.route("/api/v1", proposalsApi);
+app.route("/api/v1", webhookEndpointsApi);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "An API token: ADMIN_TOKEN, or one made with POST /api/v1/tokens" });
 // The server is the origin the document was asked from: "try it" calls this deployment.

@@ -51,14 +51,18 @@ const COMPUTING_POSTS = [/^\/api\/v1\/rules\/preview$/, /^\/api\/v1\/rules\/[^/]
 
 /**
  * What a `party` token may do: read its own balances and statement, read the pools (their
- * routes check that it is a member), and declare its own needs. A `party` group in a path must
- * be the token's own party.
+ * routes check that it is a member), declare its own needs, read proposals, and object to one
+ * and lift its own objection (their routes check that the objection is its party's). A `party`
+ * group in a path must be the token's own party.
  */
 const PARTY_ROUTES: { methods: string[]; path: RegExp }[] = [
   { methods: ["GET", "HEAD"], path: /^\/api\/v1\/balances$/ },
   { methods: ["GET", "HEAD"], path: /^\/api\/v1\/parties\/(?<party>[^/]+)(?:\/statement)?$/ },
   { methods: ["GET", "HEAD"], path: /^\/api\/v1\/pools\/[^/]+(?:\/needs|\/periods|\/periods\/[^/]+)?$/ },
   { methods: ["PUT"], path: /^\/api\/v1\/pools\/[^/]+\/needs\/(?<party>[^/]+)$/ },
+  { methods: ["GET", "HEAD"], path: /^\/api\/v1\/proposals(?:\/[^/]+)?$/ },
+  { methods: ["POST"], path: /^\/api\/v1\/proposals\/[^/]+\/objections$/ },
+  { methods: ["DELETE"], path: /^\/api\/v1\/proposals\/[^/]+\/objections\/[^/]+$/ },
 ];
 
 function partyMay(method: string, path: string, party_id: string | undefined): boolean {
@@ -80,7 +84,7 @@ function partyMay(method: string, path: string, party_id: string | undefined): b
 export const authorize = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
   const principal = c.get("principal");
   if (principal.role === "party") {
-    if (!partyMay(c.req.method, c.req.path, principal.party_id)) throw new ApiError("forbidden", `a party token reads its own party's balances and statement and declares its own needs; nothing else`);
+    if (!partyMay(c.req.method, c.req.path, principal.party_id)) throw new ApiError("forbidden", `a party token reads its own party's balances and statement, declares its own needs, reads proposals and objects to them; nothing else`);
     return next();
   }
   const readOnly = c.req.method === "GET" || c.req.method === "HEAD" || (c.req.method === "POST" && COMPUTING_POSTS.some((p) => p.test(c.req.path)));

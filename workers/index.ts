@@ -1,4 +1,4 @@
-// The worker's entry: HTTP (app.ts), the start queue's consumer, the crons (the sweep every
+// The worker's entry: HTTP (app.ts), the start queue's consumer, the crons (the sweeps every
 // minute, a payout run on Mondays, pool closes daily, the reconciliation of yesterday every
 // day), and the workflow classes.
 import type { Env } from "../workflows/env";
@@ -6,12 +6,15 @@ import { PAYOUT_CRON, startPayoutRun } from "../workflows/payout-run";
 import { POOL_CLOSE_CRON, startDuePoolCloses } from "../workflows/pool-close";
 import { RECONCILE_CRON, startReconciliation, yesterday } from "../workflows/reconcile-run";
 import { consumeStarts, sweepDueEvents } from "../workflows/start";
+import { sweepConsent } from "../workflows/consent";
 import app from "./app";
 
 export { PayoutWorkflow } from "../workflows/payout";
 export { PoolCloseWorkflow } from "../workflows/pool-close-workflow";
 export { ReconcileWorkflow } from "../workflows/reconcile";
+export { ProposalWorkflow } from "../workflows/proposal-workflow";
 export { SplitPaymentWorkflow } from "../workflows/split-payment";
+export { WebhookDeliveryWorkflow } from "../workflows/webhook-delivery-workflow";
 
 export default {
   fetch: app.fetch,
@@ -39,5 +42,7 @@ export default {
       return;
     }
     ctx.waitUntil(sweepDueEvents(env));
+    // Proposals whose notice ended without their workflow settling them, and deliveries never started.
+    ctx.waitUntil(sweepConsent(env).catch((error: unknown) => console.error(JSON.stringify({ msg: "consent sweep failed", error: error instanceof Error ? error.message : String(error) }))));
   },
 } satisfies ExportedHandler<Env>;

@@ -71,7 +71,7 @@ describe("every documented route", () => {
   }
 
   it("documents exactly the public routes without security, and they answer without a token", async () => {
-    expect(await documentedRoutes("public")).toEqual([["GET", "/api/v1/public/flows"]]);
+    expect(await documentedRoutes("public")).toEqual([["GET", "/api/v1/public/proposals"], ["GET", "/api/v1/public/flows"]]);
     const res = await call("/api/v1/public/flows");
     expect(res.status).toBe(200);
     // A token is not needed, and a wrong one changes nothing: the route never reads it.
@@ -113,6 +113,15 @@ describe("every documented route", () => {
         "POST /api/v1/rules/evt_any/versions",
         "POST /api/v1/tokens",
         "DELETE /api/v1/tokens/evt_any",
+        "PATCH /api/v1/rules/evt_any",
+        "POST /api/v1/rules/evt_any/proposals",
+        "POST /api/v1/proposals/evt_any/objections",
+        "DELETE /api/v1/proposals/evt_any/objections/{objection_id}",
+        "POST /api/v1/proposals/evt_any/amendments",
+        "POST /api/v1/proposals/evt_any/approvals",
+        "POST /api/v1/proposals/evt_any/withdrawal",
+        "POST /api/v1/webhook-endpoints",
+        "DELETE /api/v1/webhook-endpoints/evt_any",
       ]),
     );
   });
@@ -182,6 +191,12 @@ describe("no input, however malformed, yields a 5xx", () => {
     ["PATCH", "/offers/training-intro"],
     ["PATCH", "/parties/commons"],
     ["POST", "/events/evt_fuzz/retry"],
+    ["PATCH", "/rules/default"],
+    ["POST", "/rules/default/proposals"],
+    ["POST", "/proposals/prop_0123456789abcdef/objections"],
+    ["POST", "/proposals/prop_0123456789abcdef/amendments"],
+    ["POST", "/proposals/prop_0123456789abcdef/withdrawal"],
+    ["POST", "/webhook-endpoints"],
   ];
 
   it("for random JSON bodies on every route that takes one", async () => {
@@ -231,7 +246,7 @@ describe("no input, however malformed, yields a 5xx", () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 40 }), async (junk) => {
         const safe = encodeURIComponent(junk);
-        for (const path of [`/events/${safe}`, `/payments/${safe}`, `/rules/${safe}`, `/rules/default/diff?from=${safe}&to=1`, `/audit?limit=${safe}`, `/events?status=${safe}`, `/parties/${safe}/statement?from=2026-01-01&to=2026-01-31`, `/parties/commons/statement?from=${safe}&to=2026-01-31`, `/ledger/export?from=2026-01-01&to=${safe}`]) {
+        for (const path of [`/proposals/${safe}`, `/proposals?status=${safe}`, `/webhook-deliveries/${safe}`, `/public/proposals?limit=${safe}`, `/events/${safe}`, `/payments/${safe}`, `/rules/${safe}`, `/rules/default/diff?from=${safe}&to=1`, `/audit?limit=${safe}`, `/events?status=${safe}`, `/parties/${safe}/statement?from=2026-01-01&to=2026-01-31`, `/parties/commons/statement?from=${safe}&to=2026-01-31`, `/ledger/export?from=2026-01-01&to=${safe}`]) {
           const res = await api(path);
           await res.body?.cancel();
           if (res.status >= 500) return false;

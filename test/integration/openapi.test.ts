@@ -51,6 +51,8 @@ describe("the OpenAPI document", () => {
         "getParty", "getPartyStatement", "getPayment", "getPayoutRun", "getPublicFlows", "getReconciliation", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayments", "listPayoutRuns", "listRules", "listTokens",
         "previewRule", "recordManualPayout", "retryEvent", "revokeToken", "startPayoutRun", "startReconciliation", "updateOffer", "updateParty", "whatIfRule",
         "createPool", "listPools", "getPool", "updatePool", "addPoolMember", "removePoolMember", "declareNeed", "listNeeds", "closePool", "listPoolPeriods", "getPoolPeriod",
+        "updateRule", "createProposal", "listProposals", "getProposal", "raiseObjection", "liftObjection", "amendProposal", "approveProposal", "withdrawProposal", "listPublicProposals",
+        "createWebhookEndpoint", "listWebhookEndpoints", "deleteWebhookEndpoint", "listWebhookDeliveries", "getWebhookDelivery",
       ].sort(),
     );
     const described = new Set((doc.tags ?? []).filter((tag) => (tag.description ?? "").length > 0).map((tag) => tag.name));
@@ -112,6 +114,8 @@ describe("the OpenAPI document", () => {
     expect(requestSchema("/api/v1/rules/{id}/versions").properties?.["body"]).toEqual(ruleBody);
     expect(requestSchema("/api/v1/rules/preview").properties?.["rule"]).toEqual(ruleBody);
     expect(requestSchema("/api/v1/rules/{id}/what-if").properties?.["body"]).toEqual(ruleBody);
+    expect(requestSchema("/api/v1/rules/{id}/proposals").properties?.["body"]).toEqual(ruleBody);
+    expect(requestSchema("/api/v1/proposals/{id}/amendments").properties?.["body"]).toEqual(ruleBody);
   });
 });
 
@@ -130,6 +134,7 @@ describe("a rule body the parser refuses, in every request that carries one", ()
       ["POST /rules/default/versions", await send("/rules/default/versions", { reason: "r", body: rule, ...extra })],
       ["POST /rules/preview", await send("/rules/preview", { rule, amount_minor: 100, currency: "eur", ...extra })],
       ["POST /rules/default/what-if", await send("/rules/default/what-if", { body: rule, ...extra })],
+      ["POST /rules/default/proposals", await send("/rules/default/proposals", { reason: "r", body: rule, ...extra })],
     ];
   }
 

@@ -114,7 +114,7 @@ access.openapi(
     security: bearer,
     request: {
       query: z.object({
-        entity_type: z.enum(["rule", "party", "offer", "token", "event"]).optional(),
+        entity_type: z.enum(["rule", "party", "offer", "token", "event", "proposal", "webhook_endpoint"]).optional(),
         entity_id: z.string().max(200).optional(),
         before: z.coerce.number().int().min(1).optional().openapi({ description: "Page: entries older than this id" }),
         limit: z.coerce.number().int().min(1).max(500).default(100),
