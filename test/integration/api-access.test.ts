@@ -58,13 +58,25 @@ describe("/api/v1/tokens", () => {
 });
 
 describe("every documented route", () => {
-  async function documentedRoutes(): Promise<[string, string][]> {
-    const doc = (await (await call("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
-    // /api/v1/public/ is read without a token (consent.test.ts); everything else needs one.
+  /** Every documented operation under /api/v1, but those documented without security (`security: []`), which `publicRoutes` lists. */
+  async function documentedRoutes(which: "guarded" | "public" = "guarded"): Promise<[string, string][]> {
+    const doc = (await (await call("/openapi.json")).json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
     return Object.entries(doc.paths)
-      .filter(([path]) => path.startsWith("/api/v1/") && !path.startsWith("/api/v1/public/"))
-      .flatMap(([path, methods]) => Object.keys(methods).map((method): [string, string] => [method.toUpperCase(), path.replace(/\{id\}/g, "evt_any")]));
+      .filter(([path]) => path.startsWith("/api/v1/"))
+      .flatMap(([path, methods]) =>
+        Object.entries(methods)
+          .filter(([, op]) => (op.security?.length === 0) === (which === "public"))
+          .map(([method]): [string, string] => [method.toUpperCase(), path.replace(/\{id\}/g, "evt_any")]),
+      );
   }
+
+  it("documents exactly the public routes without security, and they answer without a token", async () => {
+    expect(await documentedRoutes("public")).toEqual([["GET", "/api/v1/public/proposals"], ["GET", "/api/v1/public/flows"]]);
+    const res = await call("/api/v1/public/flows");
+    expect(res.status).toBe(200);
+    // A token is not needed, and a wrong one changes nothing: the route never reads it.
+    expect((await call("/api/v1/public/flows", { headers: { authorization: "Bearer wrong" } })).status).toBe(200);
+  });
 
   it("answers 401 without a token and with a revoked one", async () => {
     const { id, token } = (await (await api("/tokens", { method: "POST", body: { name: "soon revoked", role: "admin" } })).json()) as { id: string; token: string };
@@ -129,7 +141,7 @@ describe("GET /api/v1/audit", () => {
     expect(log.entries).toEqual([
       { id: 3, at: "2031-03-12T09:00:02.000Z", actor: "bootstrap", action: "token.revoke", entity_type: "token", entity_id: id, before: { ...token, revoked_at: null }, after: { ...token, revoked_at: "2031-03-12T09:00:02.000Z" } },
       { id: 2, at: "2031-03-12T09:00:01.000Z", actor: "bootstrap", action: "token.create", entity_type: "token", entity_id: id, before: null, after: { id, name: "audited-token", role: "viewer", party_id: null } },
-      { id: 1, at: "2031-03-12T09:00:00.000Z", actor: "bootstrap", action: "party.create", entity_type: "party", entity_id: "audited", before: null, after: { id: "audited", kind: "contributor", name: "Audited", stripe_account_id: null, payout_minimum_minor: 0 } },
+      { id: 1, at: "2031-03-12T09:00:00.000Z", actor: "bootstrap", action: "party.create", entity_type: "party", entity_id: "audited", before: null, after: { id: "audited", kind: "contributor", name: "Audited", public: false, stripe_account_id: null, payout_minimum_minor: 0 } },
     ]);
     expect(JSON.stringify(log)).not.toMatch(/pc_[0-9a-f]{64}/);
   });
