@@ -28,7 +28,9 @@ export interface Problem {
 
 export interface ConsoleApi {
   get<T>(path: string): Promise<ApiAnswer<T>>;
-  send<T>(method: "POST" | "PATCH" | "DELETE", path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer<T>>;
+  send<T>(method: "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer<T>>;
+  /** A read whose answer is passed on as it comes (a CSV download, streamed): the API's own response. */
+  download(path: string, accept: string): Promise<Response>;
 }
 
 export type ConsoleEnv = { Bindings: Env; Variables: { session: Session; api: ConsoleApi } };
@@ -36,18 +38,21 @@ export type ConsoleContext = Context<ConsoleEnv>;
 
 function apiFor(c: Context<ConsoleEnv>, apiFetch: ApiFetch, session: Session): ConsoleApi {
   const origin = new URL(c.req.url).origin;
-  const call = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> => {
+  const fetchApi = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> => {
     const h: Record<string, string> = { cookie: c.req.header("cookie") ?? "", accept: "application/json", ...headers };
     if (method !== "GET") {
       h.origin = origin;
       h[CSRF_HEADER] = session.csrf;
     }
     if (body !== undefined) h["content-type"] = "application/json";
-    const res = await apiFetch(new Request(`${origin}/api/v1${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) }), c.env, c.executionCtx);
+    return Promise.resolve(apiFetch(new Request(`${origin}/api/v1${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) }), c.env, c.executionCtx));
+  };
+  const call = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> => {
+    const res = await fetchApi(method, path, body, headers);
     const text = await res.text();
     return { status: res.status, ok: res.ok, body: (text === "" ? null : JSON.parse(text)) as T, etag: res.headers.get("etag") };
   };
-  return { get: (path) => call("GET", path), send: (method, path, body, headers) => call(method, path, body, headers) };
+  return { get: (path) => call("GET", path), send: (method, path, body, headers) => call(method, path, body, headers), download: (path, accept) => fetchApi("GET", path, undefined, { accept }) };
 }
 
 /**
