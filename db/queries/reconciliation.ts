@@ -1,6 +1,6 @@
 // Reconciliation runs, one row per UTC day, their differences, and the ledger's side of a day:
 // its transactions that Stripe dated that day, with their postings on Stripe's accounts summed.
-import { and, asc, eq, ne, sql } from "drizzle-orm";
+import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
 import { RECONCILED_KINDS, type Difference, type LedgerKind, type LedgerMovement } from "../../core";
 import { chunked, type Db } from "../client";
 import { reconciliationDifferences, reconciliations } from "../schema";
@@ -67,6 +67,11 @@ export async function finishReconciliation(db: Db, date: string, runId: string, 
 
 export async function failReconciliation(db: Db, date: string, runId: string, reason: string, nowMs: number): Promise<void> {
   await db.update(reconciliations).set({ status: "failed", finishedAtMs: nowMs, reason }).where(and(eq(reconciliations.date, date), eq(reconciliations.runId, runId)));
+}
+
+/** The days reconciled, the latest day first, at most `limit`: each day's last run, without its differences. */
+export async function listReconciliations(db: Db, limit: number): Promise<ReconciliationRow[]> {
+  return db.select().from(reconciliations).orderBy(desc(reconciliations.date)).limit(limit);
 }
 
 /** The day's reconciliation, its stored differences in order, and the fees billed apart on the ledger for that day. */

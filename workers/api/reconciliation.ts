@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DIFFERENCE_CODES, utcDay } from "../../core";
 import { database } from "../../db/client";
-import { getReconciliation } from "../../db/queries/reconciliation";
+import { getReconciliation, listReconciliations, type ReconciliationRow } from "../../db/queries/reconciliation";
 import { RECONCILIATION_STATUSES, TRANSACTION_KINDS } from "../../db/schema";
 import { startReconciliation, unreconcilableDay } from "../../workflows/reconcile-run";
 import { ApiError } from "../errors";
@@ -57,6 +57,22 @@ const ReconciliationSchema = z
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export const reconciliation = newRouter();
+
+/** A day's run as the list shows it: the columns of its row, without differences or fees. */
+function summaryView(row: ReconciliationRow) {
+  return {
+    date: row.date,
+    status: row.status,
+    run_id: row.runId,
+    started_by: row.startedBy,
+    started_at: new Date(row.startedAtMs).toISOString(),
+    finished_at: iso(row.finishedAtMs),
+    reason: row.reason,
+    clean: row.status === "completed" ? row.differencesTotal === 0 : null,
+    matched: row.matched,
+    differences_total: row.differencesTotal,
+  };
+}
 
 async function reconciliationView(db: ReturnType<typeof database>, date: string) {
   const day = utcDay(date);
@@ -129,4 +145,25 @@ reconciliation.openapi(
     if (!view) throw new ApiError("not_found", `${date} was never reconciled: POST /api/v1/reconciliation/run with { "date": "${date}" }`);
     return c.json(view, 200);
   },
+);
+
+reconciliation.openapi(
+  createRoute({
+    method: "get",
+    path: "/reconciliation",
+    operationId: "listReconciliations",
+    summary: "List the days reconciled with Stripe",
+    tags: ["reconciliation"],
+    security: bearer,
+    description: "Each day's last run, the latest day first: its status, whether it was clean, how many differences; `GET /reconciliation/{date}` gives the differences.",
+    request: { query: z.object({ limit: z.coerce.number().int().min(1).max(366).default(60) }) },
+    responses: {
+      200: jsonBody(
+        z.object({ days: z.array(ReconciliationSchema.pick({ date: true, status: true, run_id: true, started_by: true, started_at: true, finished_at: true, reason: true, clean: true, matched: true, differences_total: true }).openapi("ReconciliationSummary")) }),
+        "The days, latest first",
+      ),
+      ...problems(400, 401),
+    },
+  }),
+  async (c) => c.json({ days: (await listReconciliations(database(c.env.DB), c.req.valid("query").limit)).map(summaryView) }, 200),
 );

@@ -9,6 +9,8 @@ interface Party {
   kind: "commons" | "reserve" | "contributor" | "pool";
   name: string;
   public: boolean;
+  stripe_account_id: string | null;
+  payout_minimum_minor: number;
 }
 
 interface OfferVersion {
@@ -160,12 +162,25 @@ async function partyPage(c: ConsoleContext, id: string, notice: Notice | null, f
             <label for="party-public">Named on the public page</label>
           </p>
           <p>
+            <label for="party-account">Stripe connected account <span class="hint-text">(acct_…; empty: paid by hand)</span></label>
+            <input type="text" id="party-account" name="stripe_account_id" value={p.stripe_account_id ?? ""} pattern="acct_[A-Za-z0-9]{1,64}" />
+          </p>
+          <p>
+            <label for="party-minimum">Payout minimum <span class="hint-text">(minor units: a run pays the party once its payable balance in a currency reaches it; 5000 is 50.00 €)</span></label>
+            <input type="number" id="party-minimum" name="payout_minimum_minor" value={String(p.payout_minimum_minor)} min={0} step={1} inputmode="numeric" />
+          </p>
+          <p>
             <Submit session={session}>Save the party</Submit>
           </p>
         </form>
-        <p>
-          <a href={`/admin/audit?entity_type=party&entity_id=${encodeURIComponent(p.id)}`}>Its changes in the audit log</a>
-        </p>
+        <ul>
+          <li>
+            <a href={`/admin/parties/${encodeURIComponent(p.id)}/statement`}>Its statement</a>
+          </li>
+          <li>
+            <a href={`/admin/audit?entity_type=party&entity_id=${encodeURIComponent(p.id)}`}>Its changes in the audit log</a>
+          </li>
+        </ul>
       </ConsolePage>
     )}`,
     status as 200,
@@ -176,7 +191,15 @@ catalogPages.get("/parties/:id", (c) => partyPage(c, c.req.param("id"), c.req.qu
 
 catalogPages.post("/parties/:id", async (c) => {
   const id = c.req.param("id");
-  const body = { kind: (await field(c, "kind")) ?? "", name: (await field(c, "name")) ?? "", public: (await field(c, "public")) === "true" };
+  const minimum = (await field(c, "payout_minimum_minor")) ?? "0";
+  const body = {
+    kind: (await field(c, "kind")) ?? "",
+    name: (await field(c, "name")) ?? "",
+    public: (await field(c, "public")) === "true",
+    stripe_account_id: (await field(c, "stripe_account_id")) ?? null,
+    // Not a number: the API names the field at fault.
+    payout_minimum_minor: /^\d{1,16}$/.test(minimum) ? Number(minimum) : minimum,
+  };
   const answer = await c.get("api").send("PATCH", `/parties/${encodeURIComponent(id)}`, body, { "if-match": (await field(c, "etag")) ?? "" });
   if (answer.ok) return c.redirect(`/admin/parties/${encodeURIComponent(id)}?done=saved`, 303);
   return partyPage(c, id, errorNotice(answer), answer, answer.status);

@@ -9,7 +9,11 @@ import { requireSession, type ApiFetch, type ConsoleEnv } from "./context";
 import { events } from "./events";
 import { ledgerPages } from "./ledger";
 import { login } from "./login";
+import { payoutPages } from "./payouts";
+import { reconciliationPages } from "./reconciliation";
 import { rulePages } from "./rules";
+import { statementPages } from "./statements";
+import { webhookPages } from "./webhooks";
 
 /** A console form is small: a rule of 200 lines is tens of KiB. */
 const MAX_FORM_BYTES = 128 * 1024;
@@ -24,5 +28,9 @@ export function adminConsole(apiFetch: ApiFetch) {
   admin.route("/", rulePages);
   admin.route("/", catalogPages);
   admin.route("/", accessPages);
+  admin.route("/", payoutPages);
+  admin.route("/", reconciliationPages);
+  admin.route("/", statementPages);
+  admin.route("/", webhookPages);
   return admin;
 }

@@ -12,10 +12,14 @@ export const SECTIONS = [
   ["/admin/events", "Events"],
   ["/admin/payments", "Payments"],
   ["/admin/balances", "Balances"],
+  ["/admin/payouts", "Payouts"],
+  ["/admin/reconciliation", "Reconciliation"],
+  ["/admin/export", "Statements and export"],
   ["/admin/rules", "Rules"],
   ["/admin/parties", "Parties"],
   ["/admin/offers", "Offers"],
   ["/admin/tokens", "Tokens"],
+  ["/admin/webhooks", "Outgoing webhooks"],
   ["/admin/audit", "Audit log"],
 ] as const;
 
