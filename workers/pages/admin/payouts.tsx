@@ -45,6 +45,8 @@ const STATUS_WORDS: Record<string, string> = {
   manual_paid: "paid by hand",
 };
 
+const STATUS_ORDER = Object.keys(STATUS_WORDS);
+
 export const payoutPages = new Hono<ConsoleEnv>();
 
 async function runsPage(c: ConsoleContext, notice: Notice | null, started: string | null, status = 200) {
@@ -92,7 +94,7 @@ async function runsPage(c: ConsoleContext, notice: Notice | null, started: strin
                     <td>{when(r.started_at)}</td>
                     <td>{r.started_by}</td>
                     <td>{when(r.finished_at)}</td>
-                    <td>{r.items.length === 0 ? "nothing to pay" : r.items.map((i) => `${i.count} ${STATUS_WORDS[i.status] ?? i.status}`).join(", ")}</td>
+                    <td>{r.items.length === 0 ? "nothing to pay" : [...r.items].sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status)).map((i) => `${i.count} ${STATUS_WORDS[i.status] ?? i.status}`).join(", ")}</td>
                   </tr>
                 ))}
               </tbody>
