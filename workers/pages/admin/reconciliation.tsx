@@ -143,7 +143,7 @@ reconciliationPages.get("/reconciliation/:date", async (c) => {
     html`<!doctype html>${(
       <ConsolePage title={`Reconciliation of ${r.date}`} session={session} section="/admin/reconciliation" notice={notice}>
         <p>
-          <strong data-testid="outcome">{outcome(r)}</strong>
+          Outcome: <strong data-testid="outcome">{outcome(r)}</strong>
           {r.reason ? `: ${r.reason}` : ""}. Run {r.run_id}, started {when(r.started_at)} by {r.started_by}
           {r.finished_at ? `, finished ${when(r.finished_at)}` : `; ${r.progress.stripe_pages} page(s) of Stripe's list read so far`}. <a href="/admin/reconciliation">All days</a>
         </p>
