@@ -45,7 +45,7 @@ async function endpointsPage(c: ConsoleContext, extra: { notice?: Notice | null;
         {extra.created ? (
           <section aria-labelledby="secret-title" class="notice ok">
             <h2 id="secret-title">The signing secret of {extra.created.url}</h2>
-            <p>Copy it now into the receiver: it is shown this once. Each delivery carries a `Pot-Commun-Signature` header made with it.</p>
+            <p>Copy it now into the receiver: it is shown this once. Each delivery carries a <code>Pot-Commun-Signature</code> header made with it.</p>
             <p class="secret" data-testid="secret">
               {extra.created.secret}
             </p>
