@@ -125,11 +125,15 @@ describe("members speak for themselves", () => {
     const forOther = await declare("dominique", { amount_minor: 1 }, camille);
     expect(forOther.status).toBe(403);
     expect(((await forOther.json()) as { code: string }).code).toBe("forbidden");
-    for (const [method, path] of [["GET", "/rules"], ["GET", "/pools"], ["POST", "/pools/facilitators/close"], ["GET", "/parties/dominique"], ["GET", "/payouts"], ["PUT", "/pools/facilitators/members/camille"]] as const) {
+    for (const [method, path] of [["GET", "/rules"], ["POST", "/pools/facilitators/close"], ["GET", "/parties/dominique"], ["GET", "/payouts"], ["PUT", "/pools/facilitators/members/camille"]] as const) {
       expect({ method, path, status: (await api(path, { method, token: camille, ...(method === "GET" ? {} : { body: {} }) })).status }).toEqual({ method, path, status: 403 });
     }
     expect((await api("/parties/camille", { token: camille })).status).toBe(200);
     expect((await api("/pools/facilitators", { token: camille })).status).toBe(200);
+    // The pools it belongs to, and only those.
+    expect((await api("/pools", { method: "POST", body: { id: "hosts", name: "Hosts", members: ["dominique"] } })).status).toBe(201);
+    const listed = (await (await api("/pools", { token: camille })).json()) as { pools: { id: string }[] };
+    expect(listed.pools.map((p) => p.id)).toEqual(["facilitators"]);
     const history = (await (await api("/pools/facilitators/needs", { token: camille })).json()) as { history: { party_id: string; from: unknown; to: unknown; by: string }[] };
     expect(history.history[0]).toMatchObject({ party_id: "camille", from: null, to: "auto" });
     expect(history.history[0]?.by).toMatch(/^token:tok_/);

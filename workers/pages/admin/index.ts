@@ -9,6 +9,9 @@ import { requireSession, type ApiFetch, type ConsoleEnv } from "./context";
 import { events } from "./events";
 import { ledgerPages } from "./ledger";
 import { login } from "./login";
+import { mePages, partyConsole } from "./me";
+import { poolPages } from "./pools";
+import { proposalPages } from "./proposals";
 import { rulePages } from "./rules";
 
 /** A console form is small: a rule of 200 lines is tens of KiB. */
@@ -19,10 +22,14 @@ export function adminConsole(apiFetch: ApiFetch) {
   admin.use("*", ...consolePageHeaders, bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text(`A console form is at most ${MAX_FORM_BYTES} bytes.`, 413) }));
   admin.route("/", login);
   admin.use("*", requireSession(apiFetch));
+  admin.use("*", partyConsole);
   admin.route("/", ledgerPages);
   admin.route("/", events);
   admin.route("/", rulePages);
   admin.route("/", catalogPages);
   admin.route("/", accessPages);
+  admin.route("/", poolPages);
+  admin.route("/", proposalPages);
+  admin.route("/", mePages);
   return admin;
 }
