@@ -83,9 +83,11 @@ mePages.get("/me", async (c) => {
   ]);
   const mine = (proposals.ok ? proposals.body.proposals : []).filter((p) => p.affected.some((a) => a.party_id === me) || p.objections.some((o) => o.party_id === me));
   const failed = [party, balances, pools, proposals].find((a) => !a.ok);
+  const done = c.req.query("done");
+  const notice = failed ? errorNotice(failed) : done === "objected" ? { kind: "ok" as const, text: "Your objection is recorded: it holds the proposal until you lift it." } : done === "lifted" ? { kind: "ok" as const, text: "Your objection is lifted." } : null;
   return c.html(
     html`<!doctype html>${(
-      <ConsolePage title={party.ok ? `${party.body.name} (${me})` : me} session={session} section="/admin/me" notice={failed ? errorNotice(failed) : null}>
+      <ConsolePage title={party.ok ? `${party.body.name} (${me})` : me} session={session} section="/admin/me" notice={notice}>
         <h2>What the cooperative holds for you</h2>
         {balances.ok && balances.body.balances.length > 0 ? (
           <Wide label="Your balance">
@@ -112,7 +114,7 @@ mePages.get("/me", async (c) => {
         {mine.length === 0 ? (
           <p>No open proposal affects you.</p>
         ) : (
-          <ul class="cards" aria-labelledby="proposals-title" data-testid="my-proposals">
+          <ul aria-labelledby="proposals-title" data-testid="my-proposals">
             {mine.map((p) => {
               const standing = p.objections.find((o) => o.party_id === me && o.standing);
               return (
