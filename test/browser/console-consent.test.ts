@@ -1,4 +1,5 @@
-// Issue 14's story in a real browser: a party signs in to the console with its own token, sees
+// Issues 13 and 14 at the console in a real browser. An admin makes a need pool, sets needs
+// (its member sets her own), closes the period and reads the period's page. Issue 14's story: a party signs in to the console with its own token, sees
 // the proposal that would lower its share and objects; the admin sees the objection on the
 // proposal's page and amends it so that it no longer takes from that party. Every page passes
 // axe and a keyboard walk, fits a phone, and is screenshotted as an artefact.
@@ -121,6 +122,68 @@ describe("a rule changed by consent, at the console", () => {
     // Left clean for the next run: the amendment withdrawn.
     expect((await api(`/proposals/${amended}/withdrawal`, { method: "POST", body: { reason: "browser test over" } })).status).toBe(200);
     expect(camille.problems.filter((p) => !p.includes("403"))).toEqual([]);
+    expect(admin.problems).toEqual([]);
+    await camille.context.close();
+    await admin.context.close();
+  });
+});
+
+/** A paid training of a price, delivered as Stripe would, until split. */
+async function paidTraining(price: string, amount_minor: number): Promise<void> {
+  const built = buildTrainingPayment({ amount_minor, currency: "eur", price_id: price, fee_minor: 0 });
+  expect((await fetch(`${inject("emulator")}/_emulator/objects`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(emulatorObjects(built)) })).status).toBe(200);
+  const payload = JSON.stringify(built.event);
+  const signature = await Stripe.webhooks.generateTestHeaderStringAsync({ payload, secret: inject("webhookSecret") });
+  expect((await fetch(`${base}/webhooks/stripe`, { method: "POST", headers: { "content-type": "application/json", "stripe-signature": signature }, body: payload })).status).toBe(200);
+  await poll("the payment to be split", async () => ((await api<{ status: string }>(`/events/${built.event.id}`)).body.status === "processed" ? true : undefined), { timeoutMs: 60_000 });
+}
+
+describe("a need pool, at the console", () => {
+  it("is made, its needs set (one by its member, signed in with her token), closed, and its period explained", async () => {
+    const run = Date.now().toString(36);
+    const pool = `crew-${run}`;
+    const admin = await session(adminToken, "/admin");
+    await admin.page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Pools" }).click();
+    await admin.page.getByLabel("Pool id").fill(pool);
+    await admin.page.getByLabel("Name", { exact: true }).fill("The workshop crew");
+    await admin.page.locator("#pool-members").fill("camille, dominique");
+    await admin.page.getByRole("button", { name: "Create the pool" }).click();
+    await admin.page.waitForURL(`${base}/admin/pools/${pool}?done=created`);
+
+    // A workshop whose share goes to the pool, and one payment of it: 300.00 €, 75% to the pool.
+    const price = `price_crew_${run}`;
+    expect((await api("/offers", { method: "POST", body: { id: `crew-workshop-${run}`, kind: "training", name: "Atelier de l'équipe", stripe_price_ids: [price], contributors: [{ party_id: "camille", weight: 1 }] } })).status).toBe(201);
+    const rule = { basis: "net", lines: [{ to: "commons", share: "10%" }, { to: "reserve", share: "15%" }, { to: { pool }, share: "remaining" }] };
+    expect((await api("/rules", { method: "POST", body: { id: `crew-workshop-${run}`, scope: { offer_id: `crew-workshop-${run}` }, version: { reason: "The crew shares by need", body: rule } } })).status).toBe(201);
+    // The rule is in force from the next whole second: the payment comes after it.
+    await new Promise((r) => setTimeout(r, 2_000));
+    await paidTraining(price, 30_000);
+
+    await admin.page.reload();
+    await admin.page.locator('tr[data-member="dominique"]').getByLabel("Need of dominique").fill("5000");
+    await admin.page.locator('tr[data-member="dominique"]').getByRole("button", { name: "Set need" }).click();
+    expect(await admin.page.getByTestId("notice").innerText()).toBe("dominique's need is €50.00.");
+
+    const camilleToken = (await api<{ token: string }>("/tokens", { method: "POST", body: { name: `camille crew ${run}`, role: "party", party_id: "camille" } })).body.token;
+    const camille = await session(camilleToken, "/admin/me");
+    await camille.page.getByRole("link", { name: "The workshop crew" }).click();
+    expect(await camille.page.locator('tr[data-member="dominique"] form').count()).toBe(0);
+    await camille.page.getByLabel("Need of camille").fill("12000");
+    await camille.page.getByRole("button", { name: "Set need" }).click();
+    expect(await camille.page.getByTestId("notice").innerText()).toBe("camille's need is €120.00.");
+    await checked(camille.page, "console-pool-member");
+
+    await admin.page.reload();
+    expect(await admin.page.getByTestId("estimate").innerText()).toContain("225.00 EUR came in against 170.00 EUR of needs counted");
+    expect(await admin.page.getByTestId("need-history").innerText()).toMatch(/camille\s+none declared\s+€120\.00\s+token:tok_/);
+    await checked(admin.page, "console-pool");
+    await admin.page.getByRole("button", { name: "Close the current period now" }).click();
+    await admin.page.waitForURL(/\/periods\/[^?]+\?currency=eur&done=closed$/);
+    expect(await admin.page.getByTestId("explanation").innerText()).toContain("every need was met, and the 55.00 EUR left over went to");
+    expect(await admin.page.locator('tr[data-member="camille"] [data-paid-minor]').getAttribute("data-paid-minor")).toBe("12000");
+    expect(await admin.page.locator('tr[data-member="dominique"] [data-paid-minor]').getAttribute("data-paid-minor")).toBe("5000");
+    await checked(admin.page, "console-pool-period");
+    expect(camille.problems).toEqual([]);
     expect(admin.problems).toEqual([]);
     await camille.context.close();
     await admin.context.close();

@@ -140,7 +140,7 @@ describe("a need pool from the console", () => {
       ["dominique", 1_000],
       ["sacha", 300],
     ]);
-    expect(textOf(period.html, "distribution")).toContain("paid in full, 50.00 EUR");
+    expect(textOf(period.html, "why")).toContain("camille : declared 50.00 EUR: paid in full, 50.00 EUR");
     // The member reads the period too, and the pool lists it.
     expect((await page("/admin/pools/facilitators/periods/2026-11", camille)).status).toBe(200);
     expect((await page("/admin/pools/facilitators", admin)).html).toContain('href="/admin/pools/facilitators/periods/2026-11?currency=eur"');

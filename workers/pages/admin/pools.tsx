@@ -585,7 +585,6 @@ poolPages.get("/pools/:id/periods/:period", async (c) => {
                 <th scope="col" class="amount">Need counted</th>
                 <th scope="col" class="amount">Paid</th>
                 <th scope="col">Throttled</th>
-                <th scope="col">Why</th>
               </tr>
             </thead>
             <tbody>
@@ -599,12 +598,19 @@ poolPages.get("/pools/:id/periods/:period", async (c) => {
                     {m.topup_minor > 0 ? ` + ${money(m.topup_minor, p.currency)} from the reserve` : ""}
                   </td>
                   <td>{m.throttled ? `yes: counted at ${m.cap_minor === null ? "its cap" : money(m.cap_minor, p.currency)}` : "no"}</td>
-                  <td>{m.why}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </Wide>
+        <h2>Why each got what they got</h2>
+        <ul data-testid="why">
+          {p.members.map((m) => (
+            <li>
+              <strong>{m.party_id}</strong>: {m.why}
+            </li>
+          ))}
+        </ul>
         <p>
           <a href={poolHref(p.pool_id)}>Back to the pool</a>
         </p>

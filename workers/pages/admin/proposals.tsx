@@ -87,6 +87,7 @@ export function ObjectForm(props: { session: Session; proposal: ProposalView; me
     );
   }
   const parties = [...new Set(p.affected.map((a) => a.party_id))];
+  if (!party && parties.length === 0) return <p>It changes no party's amounts over the payments replayed: there is nobody to object on behalf of.</p>;
   const idFor = (what: string) => `${what}-${p.id}`;
   return (
     <form method="post" action={`${href(p.id)}/objections`} class="fields">
