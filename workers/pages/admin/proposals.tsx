@@ -266,7 +266,7 @@ async function proposalPage(c: ConsoleContext, id: string, state: { notice?: Not
         <h2>The rule, in plain words</h2>
         <div class="compare">
           <section aria-labelledby="words-now">
-            <h3 id="words-now">Version {p.base_version}, in force</h3>
+            <h3 id="words-now">Version {p.base_version}, the one it changes</h3>
             <ul data-testid="current-in-words">
               {p.current_in_words.map((s) => (
                 <li>{s}</li>
