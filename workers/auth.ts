@@ -50,15 +50,15 @@ export const authenticate = createMiddleware<{ Bindings: Env; Variables: AuthVar
 const COMPUTING_POSTS = [/^\/api\/v1\/rules\/preview$/, /^\/api\/v1\/rules\/[^/]+\/what-if$/];
 
 /**
- * What a `party` token may do: read its own balances and statement, read the pools (their
- * routes check that it is a member), declare its own needs, read proposals, and object to one
+ * What a `party` token may do: read its own balances and statement, list and read its pools
+ * (their routes answer only the pools it is a member of), declare its own needs, read proposals, and object to one
  * and lift its own objection (their routes check that the objection is its party's). A `party`
  * group in a path must be the token's own party.
  */
 const PARTY_ROUTES: { methods: string[]; path: RegExp }[] = [
   { methods: ["GET", "HEAD"], path: /^\/api\/v1\/balances$/ },
   { methods: ["GET", "HEAD"], path: /^\/api\/v1\/parties\/(?<party>[^/]+)(?:\/statement)?$/ },
-  { methods: ["GET", "HEAD"], path: /^\/api\/v1\/pools\/[^/]+(?:\/needs|\/periods|\/periods\/[^/]+)?$/ },
+  { methods: ["GET", "HEAD"], path: /^\/api\/v1\/pools(?:\/[^/]+(?:\/needs|\/periods|\/periods\/[^/]+)?)?$/ },
   { methods: ["PUT"], path: /^\/api\/v1\/pools\/[^/]+\/needs\/(?<party>[^/]+)$/ },
   { methods: ["GET", "HEAD"], path: /^\/api\/v1\/proposals(?:\/[^/]+)?$/ },
   { methods: ["POST"], path: /^\/api\/v1\/proposals\/[^/]+\/objections$/ },

@@ -38,13 +38,13 @@ export async function watch(page: Page, base: string): Promise<string[]> {
   return problems;
 }
 
-/** Signs in through the sign-in form, as a person would. */
-export async function signIn(page: Page, base: string, token: string): Promise<void> {
+/** Signs in through the sign-in form, as a person would; an admin or viewer lands on /admin, a party on /admin/me. */
+export async function signIn(page: Page, base: string, token: string, landing = "/admin"): Promise<void> {
   await page.goto(`${base}/admin`);
   await expect.poll(() => page.url()).toBe(`${base}/admin/login`);
   await page.getByLabel("API token").fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${base}/admin`);
+  await page.waitForURL(`${base}${landing}`);
 }
 
 /** axe-core's WCAG 2.1 A and AA rules (contrast included): the violations, as readable lines. */

@@ -93,13 +93,13 @@ describe("signing in to the console", () => {
     expect(await env.DB.prepare("SELECT count(*) AS n FROM console_sessions").first<{ n: number }>()).toEqual({ n: 0 });
   });
 
-  it("refuses a party token: it speaks for one party through the API, not at the console", async () => {
+  it("signs a party token in to its own console, not the admin's (console-consent.test.ts follows it further)", async () => {
     const made = await api("/tokens", { method: "POST", body: { name: "camille's own", role: "party", party_id: "camille" } });
     expect(made.status).toBe(201);
-    const { res } = await signIn(((await made.json()) as { token: string }).token);
-    expect(res.status).toBe(403);
-    expect(await res.text()).toContain("the console is for admin and viewer tokens");
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM console_sessions").first<{ n: number }>()).toEqual({ n: 0 });
+    const { res, cookie } = await signIn(((await made.json()) as { token: string }).token);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/admin/me");
+    expect((await get("/admin/events", { headers: { cookie } })).status).toBe(403);
   });
 
   it("ends the session when its token is revoked, and on sign-out", async () => {

@@ -125,7 +125,7 @@ describe("members speak for themselves", () => {
     const forOther = await declare("dominique", { amount_minor: 1 }, camille);
     expect(forOther.status).toBe(403);
     expect(((await forOther.json()) as { code: string }).code).toBe("forbidden");
-    for (const [method, path] of [["GET", "/rules"], ["GET", "/pools"], ["POST", "/pools/facilitators/close"], ["GET", "/parties/dominique"], ["GET", "/payouts"], ["PUT", "/pools/facilitators/members/camille"]] as const) {
+    for (const [method, path] of [["GET", "/rules"], ["POST", "/pools/facilitators/close"], ["GET", "/parties/dominique"], ["GET", "/payouts"], ["PUT", "/pools/facilitators/members/camille"]] as const) {
       expect({ method, path, status: (await api(path, { method, token: camille, ...(method === "GET" ? {} : { body: {} }) })).status }).toEqual({ method, path, status: 403 });
     }
     expect((await api("/parties/camille", { token: camille })).status).toBe(200);
@@ -141,6 +141,9 @@ describe("members speak for themselves", () => {
     // A pool it is not a member of is closed to it.
     expect((await api("/pools", { method: "POST", body: { id: "hosts", name: "Hosts", members: ["sacha"] } })).status).toBe(201);
     expect((await api("/pools/hosts", { token: camille })).status).toBe(403);
+    // Its console lists the pools it belongs to, and only those.
+    const listed = (await (await api("/pools", { token: camille })).json()) as { pools: { id: string }[] };
+    expect(listed.pools.map((p) => p.id)).toEqual(["facilitators"]);
   });
 
   it("refuses a party token without a party, or bound to a pool, and a party_id on another role", async () => {

@@ -32,7 +32,7 @@ async function tokensPage(c: ConsoleContext, extra: { notice?: Notice | null; cr
             </p>
           </section>
         ) : null}
-        <p>An admin token changes rules, parties, offers and tokens; a viewer token reads everything and changes nothing; a party token speaks for one party through the API (its balances, its statement, its needs in pools) and cannot sign in here. The bootstrap ADMIN_TOKEN is not listed.</p>
+        <p>An admin token changes rules, parties, offers and tokens; a viewer token reads everything and changes nothing; a party token speaks for one party (its balances, its statement, its needs in pools, its objections), through the API or its own small console here. The bootstrap ADMIN_TOKEN is not listed.</p>
         <Wide label="Tokens">
           <table data-testid="tokens">
             <thead>

@@ -11,6 +11,9 @@ import { ledgerPages } from "./ledger";
 import { login } from "./login";
 import { payoutPages } from "./payouts";
 import { reconciliationPages } from "./reconciliation";
+import { mePages, partyConsole } from "./me";
+import { poolPages } from "./pools";
+import { proposalPages } from "./proposals";
 import { rulePages } from "./rules";
 import { statementPages } from "./statements";
 import { webhookPages } from "./webhooks";
@@ -23,6 +26,7 @@ export function adminConsole(apiFetch: ApiFetch) {
   admin.use("*", ...consolePageHeaders, bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text(`A console form is at most ${MAX_FORM_BYTES} bytes.`, 413) }));
   admin.route("/", login);
   admin.use("*", requireSession(apiFetch));
+  admin.use("*", partyConsole);
   admin.route("/", ledgerPages);
   admin.route("/", events);
   admin.route("/", rulePages);
@@ -32,5 +36,8 @@ export function adminConsole(apiFetch: ApiFetch) {
   admin.route("/", reconciliationPages);
   admin.route("/", statementPages);
   admin.route("/", webhookPages);
+  admin.route("/", poolPages);
+  admin.route("/", proposalPages);
+  admin.route("/", mePages);
   return admin;
 }

@@ -16,6 +16,8 @@ export const SECTIONS = [
   ["/admin/reconciliation", "Reconciliation"],
   ["/admin/export", "Statements and export"],
   ["/admin/rules", "Rules"],
+  ["/admin/proposals", "Proposals"],
+  ["/admin/pools", "Pools"],
   ["/admin/parties", "Parties"],
   ["/admin/offers", "Offers"],
   ["/admin/tokens", "Tokens"],
@@ -23,7 +25,13 @@ export const SECTIONS = [
   ["/admin/audit", "Audit log"],
 ] as const;
 
-export type Section = (typeof SECTIONS)[number][0];
+/** A party's own console: what its `party` token may use through the API, nothing else. */
+export const PARTY_SECTIONS = [
+  ["/admin/me", "My account"],
+  ["/admin/proposals", "Proposals"],
+] as const;
+
+export type Section = (typeof SECTIONS)[number][0] | (typeof PARTY_SECTIONS)[number][0];
 
 export type NoticeKind = "ok" | "error";
 export interface Notice {
@@ -38,7 +46,9 @@ export function errorNotice(answer: ApiAnswer): Notice {
 
 export function ConsolePage(props: { title: string; session: Session; section: Section; notice?: Notice | null; children: Child; scripts?: boolean }) {
   const { session } = props;
-  const viewer = session.principal.role !== "admin";
+  const viewer = session.principal.role === "viewer";
+  const party = session.principal.role === "party";
+  const sections: readonly (readonly [Section, string])[] = party ? PARTY_SECTIONS : SECTIONS;
   return (
     <Page
       lang="en"
@@ -54,7 +64,7 @@ export function ConsolePage(props: { title: string; session: Session; section: S
           </p>
           <nav aria-label="Console">
             <ul>
-              {SECTIONS.map(([href, label]) => (
+              {sections.map(([href, label]) => (
                 <li>
                   <a href={href} aria-current={href === props.section ? "page" : undefined}>
                     {label}
@@ -95,6 +105,11 @@ export function ConsolePage(props: { title: string; session: Session; section: S
           You are signed in with a viewer token: you can see everything and change nothing.
         </p>
       ) : null}
+      {party ? (
+        <p class="notice" id="viewer-note" role="note">
+          You are signed in with the token of {session.principal.party_id}: you see your balance, your statement, your pools and the proposals that affect you; you declare your own needs and object.
+        </p>
+      ) : null}
       {props.notice ? (
         <p class={`notice ${props.notice.kind}`} role={props.notice.kind === "error" ? "alert" : "status"} data-testid="notice">
           {props.notice.text}
@@ -110,9 +125,10 @@ export function Csrf(props: { session: Session }) {
 }
 
 /** A submit button that a viewer sees disabled, with the reason. */
-export function Submit(props: { session: Session; children: Child; class?: string; name?: string; value?: string; formaction?: string; computes?: boolean; id?: string }) {
-  // Previews and what-ifs store nothing: viewers may run them.
-  const disabled = !props.computes && props.session.principal.role !== "admin";
+export function Submit(props: { session: Session; children: Child; class?: string; name?: string; value?: string; formaction?: string; computes?: boolean; party?: boolean; id?: string }) {
+  // Previews and what-ifs store nothing: viewers may run them. `party`: a party token may do this for itself (its need, its objection).
+  const role = props.session.principal.role;
+  const disabled = !props.computes && role !== "admin" && !(props.party && role === "party");
   return (
     <button type="submit" class={props.class} name={props.name} value={props.value} formaction={props.formaction} id={props.id} disabled={disabled} aria-describedby={disabled ? "viewer-note" : undefined}>
       {props.children}

@@ -22,7 +22,7 @@ function LoginPage(props: { guard: string; error?: string }) {
   return (
     <Page lang="en" title="Sign in · Pot Commun console" skip="Skip to the content" bodyClass="console" header={<header class="site"><p class="brand"><a href="/">Pot Commun</a></p></header>}>
       <h1>Sign in to the console</h1>
-      <p>Paste an API token: the bootstrap ADMIN_TOKEN, or one made with POST /api/v1/tokens or npm run token. An admin token changes things; a viewer token sees everything and changes nothing. The token is exchanged for a session cookie and is not kept by your browser.</p>
+      <p>Paste an API token: the bootstrap ADMIN_TOKEN, or one made with POST /api/v1/tokens or npm run token. An admin token changes things; a viewer token sees everything and changes nothing; a party's token shows that party its balance, statement, pools and the proposals that affect it. The token is exchanged for a session cookie and is not kept by your browser.</p>
       {props.error ? (
         <p class="notice error" role="alert" data-testid="notice">
           {props.error}
@@ -67,12 +67,11 @@ login.post("/login", async (c) => {
   const credentialHash = await sha256Hex(token);
   const principal = await principalOfCredential(c.env, db, credentialHash);
   if (!principal) return again(401, "That token is unknown or revoked.");
-  // A party token speaks for one party through the API (its statement, its needs); the console is for admins and viewers.
-  if (principal.role === "party") return again(403, "A party token reads its own party's statement and declares its needs through the API; the console is for admin and viewer tokens.");
+  // A party token signs in to its own small console (index.ts, partyConsole): the API's roles stay the only guard.
   const { id } = await openSession(db, principal, credentialHash, Date.now());
   c.header("set-cookie", sessionCookie(id, SESSION_TTL_MS / 1000), { append: true });
   c.header("set-cookie", loginCookie(null), { append: true });
-  return c.redirect("/admin", 303);
+  return c.redirect(principal.role === "party" ? "/admin/me" : "/admin", 303);
 });
 
 login.post("/logout", async (c) => {

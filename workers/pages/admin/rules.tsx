@@ -25,6 +25,7 @@ interface VersionView {
 interface RuleView {
   id: string;
   scope: Scope;
+  governance: { notice: string; approvals: number };
   etag: string;
   current: VersionView | null;
   latest: VersionView;
@@ -44,7 +45,7 @@ interface WhatIf {
   unsplittable: { payment_id: string; reason: string }[];
 }
 
-interface Change {
+export interface Change {
   change: "added" | "removed" | "changed" | "moved";
   path: string;
   from?: unknown;
@@ -68,7 +69,7 @@ interface Draft {
 
 const money = (amount: number, currency: string) => formatMoney(amount, currency, "en");
 
-function ProblemList(props: { answer: ApiAnswer }) {
+export function ProblemList(props: { answer: ApiAnswer }) {
   const errors = (props.answer.body as Problem | null)?.errors ?? [];
   if (errors.length === 0) return null;
   return (
@@ -157,7 +158,7 @@ function show(value: unknown): string {
   return value === undefined ? "" : JSON.stringify(value);
 }
 
-function Diff(props: { changes: Change[] }) {
+export function Diff(props: { changes: Change[] }) {
   if (props.changes.length === 0) return <p>Nothing changed but the dates and reason.</p>;
   return (
     <ul data-testid="diff">
@@ -287,7 +288,11 @@ rulePages.post("/rules/new", async (c) => {
 async function editor(c: ConsoleContext, id: string, state: { draft?: Draft; notice?: Notice | null; preview?: ApiAnswer<Preview> | null; previewNote?: string; whatIf?: ApiAnswer<WhatIf>; saveProblem?: ApiAnswer; etag?: string }, status = 200) {
   const api = c.get("api");
   const session = c.get("session");
-  const [answer, offers] = await Promise.all([api.get<RuleView>(`/rules/${encodeURIComponent(id)}`), api.get<{ offers: { id: string; name: string; kind: string }[] }>("/offers")]);
+  const [answer, offers, open] = await Promise.all([
+    api.get<RuleView>(`/rules/${encodeURIComponent(id)}`),
+    api.get<{ offers: { id: string; name: string; kind: string }[] }>("/offers"),
+    api.get<{ proposals: { id: string; reason: string; status: string }[] }>(`/proposals?rule_id=${encodeURIComponent(id)}&status=open&limit=1`),
+  ]);
   if (!answer.ok) return c.html(html`<!doctype html>${(<ConsolePage title="Rule" session={session} section="/admin/rules" notice={errorNotice(answer)}><p><a href="/admin/rules">Back to the rules</a></p></ConsolePage>)}`, answer.status === 404 ? 404 : 400);
   const rule = answer.body;
   const offerList = offers.ok ? offers.body.offers : [];
@@ -309,12 +314,23 @@ async function editor(c: ConsoleContext, id: string, state: { draft?: Draft; not
     await Promise.all(recent.map(async (v) => [v.version, await api.get<{ changes: Change[] }>(`/rules/${encodeURIComponent(id)}/diff?from=${v.version - 1}&to=${v.version}`)] as const)),
   );
   const action = (what: string) => `/admin/rules/${encodeURIComponent(id)}/${what}`;
+  // While a proposal to change the rule is open, the API takes no version written directly (409 proposal_pending).
+  const pending = open.ok ? open.body.proposals[0] : undefined;
   return c.html(
     html`<!doctype html>${(
       <ConsolePage title={`Rule ${rule.id}`} session={session} section="/admin/rules" notice={state.notice} scripts>
         <p>
           Splits {scopeText(rule.scope)}. In force: {rule.current ? `version ${rule.current.version}, since ${when(rule.current.effective_from)}` : "none yet"}. Latest: version {rule.latest.version}.
         </p>
+        <p data-testid="governance">
+          Changed by consent: a proposal stays open to objections from the parties it affects for {rule.governance.notice}
+          {rule.governance.approvals > 0 ? ` and needs ${rule.governance.approvals} admin approval(s)` : ""}, then becomes the next version by itself. <strong>Propose</strong> opens the text below as a proposal; <strong>Save</strong> writes the version directly, at once and without notice.
+        </p>
+        {pending ? (
+          <p class="notice" id="pending-note" role="note" data-testid="pending">
+            A proposal to change this rule is open: <a href={`/admin/proposals/${encodeURIComponent(pending.id)}`}>{pending.reason}</a> ({pending.status.replace("_", " ")}). Amend it or withdraw it there: while it is open the rule takes no other proposal and no version written directly.
+          </p>
+        ) : null}
         {state.saveProblem ? <ProblemList answer={state.saveProblem} /> : null}
         <form method="post" action={action("versions")} data-rule-editor data-scope={JSON.stringify(rule.scope)} class="editor">
           <div class="fields">
@@ -337,9 +353,20 @@ async function editor(c: ConsoleContext, id: string, state: { draft?: Draft; not
               <input type="text" id="reason" name="reason" value={draft.reason} />
             </p>
             <div class="actions">
-              <Submit session={session} id="save">
-                Save as version {rule.latest.version + 1}
-              </Submit>
+              {pending ? (
+                <button type="submit" id="save" disabled aria-describedby="pending-note">
+                  Save as version {rule.latest.version + 1}
+                </button>
+              ) : (
+                <>
+                  <Submit session={session} id="save">
+                    Save as version {rule.latest.version + 1}
+                  </Submit>
+                  <Submit session={session} formaction={action("propose")} id="propose">
+                    Propose as version {rule.latest.version + 1} (notice {rule.governance.notice})
+                  </Submit>
+                </>
+              )}
               <Submit session={session} class="secondary" formaction={action("preview")} computes>
                 Preview
               </Submit>
@@ -384,6 +411,21 @@ async function editor(c: ConsoleContext, id: string, state: { draft?: Draft; not
           </div>
         </form>
         {state.whatIf ? <WhatIfResult answer={state.whatIf} /> : null}
+        <h2 id="governance-title">How it changes</h2>
+        <form method="post" action={action("governance")} class="fields" aria-labelledby="governance-title">
+          <Csrf session={session} />
+          <p>
+            <label for="gov-notice">Notice <span class="hint-text">(ISO 8601: P7D, P2W, PT36H, PT3S; open proposals keep theirs)</span></label>
+            <input type="text" id="gov-notice" name="notice" required value={rule.governance.notice} />
+          </p>
+          <p>
+            <label for="gov-approvals">Admin approvals asked <span class="hint-text">(0 to 10, besides nobody objecting)</span></label>
+            <input type="number" id="gov-approvals" name="approvals" min="0" max="10" step="1" value={String(rule.governance.approvals)} />
+          </p>
+          <p>
+            <Submit session={session}>Save how it changes</Submit>
+          </p>
+        </form>
         <h2>Versions</h2>
         <Wide label="Versions">
           <table data-testid="versions">
@@ -448,7 +490,7 @@ async function previewOf(c: ConsoleContext, draft: Draft, scope: Scope): Promise
 
 rulePages.get("/rules/:id", async (c) => {
   const done = c.req.query("done");
-  const notice: Notice | null = done === "saved" ? { kind: "ok", text: `Saved: version ${c.req.query("version") ?? ""} is the rule's latest.` } : done === "created" ? { kind: "ok", text: "Created, with version 1." } : null;
+  const notice: Notice | null = done === "governance" ? { kind: "ok", text: "Saved: proposals made from now on take this notice and these approvals." } : done === "saved" ? { kind: "ok", text: `Saved: version ${c.req.query("version") ?? ""} is the rule's latest.` } : done === "created" ? { kind: "ok", text: "Created, with version 1." } : null;
   return editor(c, c.req.param("id"), { notice });
 });
 
@@ -488,6 +530,31 @@ rulePages.post("/rules/:id/versions", async (c) => {
   const notice: Notice = answer.status === 412 ? { kind: "error", text: `Not saved: ${problemDetail(answer)} Your text is kept below; read the new version, then save again.` } : { kind: "error", text: `Not saved: ${problemDetail(answer)}` };
   // After a 412 the editor takes the new ETag: the admin has now seen the other version in the history.
   return editor(c, id, { draft, notice, saveProblem: answer, etag: answer.status === 412 ? undefined : etag }, answer.status);
+});
+
+rulePages.post("/rules/:id/propose", async (c) => {
+  const id = c.req.param("id");
+  const draft = await draftOf(c);
+  const etag = (await field(c, "etag")) ?? "";
+  let body: unknown;
+  try {
+    body = JSON.parse(draft.body);
+  } catch (error) {
+    return editor(c, id, { draft, etag, notice: { kind: "error", text: `Not proposed: the rule is not valid JSON: ${error instanceof Error ? error.message : String(error)}` } }, 400);
+  }
+  const effective_from = utcFromLocalInput(draft.effective_from || undefined);
+  const answer = await c.get("api").send<{ id: string }>("POST", `/rules/${encodeURIComponent(id)}/proposals`, { body, reason: draft.reason.trim(), ...(effective_from ? { effective_from } : {}) });
+  if (answer.ok) return c.redirect(`/admin/proposals/${encodeURIComponent(answer.body.id)}?done=proposed`, 303);
+  return editor(c, id, { draft, etag, notice: { kind: "error", text: `Not proposed: ${problemDetail(answer)}` }, saveProblem: answer }, answer.status);
+});
+
+rulePages.post("/rules/:id/governance", async (c) => {
+  const id = c.req.param("id");
+  const notice = (await field(c, "notice")) ?? "";
+  const approvals = await field(c, "approvals");
+  const answer = await c.get("api").send("PATCH", `/rules/${encodeURIComponent(id)}`, { governance: { notice, ...(approvals === undefined ? {} : { approvals: /^\d+$/.test(approvals) ? Number(approvals) : approvals }) } });
+  if (answer.ok) return c.redirect(`/admin/rules/${encodeURIComponent(id)}?done=governance`, 303);
+  return editor(c, id, { notice: { kind: "error", text: `Not saved: ${problemDetail(answer)}` }, saveProblem: answer }, answer.status);
 });
 
 function problemDetail(answer: ApiAnswer): string {
