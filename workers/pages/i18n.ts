@@ -86,6 +86,7 @@ export const T = {
       commons: "The commons",
       reserve: "The reserve",
       pool: "A need pool",
+      poolNamed: (name: string) => `Need pool: ${name}`,
       contributors: "Contributors",
       otherContributors: "Other contributors",
       back: (b: string) => (b === "refunds" ? "Refunds" : "Disputes and their fees"),
@@ -158,6 +159,7 @@ export const T = {
       commons: "Le commun",
       reserve: "La réserve",
       pool: "Un fonds de besoins",
+      poolNamed: (name: string) => `Fonds de besoins\u00a0: ${name}`,
       contributors: "Personnes contributrices",
       otherContributors: "Autres personnes contributrices",
       back: (b: string) => (b === "refunds" ? "Remboursements" : "Litiges et frais"),
@@ -181,8 +183,9 @@ export function nodeLabel(node: FlowNode, nodes: readonly FlowNode[], lang: Lang
     case "commons":
     case "reserve":
       return single(node.kind) ? t[node.kind] : (node.name ?? node.id);
-    case "contributor":
     case "pool":
+      return t.poolNamed(node.name ?? node.id);
+    case "contributor":
       return node.name ?? node.id;
     case "contributors":
       return nodes.some((n) => n.kind === "contributor") ? t.otherContributors : t.contributors;
