@@ -14,7 +14,7 @@ import { invariant } from "./invariant";
 import { inPeriod } from "./flow-words";
 import { parsePeriod } from "./report-period";
 import { minorUnitExponent } from "./currency";
-import { formatMoney, joinWords, type Lang } from "./words";
+import { formatMoney, type Lang } from "./words";
 
 export interface PoolWordsParty {
   readonly kind: "commons" | "reserve" | "contributor" | "pool";
@@ -155,12 +155,4 @@ export function poolCloseInWords(c: PublicPoolClose, lang: Lang): string {
   }
   if (c.topups_minor > 0) sentences.push(fr ? `La réserve a complété ${money(c.topups_minor)} au titre du plancher de solidarité.` : `The reserve topped members up by ${money(c.topups_minor)} (the pool's solidarity floor).`);
   return sentences.join(" ");
-}
-
-/** "Camille and a member" / "Camille et un membre": who, by name only if public. */
-export function namesInWords(names: readonly (string | null)[], lang: Lang): string {
-  const hidden = names.filter((n) => n === null).length;
-  const shown = names.filter((n): n is string => n !== null);
-  const others = hidden === 0 ? [] : [lang === "fr" ? (hidden === 1 ? "un membre" : `${hidden} membres`) : hidden === 1 ? "a member" : `${hidden} members`];
-  return joinWords([...shown, ...others], lang);
 }
