@@ -401,12 +401,12 @@ function Proposal(props: { lang: Lang; t: Texts; p: ProposalForPage; decided?: b
         {props.decided && v.closed_at !== null ? <span class="version"> {t.decidedOn(date(v.closed_at))}</span> : null}
       </Heading>
       <p class="sentence">
-        <span class="label">{t.proposedRule}: </span>
+        <span class="label">{t.proposedRule}</span>
         {p.words?.[lang].sentence ?? t.unreadable}
       </p>
       {p.current_words !== null && !props.decided ? (
         <p class="detail">
-          <span class="label">{t.currentRule}: </span>
+          <span class="label">{t.currentRule}</span>
           {p.current_words[lang].sentence}
         </p>
       ) : null}
@@ -430,7 +430,7 @@ function Proposal(props: { lang: Lang; t: Texts; p: ProposalForPage; decided?: b
               ({t.objectedBy}{" "}
               {p.objectors.map((o, i) => (
                 <>
-                  {i > 0 ? "; " : ""}
+                  {i > 0 ? t.listSep : ""}
                   <span class="objector" data-objector={o.party_id ?? "hidden"} data-standing={o.standing ? "true" : "false"}>
                     {o.name ?? t.aMember.toLowerCase()}
                     {o.standing ? "" : `, ${t.liftedMark}`}
