@@ -1,6 +1,7 @@
-// What the public page and GET /api/v1/public/flows both show: a period's flows, and the rules
-// in force in plain words. Reads from db/, arithmetic and words from core/; nothing here is
-// about one payment.
+// What the public page and GET /api/v1/public/flows both show: a period's flows and its need
+// pools' closes, the rules in force in plain words, and the proposals to change them (as GET
+// /api/v1/public/proposals reads them). Reads from db/, arithmetic and words from core/; nothing
+// here is about one payment, and a party not public is never named.
 import {
   buildFlows,
   parsePeriod,

@@ -344,7 +344,7 @@ publicProposalsApi.openapi(
     tags: ["public"],
     security: [],
     description:
-      "No token needed. The open proposals by default (held and awaiting ones included), or those of a `status`, newest first: where each stands, the rule before and after in plain words, what changes, how many parties it affects, objections and approvals counted. What a contributor would gain or lose is not public.",
+      "No token needed. The open proposals by default (held and awaiting ones included), or those of a `status`, newest first: where each stands, the rule before and after in plain words, what changes, how many parties it affects, objections and approvals counted, who objected (a party by name only if it chose to be public; never why). What a contributor would gain or lose is not public.",
     request: { query: z.object({ status: z.enum([...STORED_PROPOSAL_STATUSES, "all"]).default("open"), limit: z.coerce.number().int().min(1).max(100).default(50) }) },
     responses: { 200: jsonBody(z.object({ proposals: z.array(PublicProposalWithObjectorsSchema) }), "Proposals as anyone may read them"), ...problems(400) },
   }),
