@@ -81,7 +81,7 @@ export function publicPoolClose(record: PoolCloseRecord, parties: ReadonlyMap<st
   };
   const members = record.members
     .map((m) => ({ ...shown(m.party_id), need_minor: m.need_minor, received_minor: m.paid_minor + m.topup_minor, topup_minor: m.topup_minor, throttled: m.throttled }))
-    .sort((a, b) => b.received_minor - a.received_minor || b.need_minor - a.need_minor || (a.name === null ? 1 : 0) - (b.name === null ? 1 : 0) || ((a.name ?? "") < (b.name ?? "") ? -1 : 1))
+    .sort((a, b) => b.received_minor - a.received_minor || b.need_minor - a.need_minor || (a.name === null ? 1 : 0) - (b.name === null ? 1 : 0) || (a.name ?? "").localeCompare(b.name ?? "", "en"))
     .map(({ kind: _kind, ...m }) => m);
   const distributed_minor = sum(record.members.map((m) => m.paid_minor));
   invariant(record.carried_minor > 0 || distributed_minor + record.leftover_minor === Math.max(record.income_minor, 0), `the close of ${record.pool_id} for ${record.period} does not add up`);
