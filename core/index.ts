@@ -186,3 +186,4 @@ export {
 } from "./flows";
 export { dateTimeLabel, flowsInWords, inPeriod, periodLabel } from "./flow-words";
 export { ruleInWords, type RuleInWords, type RuleWordsContext, type WordsParty, type WordsScope } from "./rule-words";
+export { publicPoolClose, poolCloseInWords, type PoolCloseRecord, type PublicPoolClose, type PublicPoolMember, type PoolWordsParty } from "./pool-words";

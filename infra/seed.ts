@@ -8,7 +8,7 @@
 // effective_from, audited as demo data by the actor `demo-seed`; the API still refuses a past
 // date to everyone. Without that writer (the unit test), rules go through the API, in force now.
 import { contentHash } from "../core";
-import { monthStartMs, seedDemoPayments, type DemoTarget } from "./demo";
+import { DEMO_POOL, monthStartMs, seedDemoPayments, seedDemoProposals, type DemoTarget } from "./demo";
 import { poll } from "./scripts/poll";
 
 export const DEMO_RULE = {
@@ -20,7 +20,7 @@ export const DEMO_RULE = {
   ],
 } as const;
 
-// Camille and Dominique chose to be named on the public page; Sacha and Alix did not.
+// Camille, Morgane and Dominique chose to be named on the public page; Noa, Sacha and Alix did not.
 const parties = [
   { id: "commons", kind: "commons", name: "Le commun (logiciel libre et contenus CC-BY-SA)" },
   { id: "reserve", kind: "reserve", name: "Réserve impartageable" },
@@ -28,7 +28,22 @@ const parties = [
   { id: "dominique", kind: "contributor", name: "Dominique, auteur", public: true },
   { id: "sacha", kind: "contributor", name: "Sacha, hébergement" },
   { id: "alix", kind: "contributor", name: "Alix, infogérance" },
+  { id: "morgane", kind: "contributor", name: "Morgane, facilitatrice", public: true },
+  { id: "noa", kind: "contributor", name: "Noa, facilitateur" },
 ];
+
+/** The trainings' facilitators share what trainings bring them by need, at the close of each month. */
+const pools = [{ id: DEMO_POOL.id, name: "Facilitation des formations", period: "month", members: ["camille", "morgane", "noa"] }];
+
+/** The trainings' rule from two months ago: the contributors' part goes to the facilitators' pool. */
+export const DEMO_POOL_RULE = {
+  basis: "net",
+  lines: [
+    { to: "commons", share: "10%" },
+    { to: "reserve", share: "15%" },
+    { to: { pool: DEMO_POOL.id }, share: "remaining" },
+  ],
+} as const;
 
 const offers = [
   {
@@ -71,7 +86,14 @@ const DEMO_RULE_HISTORY = [
       { months_ago: 1, reason: "Demo data: the assembly raised the reserve to 15%, for legal help and hard times", body: DEMO_RULE },
     ],
   },
-  { id: "trainings", scope: { offer_kind: "training" }, versions: [{ months_ago: 3, reason: "Demo data: trainings have their own rule, so that it can change apart from hosting", body: DEMO_RULE }] },
+  {
+    id: "trainings",
+    scope: { offer_kind: "training" },
+    versions: [
+      { months_ago: 3, reason: "Demo data: trainings have their own rule, so that it can change apart from hosting", body: DEMO_RULE },
+      { months_ago: 2, reason: "Demo data: the facilitators share the trainings' part by need, in a pool that closes every month", body: DEMO_POOL_RULE },
+    ],
+  },
 ] as const;
 
 const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
@@ -118,6 +140,7 @@ export async function seed(apiBase: string, adminToken: string, log: (line: stri
   };
   for (const p of parties) log(`party ${p.id}: ${await post("/parties", p)}`);
   for (const o of offers) log(`offer ${o.id}: ${await post("/offers", o)}`);
+  for (const p of pools) log(`pool ${p.id}: ${await post("/pools", p)}`);
   if (opts.sql) {
     const exists = await fetch(`${apiBase}/api/v1/rules/default`, { headers: { authorization: `Bearer ${adminToken}` } });
     if (exists.status === 404) {
@@ -130,7 +153,10 @@ export async function seed(apiBase: string, adminToken: string, log: (line: stri
     for (const r of rules) log(`rule ${r.id}: ${await post("/rules", r)}`);
     await untilRulesInForce(apiBase, adminToken);
   }
-  if (opts.demo) await seedDemoPayments({ ...opts.demo, api: apiBase, adminToken }, log);
+  if (opts.demo) {
+    await seedDemoPayments({ ...opts.demo, api: apiBase, adminToken }, log);
+    await seedDemoProposals({ ...opts.demo, api: apiBase, adminToken }, log);
+  }
 }
 
 /**

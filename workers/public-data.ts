@@ -1,6 +1,7 @@
-// What the public page and GET /api/v1/public/flows both show: a period's flows, and the rules
-// in force in plain words. Reads from db/, arithmetic and words from core/; nothing here is
-// about one payment.
+// What the public page and GET /api/v1/public/flows both show: a period's flows and its need
+// pools' closes, the rules in force in plain words, and the proposals to change them (as GET
+// /api/v1/public/proposals reads them). Reads from db/, arithmetic and words from core/; nothing
+// here is about one payment, and a party not public is never named.
 import {
   buildFlows,
   parsePeriod,
@@ -9,15 +10,19 @@ import {
   ruleInWords,
   versionInForce,
   isCurrencyCode,
+  publicPoolClose,
   type Flows,
+  type PublicPoolClose,
   type ReportPeriod,
   type RuleInWords,
   type WordsScope,
 } from "../core";
 import type { Db } from "../db/client";
-import { offersByIds } from "../db/queries/catalog";
-import { flowSums, ledgerSpan, partiesForWords, tokenNames } from "../db/queries/public";
+import { offersByIds, partiesByIds } from "../db/queries/catalog";
+import { flowSums, ledgerSpan, partiesForWords, poolClosesIn, tokenNames } from "../db/queries/public";
+import { listProposalRecords, threadRecords, type ProposalRecord } from "../db/queries/proposals";
 import { listRules, listRuleVersions, type RuleScope } from "../db/queries/rules";
+import { publicProposalView, viewContexts, type PublicProposalView } from "../workflows/proposal-views";
 import { settlementCurrencies, type Env } from "../workflows/env";
 import { ApiError } from "./errors";
 
@@ -27,6 +32,8 @@ export interface PublicFlows {
   /** Currencies the ledger holds, and the months of its first and last movements (null: an empty ledger). */
   available: { currencies: string[]; first_period: string | null; last_period: string | null };
   flows: Flows;
+  /** The need pools' closes of periods ending in this one, in this currency: names only of public parties. */
+  pools: PublicPoolClose[];
 }
 
 /**
@@ -47,7 +54,8 @@ export async function publicFlows(db: Db, env: Pick<Env, "CURRENCIES">, asked: {
   const span = await ledgerSpan(db);
   const chosen = period ?? periodContaining(span.last_ms ?? nowMs, "year");
   const currency = asked.currency ?? settlementCurrencies(env)[0] ?? "eur";
-  const sums = await flowSums(db, currency, chosen.from_ms, chosen.to_ms);
+  const [sums, closes] = await Promise.all([flowSums(db, currency, chosen.from_ms, chosen.to_ms), poolClosesIn(db, currency, chosen.from_ms, chosen.to_ms)]);
+  const named = await partiesByIds(db, [...new Set(closes.flatMap((c) => [...c.members.map((m) => m.party_id), ...(c.leftover_to === null ? [] : [c.leftover_to])]))]);
   return {
     period: chosen,
     currency,
@@ -57,6 +65,7 @@ export async function publicFlows(db: Db, env: Pick<Env, "CURRENCIES">, asked: {
       last_period: span.last_ms === null ? null : periodContaining(span.last_ms, "month").id,
     },
     flows: buildFlows(sums),
+    pools: closes.map((c) => publicPoolClose(c, named)),
   };
 }
 
@@ -115,4 +124,87 @@ function authorOf(actor: string, names: ReadonlyMap<string, string>): Author {
   if (actor === "bootstrap") return { kind: "bootstrap" };
   if (actor.startsWith("token:")) return { kind: "token", name: names.get(actor.slice("token:".length)) ?? null };
   return { kind: "other", actor };
+}
+
+/** Who objected, as anyone may read it: a party by name only if it chose to be public, else null ("a member"). */
+export interface PublicObjector {
+  party_id: string | null;
+  name: string | null;
+  standing: boolean;
+}
+
+export interface ProposalForPage {
+  view: PublicProposalView;
+  rule: { id: string; scope: RuleScope | null; offer_name: string | null };
+  /** The proposed rule and the version it changes, in plain words (null: a body that no longer reads). */
+  words: Record<"en" | "fr", RuleInWords> | null;
+  current_words: Record<"en" | "fr", RuleInWords> | null;
+  objectors: PublicObjector[];
+  /** The proposal this one amends, when it is an amendment: when it was made and why. */
+  amended_from: { id: string; created_at_ms: number; reason: string } | null;
+}
+
+/** How long a decided proposal (passed or withdrawn) stays on the public page. */
+export const DECIDED_SHOWN_MS = 90 * 86_400_000;
+
+/**
+ * What the public page shows of rules changed by consent: the open proposals (held and awaiting
+ * ones included) and those decided in the last 90 days (passed, withdrawn; at most 5), each with
+ * its rule in words in both languages and who objected (by name only if public). The same
+ * records as GET /api/v1/public/proposals.
+ */
+export async function proposalsForPage(db: Db, nowMs: number, limit = 20): Promise<{ open: ProposalForPage[]; decided: ProposalForPage[] }> {
+  const [open, activated, withdrawn] = await Promise.all([
+    listProposalRecords(db, { status: "open" }, limit),
+    listProposalRecords(db, { status: "activated" }, 5),
+    listProposalRecords(db, { status: "withdrawn" }, 5),
+  ]);
+  const decided = [...activated, ...withdrawn]
+    .filter((r) => r.proposal.closed_at_ms !== null && r.proposal.closed_at_ms > nowMs - DECIDED_SHOWN_MS)
+    .sort((a, b) => (b.proposal.closed_at_ms ?? 0) - (a.proposal.closed_at_ms ?? 0))
+    .slice(0, 5);
+  const records = [...open, ...decided];
+  if (records.length === 0) return { open: [], decided: [] };
+  const [contexts, rules, allParties] = await Promise.all([viewContexts(db, records, nowMs), listRules(db), partiesForWords(db)]);
+  const partyMap = new Map(allParties.map((p) => [p.id, p]));
+  const ruleMap = new Map(rules.map((r) => [r.id, r]));
+  const offerNames = await offersByIds(db, rules.flatMap((r) => ("offer_id" in r.scope ? [r.scope.offer_id] : [])), nowMs);
+  const threads = new Map<string, ProposalRecord[]>();
+  for (const { proposal } of records) if (!threads.has(proposal.thread_id)) threads.set(proposal.thread_id, await threadRecords(db, proposal.thread_id));
+  const forPage = (r: ProposalRecord): ProposalForPage[] => {
+    const ctx = contexts.get(r.proposal.id);
+    if (!ctx) return [];
+    const rule = ruleMap.get(r.proposal.rule_id);
+    const scope: WordsScope = rule === undefined ? { default: true } : "offer_id" in rule.scope ? { offer_id: rule.scope.offer_id, offer_name: offerNames.get(rule.scope.offer_id)?.name ?? rule.scope.offer_id } : rule.scope;
+    const inWords = (body: unknown) => {
+      const parsed = parseRule(body);
+      if (!parsed.ok) return null;
+      const wordsCtx = { scope, parties: partyMap };
+      return { en: ruleInWords(parsed.rule, wordsCtx, "en"), fr: ruleInWords(parsed.rule, wordsCtx, "fr") };
+    };
+    const thread = threads.get(r.proposal.thread_id) ?? [];
+    const previous = r.proposal.amends === null ? undefined : thread.find((t) => t.proposal.id === r.proposal.amends);
+    return [
+      {
+        view: publicProposalView(r, ctx, thread),
+        rule: { id: r.proposal.rule_id, scope: rule?.scope ?? null, offer_name: "offer_id" in scope ? scope.offer_name : null },
+        words: inWords(r.proposal.body),
+        current_words: ctx.base_body === null ? null : inWords(ctx.base_body),
+        objectors: publicObjectors(r, partyMap),
+        amended_from: previous ? { id: previous.proposal.id, created_at_ms: previous.proposal.created_at_ms, reason: previous.proposal.reason } : null,
+      },
+    ];
+  };
+  return { open: open.flatMap(forPage), decided: decided.flatMap(forPage) };
+}
+
+/** Each objection of a proposal, oldest first: its party by name only if public, standing or lifted. */
+export function publicObjectors(r: ProposalRecord, parties: ReadonlyMap<string, { kind: string; name: string; public: boolean }>): PublicObjector[] {
+  return [...r.objections]
+    .sort((a, b) => a.raised_at_ms - b.raised_at_ms)
+    .map((o) => {
+      const party = parties.get(o.party_id);
+      const named = party !== undefined && (party.kind !== "contributor" || party.public);
+      return { party_id: named ? o.party_id : null, name: named ? party.name : null, standing: o.lifted_at_ms === null };
+    });
 }

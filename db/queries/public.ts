@@ -2,10 +2,10 @@
 // dated by when the customer paid (payments.paid_at_s), money going back by when Stripe moved
 // it (ledger_transactions.stripe_created_s, the refund's or the dispute's balance transaction).
 import { and, asc, eq, gte, inArray, isNotNull, lt, max, min, sql } from "drizzle-orm";
-import type { BackKind, FlowInput } from "../../core";
+import type { BackKind, FlowInput, PoolCloseRecord } from "../../core";
 import type { Db } from "../client";
 import { byChunks } from "../client";
-import { apiTokens, ledgerTransactions, offers, OFFER_KINDS, parties, paymentLines, payments, postings, type TransactionKind } from "../schema";
+import { apiTokens, ledgerTransactions, offers, OFFER_KINDS, parties, paymentLines, payments, poolCloseMembers, poolCloses, postings, type TransactionKind } from "../schema";
 import { partiesByIds } from "./catalog";
 
 const BACK_OF: Partial<Record<TransactionKind, BackKind>> = { refund: "refunds", refund_failed: "refunds", dispute_withdrawn: "disputes", dispute_reinstated: "disputes" };
@@ -55,6 +55,44 @@ export async function flowSums(db: Db, currency: string, from_ms: number, to_ms:
     back_postings: backPostings.map((p) => ({ back: BACK_OF[p.kind] as BackKind, account: p.account, amount_minor: p.amount_minor })),
     parties: [...named.values()],
   };
+}
+
+/**
+ * The need pools' closes of periods that end within (from_ms, to_ms], in one currency, with their
+ * members and the pools' names: a pool's month belongs to the month, quarter and year it ends in
+ * (a week to the month it ends in). At most `limit` closes, the latest periods first (40: the
+ * members' read then binds at most 40 pools, 40 periods and a currency, under D1's 100).
+ */
+export async function poolClosesIn(db: Db, currency: string, from_ms: number, to_ms: number, limit = 40): Promise<PoolCloseRecord[]> {
+  const inPeriod = and(eq(poolCloses.currency, currency), sql`${poolCloses.periodEndMs} > ${from_ms}`, sql`${poolCloses.periodEndMs} <= ${to_ms}`);
+  const closes = await db
+    .select({ close: poolCloses, pool_name: parties.name })
+    .from(poolCloses)
+    .innerJoin(parties, eq(parties.id, poolCloses.poolId))
+    .where(inPeriod)
+    .orderBy(sql`${poolCloses.periodEndMs} desc`, asc(poolCloses.poolId))
+    .limit(limit);
+  if (closes.length === 0) return [];
+  const members = await byChunks([...new Set(closes.map((c) => c.close.poolId))], (chunk) =>
+    db
+      .select()
+      .from(poolCloseMembers)
+      .where(and(inArray(poolCloseMembers.poolId, chunk), inArray(poolCloseMembers.period, [...new Set(closes.map((c) => c.close.period))]), eq(poolCloseMembers.currency, currency))),
+  );
+  return closes.map(({ close, pool_name }) => ({
+    pool_id: close.poolId,
+    pool_name,
+    period: close.period,
+    currency: close.currency,
+    income_minor: close.incomeMinor,
+    leftover_minor: close.leftoverMinor,
+    leftover_to: close.leftoverTo,
+    carried_minor: close.carriedMinor,
+    topups_minor: close.topupsMinor,
+    members: members
+      .filter((m) => m.poolId === close.poolId && m.period === close.period)
+      .map((m) => ({ party_id: m.partyId, need_minor: m.needMinor, paid_minor: m.paidMinor, topup_minor: m.topupMinor, throttled: m.throttled })),
+  }));
 }
 
 /** When the ledger's money moved, first and last (ms), and in which settlement currencies: what the period picker offers. */

@@ -1,6 +1,8 @@
 // The public page in a real browser, on `npm start`'s demo data: the Sankey is drawn and its
-// totals are the API's, it weighs under 100 KiB gzipped, a keyboard reaches every control, axe
-// finds no WCAG A/AA violation, and a phone's width scrolls only the diagram.
+// totals are the API's, the facilitators' pool shows last month's close and the proposal on the
+// reserve's share where it stands, as the API says; it weighs under 100 KiB gzipped, a keyboard
+// reaches every control, axe finds no WCAG A/AA violation, and a phone's width scrolls only the
+// diagram and the wide tables.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { accessibilityViolations, artefact, gzippedWeight, launch, overflowing, unreachableByKeyboard, watch } from "./browser";
@@ -13,6 +15,17 @@ interface PublicFlows {
   links: unknown[];
   nodes: { id: string }[];
   recipients: { party_id: string | null; received_minor: number; given_back_minor: number; net_minor: number }[];
+  pools: { pool_id: string; period: string; income_minor: number; leftover_minor: number; leftover_to: { kind: string } | null; members: { party_id: string | null; name: string | null; need_minor: number; received_minor: number; throttled: boolean }[] }[];
+}
+
+interface PublicProposals {
+  proposals: { id: string; status: string; amends: string | null; objections: { standing: number; lifted: number }; approvals: { required: number; given: number }; objectors: { party_id: string | null; standing: boolean }[] }[];
+}
+
+/** Last month (UTC), as the period picker and a pool name it: the demo's pool closed it with a leftover. */
+function lastMonth(): string {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
 }
 
 let browser: Browser;
@@ -67,6 +80,56 @@ describe("the public page on the demo data", () => {
     expect(problems).toEqual([]);
   });
 
+  it("shows the facilitators' pool closing last month, with the API's figures, a member not named and the leftover to the reserve", async () => {
+    const month = lastMonth();
+    const { page, problems } = await open(`/?period=${month}&lang=en`);
+    const flows = (await (await fetch(`${base}/api/v1/public/flows?period=${month}`)).json()) as PublicFlows;
+    expect(flows.pools.map((p) => [p.pool_id, p.period])).toEqual([["facilitators", month]]);
+    const pool = flows.pools[0] as PublicFlows["pools"][number];
+    expect(pool.leftover_minor).toBeGreaterThan(0);
+    expect(pool.leftover_to?.kind).toBe("reserve");
+    expect(pool.members.filter((m) => m.name === null)).toHaveLength(1);
+    expect(pool.members.some((m) => m.throttled)).toBe(true);
+    const article = page.locator(`.pools article[data-pool="facilitators"][data-period="${month}"]`);
+    expect(await article.count()).toBe(1);
+    const amounts = await article.locator("[data-total]").evaluateAll((els) => els.map((el) => [el.getAttribute("data-total"), Number(el.getAttribute("data-amount-minor"))]));
+    expect(amounts).toEqual([...pool.members.flatMap((m) => [["need_minor", m.need_minor], ["received_minor", m.received_minor]]), ["income_minor", pool.income_minor], ["leftover_minor", pool.leftover_minor]]);
+    expect(await article.locator("tbody tr th").allInnerTexts()).toEqual([...pool.members.map((m) => m.name ?? "A member"), "Came into the pool", "Left over, to the reserve"]);
+    expect(await article.getByTestId("pool-sentence").innerText()).toMatch(/^In [A-Z][a-z]+ \d{4}, €[\d,]+\.\d\d came into the pool “Facilitation des formations” against €[\d,]+\.\d\d of needs counted among 3 members; every need was met, and the €[\d,]+\.\d\d left over went to the reserve \(Réserve impartageable\)\. One member's need was counted at the most a need could rise to this period\.$/);
+    expect(await page.locator('svg.sankey g.node[data-node="party:facilitators"]').textContent()).toContain("Need pool: Facilitation des formations");
+    expect(await page.locator("main").innerText()).not.toMatch(/Noa|Sacha|Alix/);
+    await article.screenshot({ path: artefact("public-page-pool.png") });
+    expect(problems).toEqual([]);
+  });
+
+  it("lists the open proposal on the reserve's share, held by a standing objection, amended, as the public API says", async () => {
+    const { page, problems } = await open("/?lang=en");
+    const api = (await (await fetch(`${base}/api/v1/public/proposals`)).json()) as PublicProposals;
+    expect(api.proposals.length).toBeGreaterThanOrEqual(1);
+    const openOnes = page.locator(".proposals article:not(.decided)");
+    expect(await openOnes.evaluateAll((els) => els.map((el) => [el.getAttribute("data-proposal"), el.getAttribute("data-status")]))).toEqual(api.proposals.map((p) => [p.id, p.status]));
+    const reserve = api.proposals.find((p) => p.amends !== null) as PublicProposals["proposals"][number];
+    expect(reserve).toMatchObject({ status: "held", objections: { standing: 1, lifted: 1 }, approvals: { required: 1, given: 0 } });
+    const article = page.locator(`.proposals article[data-proposal="${reserve.id}"]`);
+    expect(await article.locator("[data-objections-standing]").getAttribute("data-objections-standing")).toBe("1");
+    expect(await article.locator("[data-approvals-required]").getAttribute("data-approvals-required")).toBe("1");
+    expect(await article.locator("[data-objector]").evaluateAll((els) => els.map((el) => [el.getAttribute("data-objector"), el.getAttribute("data-standing")]))).toEqual(
+      reserve.objectors.map((o) => [o.party_id ?? "hidden", String(o.standing)]),
+    );
+    const text = await article.innerText();
+    expect(text).toContain("Held by an objection");
+    expect(text).toContain("18% to the reserve");
+    expect(text).toContain("Amends");
+    expect(text).not.toMatch(/Sacha|Alix|sacha|alix/);
+    // Every step, behind a disclosure a keyboard opens.
+    await article.locator("summary").focus();
+    await page.keyboard.press("Enter");
+    expect(await article.locator("li[data-step]").evaluateAll((els) => els.map((el) => el.getAttribute("data-step")))).toEqual(expect.arrayContaining(["proposed", "objected", "amended", "objection_lifted"]));
+    expect(await page.locator(".proposals article.decided[data-status=withdrawn]").count()).toBe(1);
+    await page.locator("section.proposals").screenshot({ path: artefact("public-page-proposals.png") });
+    expect(problems).toEqual([]);
+  });
+
   it("speaks French through the switch and to a French browser, with French numbers", async () => {
     const { page, problems } = await open("/", { width: 1280, height: 900 }, "fr-FR");
     expect(await page.locator("html").getAttribute("lang")).toBe("fr");
@@ -93,6 +156,9 @@ describe("the public page on the demo data", () => {
 
   it("lets a keyboard reach every control, skip to the content, and choose another period", async () => {
     const { page } = await open("/?lang=en");
+    // The pools' tables scroll by keyboard, and each proposal's steps open from the keyboard: among the controls walked.
+    expect(await page.locator('.pools [tabindex="0"]').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator(".proposals summary").count()).toBeGreaterThanOrEqual(2);
     const walk = await unreachableByKeyboard(page);
     expect(walk.missed).toEqual([]);
     expect(walk.reached).toBeGreaterThanOrEqual(8);

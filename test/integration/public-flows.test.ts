@@ -6,9 +6,12 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildHostingPayment, buildTrainingPayment, emulatorObjects } from "../../infra/stripe-emulator/objects";
 import { buildRefund } from "../../infra/stripe-emulator/refund";
-import { call, deliver, deliverAndSettle, eventStatus, putStripeObjects, seedCatalog, setClock } from "./helpers";
+import { api, call, deliver, deliverAndSettle, eventStatus, putStripeObjects, seedCatalog, setClock } from "./helpers";
 
 const s = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/** 10% commons, 15% reserve, the rest to the facilitators' need pool, on net. */
+const POOL_RULE = { basis: "net", lines: [{ to: "commons", share: "10%" }, { to: "reserve", share: "15%" }, { to: { pool: "facilitators" }, share: "remaining" }] };
 
 async function flows(query = ""): Promise<{ status: number; body: Record<string, unknown>; text: string; headers: Headers }> {
   const res = await call(`/api/v1/public/flows${query}`);
@@ -162,5 +165,81 @@ describe("GET /api/v1/public/flows", () => {
     const problem = (await res.json()) as { code: string; errors: { path: string }[] };
     expect(problem.code).toBe("invalid_request");
     expect(problem.errors.map((e) => e.path)).toEqual([field]);
+  });
+});
+
+describe("GET /api/v1/public/flows: need pools", () => {
+  /** Three trainings of 100.00 € in October 2031 (fee 1.75 €): 75% of each net, 73.69 €, to the facilitators' pool; its October closed in November with needs of 120, 50 and 30 €. */
+  async function aPoolClosed() {
+    await env.DB.prepare("UPDATE rule_versions SET body = ? WHERE rule_id = 'default'").bind(JSON.stringify(POOL_RULE)).run();
+    setClock("2031-10-01T00:00:00Z");
+    expect((await api("/pools", { method: "POST", body: { id: "facilitators", name: "Facilitators", members: ["camille", "dominique", "sacha"] } })).status).toBe(201);
+    setClock("2031-11-02T08:00:00Z");
+    const payments = [];
+    for (let day = 10; day < 13; day++) {
+      const built = buildTrainingPayment({ amount_minor: 10_000, currency: "eur", price_id: "price_training_intro", fee_minor: 175, created: s(`2031-10-${day}T10:00:00Z`) });
+      await putStripeObjects(built);
+      expect(await deliverAndSettle(built.event)).toMatchObject({ status: "processed" });
+      payments.push(built);
+    }
+    const before = await flows("?period=2031-10");
+    for (const [party, amount_minor] of [["camille", 12_000], ["dominique", 5_000], ["sacha", 3_000]] as const) {
+      expect((await api(`/pools/facilitators/needs/${party}`, { method: "PUT", body: { currency: "eur", amount_minor } })).status).toBe(200);
+    }
+    expect((await api("/pools/facilitators/close", { method: "POST", body: { period: "2031-10" } })).status).toBe(201);
+    return { payments, before };
+  }
+
+  it("shows each close of the period: income, each member's need and what they received, throttled or not, the leftover and where it went", async () => {
+    await aPoolClosed();
+    const { body } = await flows("?period=2031-10");
+    // 3 × 73.69 = 221.07 € against 200.00 € of needs: each paid in full, 21.07 € to the reserve.
+    expect(body.pools).toEqual([
+      {
+        pool_id: "facilitators",
+        name: "Facilitators",
+        period: "2031-10",
+        currency: "eur",
+        income_minor: 22_107,
+        needs_minor: 20_000,
+        distributed_minor: 20_000,
+        leftover_minor: 2_107,
+        leftover_to: { party_id: "reserve", kind: "reserve", name: "Reserve" },
+        carried_minor: 0,
+        topups_minor: 0,
+        members: [
+          { party_id: "camille", name: "Camille", need_minor: 12_000, received_minor: 12_000, topup_minor: 0, throttled: false },
+          { party_id: null, name: null, need_minor: 5_000, received_minor: 5_000, topup_minor: 0, throttled: false },
+          { party_id: null, name: null, need_minor: 3_000, received_minor: 3_000, topup_minor: 0, throttled: false },
+        ],
+      },
+    ]);
+    // The pool's month belongs to the quarter and the year it ends in, not to the next month.
+    expect(((await flows("?period=2031-Q4")).body.pools as unknown[]).length).toBe(1);
+    expect(((await flows("?period=2031")).body.pools as unknown[]).length).toBe(1);
+    expect((await flows("?period=2031-11")).body.pools).toEqual([]);
+    expect((await flows("?period=2031-10&currency=usd")).body.pools).toEqual([]);
+  });
+
+  it("draws the pool as a node of its own and counts its distribution once: a close changes none of the period's flows", async () => {
+    const { before } = await aPoolClosed();
+    const after = await flows("?period=2031-10");
+    for (const key of ["totals", "nodes", "links", "recipients"]) expect(after.body[key], key).toEqual(before.body[key]);
+    const totals = after.body.totals as Record<string, number>;
+    expect(totals.to_pools_minor).toBe(22_107);
+    expect(totals.to_contributors_minor).toBe(0);
+    expect(after.body.nodes).toContainEqual({ id: "party:facilitators", kind: "pool", column: 2, party_id: "facilitators", name: "Facilitators", in_minor: 22_107, out_minor: 0 });
+    // What members received from the pool is the pool's distribution, shown in `pools`, not a second share of the revenue.
+    expect((after.body.recipients as { party_id: string | null }[]).map((r) => r.party_id)).toEqual(["commons", "reserve", "facilitators"]);
+  });
+
+  it("names no member who chose not to be, and tells no payment's or transaction's id", async () => {
+    const { payments } = await aPoolClosed();
+    for (const query of ["?period=2031-10", "?period=2031"]) {
+      const { text } = await flows(query);
+      for (const secret of [...payments.flatMap((p) => [p.payment_intent.id, p.event.id, p.charge.id]), "Dominique", "dominique", "Sacha", "sacha", "pi_", "evt_", "ch_", "txn_", "pool_close"]) {
+        expect(text, `${query} shows ${secret}`).not.toContain(secret);
+      }
+    }
   });
 });

@@ -129,3 +129,17 @@ describe("flows of any balanced ledger", () => {
     );
   });
 });
+
+describe("a need pool on the diagram", () => {
+  it("is a node of its own, named \"Need pool: <name>\" / \"Fonds de besoins : <name>\", apart from the contributors", async () => {
+    const { nodeLabel } = await import("../../workers/pages/i18n");
+    const golden = cases.find((c) => c.input.parties.some((p) => p.kind === "pool")) as GoldenCase;
+    const flows = buildFlows(golden.input);
+    const pool = flows.nodes.find((n) => n.kind === "pool");
+    expect(pool).toMatchObject({ id: "party:solidarity", column: 2, in_minor: 500 });
+    expect(nodeLabel(pool as FlowNode, flows.nodes, "en")).toBe("Need pool: Fonds de solidarité");
+    expect(nodeLabel(pool as FlowNode, flows.nodes, "fr")).toBe("Fonds de besoins\u00a0: Fonds de solidarité");
+    expect(flows.totals.to_pools_minor).toBe(500);
+    expect(flows.totals.to_contributors_minor).toBe(7000);
+  });
+});

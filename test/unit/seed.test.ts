@@ -2,8 +2,8 @@
 // hosting plans so that a change of plan can be tried locally.
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { DEMO_PAYMENTS, demoPaidAtS } from "../../infra/demo";
-import { DEMO_RULE, demoRulesSql, seed } from "../../infra/seed";
+import { DEMO_PAYMENTS, DEMO_POOL, demoMonth, demoPaidAtS } from "../../infra/demo";
+import { DEMO_POOL_RULE, DEMO_RULE, demoRulesSql, seed } from "../../infra/seed";
 
 interface Posted {
   path: string;
@@ -68,12 +68,29 @@ describe("the demo seed", () => {
 describe("the demo data of npm start", () => {
   const NOW = Date.parse("2026-11-20T12:00:00Z");
 
-  it("names Camille and Dominique on the public page, and not Sacha or Alix", async () => {
+  it("names Camille, Morgane and Dominique on the public page, and not Noa, Sacha or Alix", async () => {
     const api = fakeApi();
     vi.stubGlobal("fetch", api.fetchFn);
     await seed("http://api", "tok", () => {});
     const publics = Object.fromEntries(api.posted.filter((p) => p.path === "/api/v1/parties").map((p) => [p.body.id, p.body.public === true]));
-    expect(publics).toEqual({ commons: false, reserve: false, camille: true, dominique: true, sacha: false, alix: false });
+    expect(publics).toEqual({ commons: false, reserve: false, camille: true, dominique: true, sacha: false, alix: false, morgane: true, noa: false });
+  });
+
+  it("makes the facilitators' need pool of three members, after its members and before anything is paid", async () => {
+    const api = fakeApi();
+    vi.stubGlobal("fetch", api.fetchFn);
+    const log: string[] = [];
+    await seed("http://api", "tok", (l) => log.push(l));
+    const pools = api.posted.filter((p) => p.path === "/api/v1/pools").map((p) => p.body);
+    expect(pools).toEqual([{ id: "facilitators", name: "Facilitation des formations", period: "month", members: ["camille", "morgane", "noa"] }]);
+    const poolAt = api.posted.findIndex((p) => p.path === "/api/v1/pools");
+    expect(api.posted.findIndex((p) => p.body.id === "noa")).toBeLessThan(poolAt);
+    expect(log).toContain("pool facilitators: created");
+    // Two closes: the second month's needs rise, Noa's beyond what a month allows (twice what they received, the median…).
+    expect(DEMO_POOL.needs.map((n) => n.months_ago)).toEqual([2, 1]);
+    const before = DEMO_POOL.needs[0].needs;
+    expect(DEMO_POOL.needs[1].needs.noa).toBeGreaterThan(Math.max(2 * before.noa, before.camille, before.morgane));
+    expect(demoMonth(NOW, 2)).toBe("2026-09");
   });
 
   it("writes its rule history with past dates, each version audited as demo-seed, the current default being the README's 10/15/rest", async () => {
@@ -83,12 +100,14 @@ describe("the demo data of npm start", () => {
       ["default", 1, "2026-08-01T00:00:00.000Z", { basis: "net", lines: [{ to: "commons", share: "10%" }, { to: "reserve", share: "10%" }, { to: "contributors", share: "remaining" }] }],
       ["default", 2, "2026-10-01T00:00:00.000Z", DEMO_RULE],
       ["trainings", 1, "2026-08-01T00:00:00.000Z", DEMO_RULE],
+      ["trainings", 2, "2026-09-01T00:00:00.000Z", DEMO_POOL_RULE],
     ]);
     const audits = [...sql.matchAll(/INSERT INTO audit_log \(at_ms, actor, action, entity_type, entity_id, before, after\) VALUES \((\d+), '(.*?)', '(.*?)', 'rule', '(\w+)'/g)].map((m) => [Number(m[1]), m[2], m[3], m[4]]);
     expect(audits).toEqual([
       [NOW, "demo-seed", "rule.create", "default"],
       [NOW, "demo-seed", "rule.version", "default"],
       [NOW, "demo-seed", "rule.create", "trainings"],
+      [NOW, "demo-seed", "rule.version", "trainings"],
     ]);
     expect(sql).toContain("the API refuses a past date");
   });

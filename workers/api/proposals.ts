@@ -5,12 +5,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { PROPOSAL_STATUSES } from "../../core";
 import { database } from "../../db/client";
+import { partiesForWords } from "../../db/queries/public";
 import { getProposalRecord, listProposalRecords, threadRecords, type ProposalRecord } from "../../db/queries/proposals";
 import { STORED_PROPOSAL_STATUSES } from "../../db/schema";
 import { amend, approve, ConsentError, lift, object, propose, withdraw, type ConsentErrorCode } from "../../workflows/consent";
 import { proposalView, publicProposalView, viewContexts, type Reader } from "../../workflows/proposal-views";
 import type { Principal } from "../auth";
 import { ApiError, type ErrorCode } from "../errors";
+import { publicObjectors } from "../public-data";
 import { bearer, jsonBody, newRouter, problems, Slug, type AppEnv } from "./openapi";
 import { RuleBodyInput, RuleBodySchema } from "./rule-schema";
 
@@ -89,6 +91,12 @@ const PublicProposalSchema = z
       .openapi({ description: "Every step of its thread, in order, without who took it or why (on the public read)" }),
   })
   .openapi("PublicProposal");
+
+const PublicProposalWithObjectorsSchema = PublicProposalSchema.extend({
+  objectors: z
+    .array(z.object({ party_id: z.string().nullable(), name: z.string().nullable(), standing: z.boolean() }))
+    .openapi({ description: "Who objected, oldest first: a contributor by name only if they chose to be public (null id and name otherwise); an objector's reasons are for the members" }),
+}).openapi("PublicProposalRead");
 
 const ThreadEntrySchema = z
   .object({
@@ -336,17 +344,18 @@ publicProposalsApi.openapi(
     tags: ["public"],
     security: [],
     description:
-      "No token needed. The open proposals by default (held and awaiting ones included), or those of a `status`, newest first: where each stands, the rule before and after in plain words, what changes, how many parties it affects, objections and approvals counted. What a contributor would gain or lose is not public.",
+      "No token needed. The open proposals by default (held and awaiting ones included), or those of a `status`, newest first: where each stands, the rule before and after in plain words, what changes, how many parties it affects, objections and approvals counted, who objected (a party by name only if it chose to be public; never why). What a contributor would gain or lose is not public.",
     request: { query: z.object({ status: z.enum([...STORED_PROPOSAL_STATUSES, "all"]).default("open"), limit: z.coerce.number().int().min(1).max(100).default(50) }) },
-    responses: { 200: jsonBody(z.object({ proposals: z.array(PublicProposalSchema) }), "Proposals as anyone may read them"), ...problems(400) },
+    responses: { 200: jsonBody(z.object({ proposals: z.array(PublicProposalWithObjectorsSchema) }), "Proposals as anyone may read them"), ...problems(400) },
   }),
   async (c) => {
     const db = database(c.env.DB);
     const q = c.req.valid("query");
     const records = await listProposalRecords(db, q.status === "all" ? {} : { status: q.status }, q.limit);
-    const contexts = await viewContexts(db, records, Date.now());
+    const [contexts, parties] = await Promise.all([viewContexts(db, records, Date.now()), partiesForWords(db)]);
+    const partyMap = new Map(parties.map((p) => [p.id, p]));
     const threads = new Map<string, ProposalRecord[]>();
     for (const { proposal } of records) if (!threads.has(proposal.thread_id)) threads.set(proposal.thread_id, await threadRecords(db, proposal.thread_id));
-    return c.json({ proposals: records.flatMap((r) => { const ctx = contexts.get(r.proposal.id); return ctx ? [publicProposalView(r, ctx, threads.get(r.proposal.thread_id))] : []; }) }, 200);
+    return c.json({ proposals: records.flatMap((r) => { const ctx = contexts.get(r.proposal.id); return ctx ? [{ ...publicProposalView(r, ctx, threads.get(r.proposal.thread_id)), objectors: publicObjectors(r, partyMap) }] : []; }) }, 200);
   },
 );

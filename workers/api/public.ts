@@ -72,6 +72,41 @@ export const PublicFlowsSchema = z
         }),
       )
       .openapi({ description: "The commons, the reserve, need pools and each contributor who chose to be named; then the others, together" }),
+    pools: z
+      .array(
+        z
+          .object({
+            pool_id: z.string(),
+            name: z.string(),
+            period: z.string().openapi({ description: "The pool's period that closed: a month `2026-10`, a quarter `2026-Q4` or an ISO week `2026-W43`", example: "2026-10" }),
+            currency: z.string(),
+            income_minor: Minor.openapi({ description: "What the pool's account held at the close (negative: refunds of money already distributed)" }),
+            needs_minor: Minor.openapi({ description: "The needs the close counted, together" }),
+            distributed_minor: Minor.openapi({ description: "Paid to the members from the pool" }),
+            leftover_minor: Minor.openapi({ description: "What the needs left over" }),
+            leftover_to: z
+              .object({ party_id: z.string().nullable(), kind: z.enum(PARTY_KINDS), name: z.string().nullable() })
+              .nullable()
+              .openapi({ description: "Who took the leftover (null: none); a contributor who chose not to be named has null id and name" }),
+            carried_minor: Minor.openapi({ description: "A negative income left on the pool's account for its next close" }),
+            topups_minor: Minor.openapi({ description: "Solidarity top-ups from the reserve" }),
+            members: z.array(
+              z.object({
+                party_id: z.string().nullable().openapi({ description: "null: a member who chose not to be named (no name, no id)" }),
+                name: z.string().nullable(),
+                need_minor: Minor.openapi({ description: "The need the close counted: held to its cap when throttled" }),
+                received_minor: Minor.openapi({ description: "What they received, solidarity top-up included" }),
+                topup_minor: Minor,
+                throttled: z.boolean().openapi({ description: "Their declared need rose more than a period allows and counted as its cap" }),
+              }),
+            ),
+          })
+          .openapi("PublicPoolClose"),
+      )
+      .openapi({
+        description:
+          "The need pools' closes of periods ending in this period, in this currency, latest first: what each distributed, by need. Members' amounts are public (the point of sharing by need); their names only if they chose to be.",
+      }),
   })
   .openapi("PublicFlows", {
     description:
@@ -100,7 +135,7 @@ publicApi.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const { period, currency, available, flows } = await publicFlows(database(c.env.DB), c.env, q, Date.now());
+    const { period, currency, available, flows, pools } = await publicFlows(database(c.env.DB), c.env, q, Date.now());
     return c.json(
       {
         period: { id: period.id, kind: period.kind, from: new Date(period.from_ms).toISOString(), to: new Date(period.to_ms).toISOString() },
@@ -110,6 +145,7 @@ publicApi.openapi(
         nodes: flows.nodes,
         links: flows.links,
         recipients: flows.recipients,
+        pools,
       },
       200,
       // Public sums change only when money moves: a minute's staleness is fine for anyone.

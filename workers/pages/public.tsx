@@ -4,11 +4,11 @@
 // are said in plain words by the core.
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { dateTimeLabel, flowsInWords, formatMoney, periodLabel, periodsBetween, type Flows, type Lang, type ReportPeriod } from "../../core";
+import { dateTimeLabel, flowsInWords, formatMoney, parsePeriod, periodLabel, periodsBetween, poolCloseInWords, type Flows, type Lang, type PublicPoolClose, type ReportPeriod } from "../../core";
 import { database } from "../../db/client";
 import type { Env } from "../../workflows/env";
 import { ApiError } from "../errors";
-import { publicFlows, rulesInForce, type Author, type PublicFlows, type RuleInForce } from "../public-data";
+import { proposalsForPage, publicFlows, rulesInForce, type Author, type ProposalForPage, type PublicFlows, type RuleInForce } from "../public-data";
 import { negotiateLang, T, type Texts } from "./i18n";
 import { Page } from "./layout";
 import { Sankey } from "./sankey";
@@ -38,8 +38,8 @@ publicPages.get("/", publicPageHeaders, async (c) => {
     if (error instanceof ApiError && error.status === 400) return c.html(html`<!doctype html>${(<BadRequest lang={lang} message={error.message} />)}`, 400);
     throw error;
   }
-  const rules = await rulesInForce(db, now);
-  return c.html(html`<!doctype html>${(<PublicPage lang={lang} data={data} rules={rules} nowMs={now} />)}`);
+  const [rules, proposals] = await Promise.all([rulesInForce(db, now), proposalsForPage(db, now)]);
+  return c.html(html`<!doctype html>${(<PublicPage lang={lang} data={data} rules={rules} proposals={proposals} nowMs={now} />)}`);
 });
 
 function Header(props: { lang: Lang; t: Texts; switchTo: (lang: Lang) => string }) {
@@ -63,7 +63,7 @@ function Header(props: { lang: Lang; t: Texts; switchTo: (lang: Lang) => string 
   );
 }
 
-function PublicPage(props: { lang: Lang; data: PublicFlows; rules: RuleInForce[]; nowMs: number }) {
+function PublicPage(props: { lang: Lang; data: PublicFlows; rules: RuleInForce[]; proposals: { open: ProposalForPage[]; decided: ProposalForPage[] }; nowMs: number }) {
   const { lang, data } = props;
   const t = T[lang];
   const { flows, period, currency } = data;
@@ -115,7 +115,9 @@ function PublicPage(props: { lang: Lang; data: PublicFlows; rules: RuleInForce[]
         <Totals t={t} flows={flows} money={money} />
       </div>
       <Recipients t={t} flows={flows} money={money} />
+      <Pools lang={lang} t={t} pools={data.pools} money={money} />
       <Rules lang={lang} t={t} rules={props.rules} />
+      <Proposals lang={lang} t={t} proposals={props.proposals} />
       <section aria-labelledby="about-title" class="about">
         <h2 id="about-title">{t.about}</h2>
         <p>{t.aboutText}</p>
@@ -271,6 +273,202 @@ function Recipients(props: { t: Texts; flows: Flows; money: (a: number) => strin
       </table>
       </div>
     </section>
+  );
+}
+
+/** A pool's period as people read it: "October 2026", "Q4 2026"; an ISO week as written. */
+function poolPeriodLabel(period: string, lang: Lang): string {
+  const parsed = parsePeriod(period);
+  return parsed.ok ? periodLabel(parsed.period, lang) : period;
+}
+
+function Pools(props: { lang: Lang; t: Texts; pools: PublicPoolClose[]; money: (a: number) => string }) {
+  const { lang, t, money } = props;
+  const leftoverTo = (to: NonNullable<PublicPoolClose["leftover_to"]>) =>
+    to.kind === "reserve" ? t.leftoverReserve : to.kind === "commons" ? t.leftoverCommons : (to.name ?? t.leftoverHidden);
+  return (
+    <section class="pools" aria-labelledby="pools-title">
+      <h2 id="pools-title">{t.poolsTitle}</h2>
+      <p>{t.poolsLede}</p>
+      {props.pools.length === 0 ? <p>{t.noPools}</p> : null}
+      {props.pools.map((c) => {
+        const id = `pool-${c.pool_id}-${c.period}`;
+        return (
+          <article class="pool" data-pool={c.pool_id} data-period={c.period} aria-labelledby={id}>
+            <h3 id={id}>{t.poolHeading(c.name, poolPeriodLabel(c.period, lang))}</h3>
+            <p class="sentence" data-testid="pool-sentence">
+              {poolCloseInWords(c, lang)}
+            </p>
+            <div class="table-scroll" tabindex={0} role="region" aria-labelledby={id}>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">{t.poolMember}</th>
+                    <th scope="col" class="amount">
+                      {t.needCounted}
+                    </th>
+                    <th scope="col" class="amount">
+                      {t.received}
+                    </th>
+                    <th scope="col">{t.throttledCol}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {c.members.map((m) => (
+                    <tr data-member={m.party_id ?? "hidden"}>
+                      <th scope="row">{m.name ?? t.aMember}</th>
+                      <Amount name="need_minor" amount={m.need_minor} money={money} />
+                      <Amount name="received_minor" amount={m.received_minor} money={money} />
+                      <td data-throttled={m.throttled ? "true" : "false"}>{m.throttled ? t.throttledYes : t.throttledNo}</td>
+                    </tr>
+                  ))}
+                </tbody>
+                <tbody>
+                  <tr class="pool-total">
+                    <th scope="row">{t.poolIncome}</th>
+                    <Amount name="income_minor" amount={c.income_minor} money={money} />
+                    <td colspan={2}></td>
+                  </tr>
+                  {c.leftover_to !== null ? (
+                    <tr>
+                      <th scope="row">{t.poolLeftover(leftoverTo(c.leftover_to))}</th>
+                      <Amount name="leftover_minor" amount={c.leftover_minor} money={money} />
+                      <td colspan={2}></td>
+                    </tr>
+                  ) : null}
+                  {c.carried_minor > 0 ? (
+                    <tr>
+                      <th scope="row">{t.poolCarried}</th>
+                      <Amount name="carried_minor" amount={c.carried_minor} money={money} />
+                      <td colspan={2}></td>
+                    </tr>
+                  ) : null}
+                  {c.topups_minor > 0 ? (
+                    <tr>
+                      <th scope="row">{t.poolTopups}</th>
+                      <Amount name="topups_minor" amount={c.topups_minor} money={money} />
+                      <td colspan={2}></td>
+                    </tr>
+                  ) : null}
+                </tbody>
+              </table>
+            </div>
+          </article>
+        );
+      })}
+    </section>
+  );
+}
+
+function Proposals(props: { lang: Lang; t: Texts; proposals: { open: ProposalForPage[]; decided: ProposalForPage[] } }) {
+  const { lang, t } = props;
+  return (
+    <section class="proposals" aria-labelledby="proposals-title">
+      <h2 id="proposals-title">{t.proposalsTitle}</h2>
+      <p>{t.proposalsLede}</p>
+      {props.proposals.open.length === 0 ? <p>{t.noOpenProposals}</p> : null}
+      {props.proposals.open.map((p) => (
+        <Proposal lang={lang} t={t} p={p} />
+      ))}
+      {props.proposals.decided.length > 0 ? (
+        <>
+          <h3 class="decided-title">{t.decidedTitle}</h3>
+          {props.proposals.decided.map((p) => (
+            <Proposal lang={lang} t={t} p={p} decided />
+          ))}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function scopeLabel(t: Texts, scope: RuleInForce["scope"] | null, offerName: string | null, ruleId: string): string {
+  if (scope === null) return ruleId;
+  return "offer_id" in scope ? t.scopeOffer(offerName ?? scope.offer_id) : "offer_kind" in scope ? t.scopeKind(scope.offer_kind) : t.scopeDefault;
+}
+
+function Proposal(props: { lang: Lang; t: Texts; p: ProposalForPage; decided?: boolean }) {
+  const { lang, t, p } = props;
+  const v = p.view;
+  const id = `proposal-${v.id}`;
+  const date = (iso: string | null) => (iso === null ? "" : dateTimeLabel(Date.parse(iso), lang));
+  const status = v.status === "activated" && v.activated_version !== null ? `${t.status.activated}: ${t.ruleVersion(v.activated_version)}` : t.status[v.status];
+  const Heading = props.decided ? "h4" : "h3";
+  return (
+    <article class={`proposal${props.decided ? " decided" : ""}`} data-proposal={v.id} data-status={v.status} aria-labelledby={id}>
+      <Heading id={id}>
+        {scopeLabel(t, p.rule.scope, p.rule.offer_name, p.rule.id)} <span class="version">· {status}</span>
+        {props.decided && v.closed_at !== null ? <span class="version"> {t.decidedOn(date(v.closed_at))}</span> : null}
+      </Heading>
+      <p class="sentence">
+        <span class="label">{t.proposedRule}</span>
+        {p.words?.[lang].sentence ?? t.unreadable}
+      </p>
+      {p.current_words !== null && !props.decided ? (
+        <p class="detail">
+          <span class="label">{t.currentRule}</span>
+          {p.current_words[lang].sentence}
+        </p>
+      ) : null}
+      <p class="meta">
+        {t.reasonLabel}
+        <q>{v.reason}</q>
+      </p>
+      <dl class="facts">
+        {!props.decided ? (
+          <>
+            <dt>{t.noticeEnds}</dt>
+            <dd>{date(v.notice_ends)}</dd>
+          </>
+        ) : null}
+        <dt>{t.objectionsLabel}</dt>
+        <dd data-objections-standing={v.objections.standing} data-objections-lifted={v.objections.lifted}>
+          {t.objectionsCount(v.objections.standing, v.objections.lifted)}
+          {p.objectors.length > 0 ? (
+            <>
+              {" "}
+              ({t.objectedBy}{" "}
+              {p.objectors.map((o, i) => (
+                <>
+                  {i > 0 ? t.listSep : ""}
+                  <span class="objector" data-objector={o.party_id ?? "hidden"} data-standing={o.standing ? "true" : "false"}>
+                    {o.name ?? t.aMember.toLowerCase()}
+                    {o.standing ? "" : `, ${t.liftedMark}`}
+                  </span>
+                </>
+              ))}
+              )
+            </>
+          ) : null}
+        </dd>
+        <dt>{t.approvalsLabel}</dt>
+        <dd data-approvals-given={v.approvals.given} data-approvals-required={v.approvals.required}>
+          {t.approvalsCount(v.approvals.given, v.approvals.required)}
+        </dd>
+        {p.amended_from !== null ? (
+          <>
+            <dt>{t.amendsLabel}</dt>
+            <dd data-amends={p.amended_from.id}>
+              {t.amendsText(dateTimeLabel(p.amended_from.created_at_ms, lang))} <q>{p.amended_from.reason}</q>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      {v.steps !== undefined && v.steps.length > 0 ? (
+        <details class="steps">
+          <summary>
+            {t.stepsLabel} ({v.steps.length})
+          </summary>
+          <ol>
+            {v.steps.map((step) => (
+              <li data-step={step.kind}>
+                {date(step.at)}: {t.step(step.kind, step.version)}
+              </li>
+            ))}
+          </ol>
+        </details>
+      ) : null}
+    </article>
   );
 }
 
