@@ -39,6 +39,8 @@ export interface Env {
   STRIPE_API_BASE?: string;
   /** Tests only: the Stripe emulator as a service, so no port is needed. */
   STRIPE_API?: Fetcher;
+  /** `npm run bench` only ("1"): its floor route and its cost meter (workflows/bench-meter.ts). Never set it in production. */
+  BENCH?: string;
 }
 
 /** Secrets without which the worker refuses to serve. */

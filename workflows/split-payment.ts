@@ -9,6 +9,7 @@ import { moneyBackPostings, parseRule, paymentPostings, splitPayment, sumByParty
 import { database, type Db } from "../db/client";
 import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
 import { feeBearers, moneyBackSoFar, paymentBySource, postedPayment, postMoneyBack, postPayment, recordDisputeStatement, type PaymentRecord } from "../db/queries/ledger";
+import { meteredEnv, meteredStep, meterOutcome } from "./bench-meter";
 import { defaultHoldDays, type Env, type SplitPaymentParams } from "./env";
 
 const DAY_MS = 86_400_000;
@@ -72,16 +73,24 @@ async function parkOnPermanent<T>(db: Db, eventId: string, work: () => Promise<T
 }
 
 export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentParams> {
-  override async run(event: Readonly<WorkflowEvent<SplitPaymentParams>>, step: WorkflowStep): Promise<SplitPaymentOutcome> {
+  constructor(ctx: ExecutionContext, env: Env) {
+    // Itself unless the bench is on (BENCH=1): then D1 and the steps are counted (bench-meter.ts).
+    super(ctx, meteredEnv(env));
+  }
+
+  override async run(event: Readonly<WorkflowEvent<SplitPaymentParams>>, rawStep: WorkflowStep): Promise<SplitPaymentOutcome> {
+    const step = meteredStep(this.env, rawStep);
     const { event_id: eventId, run } = event.payload;
     try {
       const outcome = await this.split(eventId, run, step);
+      meterOutcome(this.env, outcome);
       // One line per run for `wrangler tail` and Workers Logs: ids and outcomes, nothing personal.
       console.log(JSON.stringify({ msg: "split finished", event_id: eventId, run, ...outcome }));
       return outcome;
     } catch (error) {
       // Retries are exhausted: say so on the event, where the API shows it, then fail the run.
       const reason = describeExhausted(error);
+      meterOutcome(this.env, { status: "failed" });
       console.error(JSON.stringify({ msg: "split failed", event_id: eventId, run, reason }));
       await step.do("mark the event failed", RETRIED, async () => {
         await failEvent(database(this.env.DB), eventId, reason, Date.now());

@@ -18,17 +18,23 @@ export interface Stack {
   output(): string;
   get(path: string): Promise<Record<string, unknown>>;
   stop(): void;
+  /** Resolves once the stack has stopped and its worker no longer answers (its D1 files are closed). */
+  stopped(): Promise<void>;
 }
 
-/** `env`: more variables for `npm start`, e.g. POT_COMMUN_CRON_INTERVAL_MS. */
-export async function startStack(ports: { worker: number; emulator: number; inspector: number }, env: Record<string, string> = {}): Promise<Stack> {
-  const state = mkdtempSync(join(tmpdir(), "pot-commun-stack-"));
+/**
+ * `env`: more variables for `npm start`, e.g. POT_COMMUN_CRON_INTERVAL_MS. `state`: a D1 state
+ * folder to start on (and keep when stopping), e.g. one an earlier stack left and the bench filled.
+ */
+export async function startStack(ports: { worker: number; emulator: number; inspector: number }, env: Record<string, string> = {}, options: { state?: string } = {}): Promise<Stack> {
+  const state = options.state ?? mkdtempSync(join(tmpdir(), "pot-commun-stack-"));
   const app = spawn("npm", ["start"], {
     cwd: root,
     detached: true,
     env: { ...process.env, PORT: String(ports.worker), STRIPE_EMULATOR_PORT: String(ports.emulator), POT_COMMUN_STATE_DIR: state, INSPECTOR_PORT: String(ports.inspector), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const exited = new Promise<void>((resolve) => app.on("exit", () => resolve()));
   let output = "";
   app.stdout.on("data", (d: Buffer) => (output += d.toString()));
   app.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -38,7 +44,7 @@ export async function startStack(ports: { worker: number; emulator: number; insp
     } catch {
       // already gone
     }
-    rmSync(state, { recursive: true, force: true });
+    if (!options.state) rmSync(state, { recursive: true, force: true });
   };
   const api = `http://127.0.0.1:${ports.worker}`;
   try {
@@ -57,5 +63,9 @@ export async function startStack(ports: { worker: number; emulator: number; insp
     output: () => output,
     get: async (path) => (await fetch(`${api}/api/v1${path}`, { headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}` } })).json() as Promise<Record<string, unknown>>,
     stop,
+    stopped: async () => {
+      await exited;
+      await poll("the worker to stop answering", async () => (await fetch(api).then(() => false, () => true)) || undefined, { timeoutMs: 30_000, everyMs: 200 });
+    },
   };
 }
