@@ -122,14 +122,18 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
    */
   private async take(db: Db, eventId: string, run: number): Promise<Taken> {
     const now = Date.now();
-    const stored = await beginRun(db, eventId, run, now, STALL_CUTOFF_MS);
-    if (!stored) return { go: false, outcome: { status: "skipped", reason: `run ${run} of event ${eventId} has nothing to do: the event is finished, parked, or a later run has it` } };
+    const begun = await beginRun(db, eventId, run, now, STALL_CUTOFF_MS);
+    if (!begun) return { go: false, outcome: { status: "skipped", reason: `run ${run} of event ${eventId} has nothing to do: the event is finished, parked, or a later run has it` } };
+    const stored = begun.event;
     const handling = classifyEvent(JSON.parse(stored.payload));
     if (!handling.handled) {
       await markIgnored(db, eventId, handling.reason, now);
       return { go: false, outcome: { status: "skipped", reason: handling.reason } };
     }
-    const posted = handling.source === "refund" || handling.source === "dispute" ? undefined : await paymentBySource(db, handling.objectId);
+    // beginRun found the payment by the object id stored with the event; an event stored with
+    // another one (or none) is looked up by what its payload names.
+    const moneyBack = handling.source === "refund" || handling.source === "dispute";
+    const posted = moneyBack ? undefined : stored.objectId === handling.objectId ? begun.posted : await paymentBySource(db, handling.objectId);
     if (posted) {
       const note = posted.eventId === eventId ? `payment ${posted.id} was posted by an earlier run of this event` : `payment ${posted.id} was already posted by event ${posted.eventId}: not posted twice`;
       await markProcessed(db, eventId, note, now);
