@@ -14,6 +14,8 @@ export interface Stack {
   emulator: string;
   /** The stack's own D1 state folder (wrangler's --persist-to). */
   state: string;
+  /** `npm start`'s process: the emulator, wrangler dev and its workerd are below it. */
+  pid: number | undefined;
   vars: Record<string, string>;
   output(): string;
   get(path: string): Promise<Record<string, unknown>>;
@@ -59,6 +61,7 @@ export async function startStack(ports: { worker: number; emulator: number; insp
     api,
     emulator: `http://127.0.0.1:${ports.emulator}`,
     state,
+    pid: app.pid,
     vars,
     output: () => output,
     get: async (path) => (await fetch(`${api}/api/v1${path}`, { headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}` } })).json() as Promise<Record<string, unknown>>,
