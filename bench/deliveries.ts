@@ -48,16 +48,6 @@ export async function paymentDeliveries(stack: { emulator: string; secret: strin
   );
 }
 
-/** a, b, a, b, …: two kinds of request in one run, so that both meet the same background work. */
-export function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
-  const out: T[] = [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (i < a.length) out.push(a[i] as T);
-    if (i < b.length) out.push(b[i] as T);
-  }
-  return out;
-}
-
 const PATHS: Record<Route, string> = { webhook: "/webhooks/stripe", floor: "/__bench/floor" };
 
 /**

@@ -9,9 +9,11 @@ import { startStack, type Stack } from "../infra/scripts/stack";
 import { measureBundle, type BundleResult } from "./bundle";
 import { readConfig } from "./config";
 import { benchAck, benchBurst, benchEndToEnd, checkLedger, floorRate, type AckRow, type BenchStack, type BurstResult, type CostPerPayment, type EndToEndResult } from "./ingest";
+import { d1File } from "./ledger-fill";
 import { benchQueries, type QueriesResult } from "./queries";
 import { markdownReport } from "./report";
 import { benchSplitEngine, type SplitEngineRow } from "./split-engine";
+import { measureStorage, type StorageResult } from "./storage";
 import { round } from "./stats";
 
 const root = resolve(import.meta.dirname, "..");
@@ -35,6 +37,7 @@ export interface BenchResults {
   bundle_gzip_kib: number | null;
   bundle: BundleResult | null;
   ledger_check: { ok: boolean; transactions: number; postings: number } | null;
+  storage: StorageResult | null;
   duration_s: number;
 }
 
@@ -57,6 +60,7 @@ const results: BenchResults = {
   bundle_gzip_kib: null,
   bundle: null,
   ledger_check: null,
+  storage: null,
   duration_s: 0,
 };
 
@@ -110,10 +114,12 @@ async function main(): Promise<void> {
       stack.stop();
     }
     try {
-      if (config.parts.has("queries")) {
-        await stack.stopped();
-        results.queries = await benchQueries(state, PORTS, config.queries, progress);
+      await stack.stopped();
+      if (ingest) {
+        results.storage = measureStorage(d1File(state));
+        progress(`storage: ${results.storage.bytes_per_payment} bytes a payment (${results.storage.payments} payments)`);
       }
+      if (config.parts.has("queries")) results.queries = await benchQueries(state, PORTS, config.queries, progress);
     } finally {
       rmSync(state, { recursive: true, force: true });
     }

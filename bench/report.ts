@@ -33,6 +33,7 @@ export function markdownReport(r: BenchResults): string {
     rows.push(["per payment: D1 rows read, written", `${n(c.rows_read, 2)}, ${n(c.rows_written, 2)}`, "", "", "", ""]);
     rows.push(["per payment: workflow steps", n(c.workflow_steps, 2), "", "", "≤ 3", yes(c.workflow_steps <= 3)]);
   }
+  if (r.storage) rows.push(["per payment: bytes in D1 (tables and indexes)", n(r.storage.bytes_per_payment, 0), "", "", "", ""]);
   for (const s of r.split_engine ?? []) {
     const target = s.parties === 10 ? "≥ 1,000,000/s, > dinero.js" : "> dinero.js";
     const met = s.allocations_per_s > s.dinero_allocations_per_s && (s.parties !== 10 || s.allocations_per_s >= 1_000_000);

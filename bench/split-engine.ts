@@ -7,7 +7,7 @@
 // every part within one unit of its exact share.
 import { allocate as dineroAllocate, dinero, EUR, toSnapshot } from "dinero.js";
 import { allocateByWeights } from "../core/allocate";
-import { round } from "./stats";
+import { generator, round } from "./stats";
 
 export interface SplitEngineRow {
   parties: number;
@@ -20,18 +20,6 @@ export interface SplitEngineRow {
   /** Of the inexact ones, how many both rounded to the same parts. */
   inexact_same: number;
   inexact_compared: number;
-}
-
-/** A small deterministic generator (mulberry32): the same weights and amounts on every run. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function weightsFor(parties: number): number[] {

@@ -1,7 +1,7 @@
 // The bench's own arithmetic and its D1 meter: what its numbers are made of.
 import { describe, expect, it } from "vitest";
 import { lastWholeMonth } from "../../bench/queries";
-import { maxInWindow, percentile, perSecond, ratio } from "../../bench/stats";
+import { maxInWindow, percentile, perSecond, ratio, shuffled } from "../../bench/stats";
 import { benchEnabled, meteredEnv, meterSnapshot, resetMeter, resultColumnCount } from "../../workflows/bench-meter";
 import type { Env } from "../../workflows/env";
 
@@ -26,6 +26,14 @@ describe("the bench's statistics", () => {
   it("find the most events within any one-second window", () => {
     expect(maxInWindow([0, 10, 999, 1_000, 1_500, 1_998, 1_999], 1_000)).toBe(4);
     expect(maxInWindow([], 1_000)).toBe(0);
+  });
+
+  it("mix two kinds of request in an order drawn from a seed: every one kept, the same order for the same seed", () => {
+    const items = Array.from({ length: 50 }, (_, i) => (i < 25 ? `real ${i}` : `floor ${i}`));
+    const once = shuffled(items, 16);
+    expect([...once].sort()).toEqual([...items].sort());
+    expect(shuffled(items, 16)).toEqual(once);
+    expect(once).not.toEqual(items);
   });
 
   it("time the last whole calendar month before now, both days included", () => {
