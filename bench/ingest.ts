@@ -42,7 +42,9 @@ export interface BurstResult {
   acked: number;
   posted: number;
   drain_s: number;
-  /** The most workflow runs that began within any one second: Workflows' limit is 100. */
+  /** The most instances whose creation Workflows answered within any one second: its limit is 100 per workflow. */
+  max_created_per_s: number;
+  /** The most runs that began within any one second (locally a run may begin a while after its creation). */
   max_runs_started_per_s: number;
   /** The floor's acknowledgements per second in this run (concurrency 16): what drain_s compares with. */
   floor_rps: number;
@@ -196,6 +198,7 @@ export async function benchBurst(stack: BenchStack, events: number, concurrency:
     acked,
     posted: meter.outcomes.posted,
     drain_s: round(drain_s),
+    max_created_per_s: maxInWindow(meter.creations_ms, 1000),
     max_runs_started_per_s: maxInWindow(meter.run_starts_ms, 1000),
     floor_rps: round(floor.rps),
     ratio: round(ratio(events / drain_s, floor.rps), 2),

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
         const floor = await floorRate(s, config.floor.requests, config.floor.concurrency);
         progress(`floor: ${round(floor.rps)} acknowledgements/s at concurrency ${config.floor.concurrency}`);
         results.burst = await benchBurst(s, config.burst.events, config.burst.concurrency, floor, progress);
-        progress(`burst: ${results.burst.acked} of ${results.burst.events} acknowledged, ${results.burst.posted} posted, drained in ${results.burst.drain_s} s (at most ${results.burst.max_runs_started_per_s} runs started in a second)`);
+        progress(`burst: ${results.burst.acked} of ${results.burst.events} acknowledged, ${results.burst.posted} posted, drained in ${results.burst.drain_s} s (at most ${results.burst.max_created_per_s} instances created in a second)`);
       }
       if (config.parts.has("e2e")) {
         // The floor before and after: the machine's load drifts, and the payments run between the two.

@@ -18,7 +18,7 @@ export function markdownReport(r: BenchResults): string {
     const b = r.burst;
     rows.push([`burst of ${n(b.events, 0)}: acknowledged, posted`, `${n(b.acked, 0)}, ${n(b.posted, 0)}`, "", "", "all, all", yes(b.acked === b.events && b.posted === b.events)]);
     rows.push(["burst: drained in", `${n(b.drain_s)} s (${n(b.events / b.drain_s)}/s)`, `floor ${n(b.floor_rps)}/s`, `${n(b.ratio, 2)}×`, "", ""]);
-    rows.push(["burst: most runs started in one second", n(b.max_runs_started_per_s, 0), "", "", "≤ 100", yes(b.max_runs_started_per_s <= 100)]);
+    rows.push(["burst: most instances created in one second", n(b.max_created_per_s, 0), "", "", "≤ 100", yes(b.max_created_per_s <= 100)]);
   }
   if (r.end_to_end) {
     const e = r.end_to_end;

@@ -25,11 +25,13 @@ export interface Meter {
   /** How split runs ended (`posted`: processed by writing the payment now), and when the last one did (Unix ms). */
   outcomes: { posted: number; processed: number; parked: number; skipped: number; failed: number };
   last_outcome_at_ms: number | null;
-  /** When runs began (Unix ms; the first RUN_STARTS_KEPT since the reset): how fast Workflows started them. */
+  /** When runs began (Unix ms; the first TIMES_KEPT since the reset): how fast Workflows ran them. */
   run_starts_ms: number[];
+  /** When Workflows answered the creation of instances, once per instance (Unix ms; the first TIMES_KEPT): what its rate limit counts. */
+  creations_ms: number[];
 }
 
-const RUN_STARTS_KEPT = 20_000;
+const TIMES_KEPT = 20_000;
 
 const meter: Meter = emptyMeter();
 
@@ -46,6 +48,7 @@ function emptyMeter(): Meter {
     outcomes: { posted: 0, processed: 0, parked: 0, skipped: 0, failed: 0 },
     last_outcome_at_ms: null,
     run_starts_ms: [],
+    creations_ms: [],
   };
 }
 
@@ -75,7 +78,7 @@ export function meteredEnv(env: Env): Env {
 export function meteredStep<S extends object>(env: Env, step: S): S {
   if (!benchEnabled(env)) return step;
   meter.workflow_runs++;
-  if (meter.run_starts_ms.length < RUN_STARTS_KEPT) meter.run_starts_ms.push(Date.now());
+  if (meter.run_starts_ms.length < TIMES_KEPT) meter.run_starts_ms.push(Date.now());
   // The step may be an RPC stub, on which every property is a method (even `bind`): its methods
   // are called on it, never taken apart.
   const counted = { do: "workflow_steps", sleep: "workflow_sleeps", sleepUntil: "workflow_sleeps" } as const;
@@ -88,6 +91,12 @@ export function meteredStep<S extends object>(env: Env, step: S): S {
       };
     },
   });
+}
+
+/** `count` instances whose creation Workflows answered at `atMs`, when the bench is on. */
+export function meterCreations(env: Env, count: number, atMs: number): void {
+  if (!benchEnabled(env)) return;
+  for (let i = 0; i < count && meter.creations_ms.length < TIMES_KEPT; i++) meter.creations_ms.push(atMs);
 }
 
 /** How a split run ended, when the bench is on. */

@@ -216,6 +216,24 @@ describe("bursts drain at the platform's rate", () => {
     expect(pauses[0]).toBeLessThanOrEqual(300);
     expect(pauses[0]).toBeGreaterThanOrEqual(300 - elapsed);
   });
+
+  it("counts its hundredth of a second per instance from when Workflows answered, however long the creation call took", async () => {
+    const built = Array.from({ length: 20 }, () => training());
+    for (const b of built) await storeEvent(b, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
+    let answeredAt = 0;
+    const slow = envWith(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      answeredAt = Date.now();
+      return { created: [], errors: [] };
+    });
+    const messages = built.map((b) => ({ body: { event_id: b.event.id }, ack: () => {}, retry: () => {} }));
+    let endsAt = 0;
+    await consumeStarts({ messages } as unknown as MessageBatch<unknown>, slow, undefined, async (ms) => {
+      endsAt = Date.now() + ms;
+    });
+    // 20 creations: the next batch's creations are asked for 200 ms after these were answered at the earliest.
+    expect(endsAt).toBeGreaterThanOrEqual(answeredAt + 200);
+  });
 });
 
 describe("permanent errors park at once, transient ones are retried", () => {
