@@ -68,6 +68,17 @@ export async function startStack(ports: { worker: number; emulator: number; insp
     stop,
     stopped: async () => {
       await exited;
+      // npm start was the leader of its own process group (detached): wrangler's workerd is in it
+      // too, and may outlive npm by a moment, its D1 files still open.
+      const groupGone = () => {
+        try {
+          if (app.pid) process.kill(-app.pid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      };
+      await poll("every process of the stack to end", async () => groupGone(), { timeoutMs: 30_000, everyMs: 200 });
       await poll("the worker to stop answering", async () => (await fetch(api).then(() => false, () => true)) || undefined, { timeoutMs: 30_000, everyMs: 200 });
     },
   };
