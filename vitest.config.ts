@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { createStripeEmulator } from "./infra/stripe-emulator/app.ts";
+import { createWebhookSink } from "./infra/webhook-sink.ts";
 
 /** Local-only values, the same as .dev.vars.example. */
 export const TEST_SECRETS = {
@@ -14,6 +15,8 @@ export default defineConfig(async () => {
   // The Stripe emulator runs in the test host (Node) and is bound into workerd as a
   // service: the worker's Stripe SDK calls it through `env.STRIPE_API`, with no port.
   const stripe = createStripeEmulator();
+  // Outgoing webhooks go to a sink in the test host, bound the same way (infra/webhook-sink.ts).
+  const sink = createWebhookSink();
   return {
     test: {
       projects: [
@@ -27,7 +30,7 @@ export default defineConfig(async () => {
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
                 bindings: { ...TEST_SECRETS, TEST_MIGRATIONS: migrations },
-                serviceBindings: { STRIPE_API: (request: Request) => stripe.fetch(request) },
+                serviceBindings: { STRIPE_API: (request: Request) => stripe.fetch(request), WEBHOOK_SINK: (request: Request) => sink.fetch(request) },
               },
             }),
           ],

@@ -90,3 +90,77 @@ export {
   type ReversalResult,
 } from "./reversal";
 export { offerVersionAt, offerOfLine, listedFrom, type PriceListing } from "./offer-history";
+export {
+  distributeByNeed,
+  needCap,
+  throttleNeeds,
+  solidarityTopUps,
+  medianReceived,
+  planClose,
+  explainMember,
+  explainClose,
+  type DeclaredNeed,
+  type LastPeriod,
+  type ClosePlan,
+  type ClosePlanInput,
+  type CloseMember,
+  type ClosedMember,
+  type PoolDistribution,
+} from "./pools";
+export { POOL_PERIODS, poolPeriodOf, poolPeriodBounds, previousPoolPeriod, type PoolPeriod } from "./periods";
+export {
+  buildStatement,
+  statementCause,
+  periodOf,
+  MAX_PERIOD_DAYS,
+  STATEMENT_CAUSES,
+  type Period,
+  type PeriodError,
+  type PeriodErrorCode,
+  type StatementCause,
+  type StatementPosting,
+  type StatementCredit,
+  type StatementBalance,
+  type StatementLine,
+  type StatementInput,
+  type CurrencyStatement,
+} from "./statement";
+export {
+  reconcileDay,
+  billedFeePostings,
+  ledgerAmounts,
+  ledgerKey,
+  treatmentOf,
+  utcDay,
+  ACCOUNT_COOP_STRIPE_BILLING,
+  ACCOUNT_STRIPE_TRANSFERS,
+  BILLED_APART_TYPES,
+  OUTSIDE_LEDGER_TYPES,
+  DIFFERENCE_CODES,
+  RECONCILED_KINDS,
+  type DayReconciliation,
+  type Difference,
+  type DifferenceCode,
+  type LedgerKind,
+  type LedgerMovement,
+  type StripeMovement,
+} from "./reconciliation";
+export { parseDuration, MIN_NOTICE_MS, MAX_NOTICE_MS, type ParsedDuration, type DurationErrorCode } from "./duration";
+export {
+  proposalStatus,
+  activationDecision,
+  activationEffectiveFrom,
+  affectedParties,
+  affectedPartyIds,
+  visibleAffected,
+  approvalRefusal,
+  PROPOSAL_STATUSES,
+  type ProposalStatus,
+  type StoredProposalStatus,
+  type ProposalFacts,
+  type ActivationDecision,
+  type AffectedParty,
+  type ApprovalRefusal,
+} from "./consent";
+export { ruleInWords } from "./rule-words";
+export { signatureHeader, verifySignature, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_S, type SignatureCheck } from "./webhook-signature";

@@ -25,8 +25,27 @@ export interface Posting {
   readonly currency: string;
 }
 
-/** Why a posting is there: a statement explains each one by its role. */
-export type PostingRole = "customer" | "fee" | "tax" | "shipping" | "share" | "fee_absorbed" | "reversal" | "fee_kept" | "dispute_fee" | "fx" | "payout" | "transfer";
+/** Why a posting is there: a statement explains each one by its role (`payout`: money paid to a party, a debit of its account; `transfer`: where that money left by). */
+export type PostingRole =
+  | "customer"
+  | "fee"
+  | "tax"
+  | "shipping"
+  | "share"
+  | "fee_absorbed"
+  | "reversal"
+  | "fee_kept"
+  | "dispute_fee"
+  | "fx"
+  | "payout"
+  | "transfer"
+  // a need pool's close: out of the pool, to a member by need, the leftover, a top-up from the reserve
+  | "pool_close"
+  | "pool_share"
+  | "pool_leftover"
+  | "solidarity"
+  // a fee Stripe billed apart from payments (Billing, Tax), booked by reconciliation
+  | "billed_fee";
 
 export interface RolePosting extends Posting {
   readonly role: PostingRole;

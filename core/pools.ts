@@ -17,6 +17,7 @@
  *   reserve towards it (never above their need), least served first, within a budget per period.
  */
 import { allocateByWeights } from "./allocate";
+import { formatMinor } from "./currency";
 import { assertMinor, assertSignedMinor, invariant } from "./invariant";
 
 export interface DeclaredNeed {
@@ -115,21 +116,27 @@ export function medianReceived(last: LastPeriod): number {
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
 }
 
-/** The most a member's need may be this period (see the file comment). */
-export function needCap(party_id: string, last: LastPeriod | null, floor_minor: number): number {
-  assertMinor(floor_minor, "floor_minor");
-  const received = last?.received.get(party_id);
-  if (last === null || received === undefined) return floor_minor;
-  return Math.max(2 * received, received + last.leftover_minor, medianReceived(last), floor_minor);
+/**
+ * The most a member's need may be this period: none at a pool's first close (no history to
+ * crowd anyone out of), the floor for a newcomer (the median of last period when the pool sets
+ * no floor), else the largest of the bounds in the file comment.
+ */
+export function needCap(party_id: string, last: LastPeriod | null, floor_minor: number | null): number | null {
+  if (floor_minor !== null) assertMinor(floor_minor, "floor_minor");
+  if (last === null) return null;
+  const received = last.received.get(party_id);
+  const floor = floor_minor ?? medianReceived(last);
+  if (received === undefined) return floor;
+  return Math.max(2 * received, received + last.leftover_minor, medianReceived(last), floor);
 }
 
 /** Declared needs held to their caps: a need above its cap counts as the cap, `throttled`. */
-export function throttleNeeds(needs: readonly DeclaredNeed[], last: LastPeriod | null, floor_minor: number): { needs: DeclaredNeed[]; throttled: Set<string> } {
+export function throttleNeeds(needs: readonly DeclaredNeed[], last: LastPeriod | null, floor_minor: number | null): { needs: DeclaredNeed[]; throttled: Set<string> } {
   const throttled = new Set<string>();
   const held = needs.map((n) => {
     if (n.need === "auto") return n;
     const cap = needCap(n.party_id, last, floor_minor);
-    if (n.need <= cap) return n;
+    if (cap === null || n.need <= cap) return n;
     throttled.add(n.party_id);
     return { party_id: n.party_id, need: cap };
   });
@@ -156,4 +163,97 @@ export function solidarityTopUps(members: readonly PoolShare[], minimum_minor: n
     budget -= up;
   }
   return ups;
+}
+
+/** A member at a close: what they declared for the period's currency (`null`: nothing, a need of 0). */
+export interface CloseMember {
+  readonly party_id: string;
+  readonly declared: number | "auto" | null;
+}
+
+export interface ClosePlanInput {
+  /** The pool's balance at the close: what the period brought, negatives carried in. */
+  readonly income_minor: number;
+  readonly members: readonly CloseMember[];
+  /** The pool's previous close in this currency; null at its first. */
+  readonly last: LastPeriod | null;
+  readonly floor_minor: number | null;
+  /** Tops members below `minimum_minor` up from the reserve, within `budget_minor` (already cut to what the reserve holds). */
+  readonly solidarity?: { readonly minimum_minor: number; readonly budget_minor: number };
+}
+
+export interface ClosedMember {
+  readonly party_id: string;
+  readonly declared: number | "auto" | null;
+  /** The most their need could count for (null: no cap, the pool's first close). */
+  readonly cap_minor: number | null;
+  /** The need the distribution used: declared, held to the cap, or the auto member's part. */
+  readonly need_minor: number;
+  readonly paid_minor: number;
+  /** From the reserve, by the solidarity floor. */
+  readonly topup_minor: number;
+  readonly throttled: boolean;
+}
+
+export interface ClosePlan {
+  readonly income_minor: number;
+  readonly members: ClosedMember[];
+  readonly leftover_minor: number;
+  /** A negative income stays on the pool's account, for the next close. */
+  readonly carried_minor: number;
+  readonly topups_minor: number;
+}
+
+/** Everything a close decides, from what it read: throttle, distribution by need, top-ups. */
+export function planClose(input: ClosePlanInput): ClosePlan {
+  const declared: DeclaredNeed[] = input.members.map((m) => ({ party_id: m.party_id, need: m.declared ?? 0 }));
+  const { needs, throttled } = throttleNeeds(declared, input.last, input.floor_minor);
+  const distribution = distributeByNeed(input.income_minor, needs);
+  const ups = input.solidarity === undefined ? new Map<string, number>() : solidarityTopUps(distribution.members, input.solidarity.minimum_minor, input.solidarity.budget_minor);
+  const members = distribution.members.map((m, i) => {
+    const member = input.members[i] as CloseMember;
+    invariant(member.party_id === m.party_id, "members out of order");
+    const cap_minor = member.declared === "auto" ? null : needCap(m.party_id, input.last, input.floor_minor);
+    return { party_id: m.party_id, declared: member.declared, cap_minor, need_minor: m.need_minor, paid_minor: m.paid_minor, topup_minor: ups.get(m.party_id) ?? 0, throttled: throttled.has(m.party_id) };
+  });
+  const topups_minor = members.reduce((a, m) => a + m.topup_minor, 0);
+  invariant(input.solidarity === undefined || topups_minor <= input.solidarity.budget_minor, "top-ups above their budget");
+  invariant(members.every((m) => m.paid_minor + m.topup_minor <= Math.max(m.need_minor, 0)), "a member paid above their need");
+  return { income_minor: input.income_minor, members, leftover_minor: distribution.leftover_minor, carried_minor: distribution.carried_minor, topups_minor };
+}
+
+/** Amounts as people read them: `1000.50 eur`. */
+const money = (minor: number, currency: string) => `${formatMinor(minor, currency)} ${currency.toUpperCase()}`;
+
+/** Why a member got what they got at a close, in one sentence. */
+export function explainMember(m: ClosedMember, currency: string): string {
+  const parts: string[] = [];
+  if (m.declared === null) parts.push("declared no need: nothing from the pool");
+  else if (m.declared === "auto") parts.push(`asked for an equal part of what the declared needs left: ${money(m.paid_minor, currency)}`);
+  else {
+    let said = `declared ${money(m.declared, currency)}`;
+    if (m.throttled && m.cap_minor !== null) said += `, counted as ${money(m.cap_minor, currency)}: the most a need could reach this period (twice last period's, that plus the leftover, the median, or the floor)`;
+    if (m.need_minor === 0) said += ": nothing to pay";
+    else if (m.paid_minor === m.need_minor) said += `: paid in full, ${money(m.paid_minor, currency)}`;
+    else said += `: paid ${money(m.paid_minor, currency)}, the same part of their need as everyone's, since the income did not cover all needs`;
+    parts.push(said);
+  }
+  if (m.topup_minor > 0) parts.push(`topped up by ${money(m.topup_minor, currency)} from the reserve (the pool's solidarity floor)`);
+  return parts.join("; ");
+}
+
+/** What a close did, in one sentence. */
+export function explainClose(plan: Pick<ClosePlan, "income_minor" | "members" | "leftover_minor" | "carried_minor" | "topups_minor">, currency: string, leftoverTo: string | null): string {
+  if (plan.income_minor <= 0) {
+    return plan.income_minor < 0
+      ? `The pool owed ${money(-plan.income_minor, currency)} (refunds of money already distributed): nothing was distributed, and the debt is carried into the next period.`
+      : "Nothing came into the pool: nothing was distributed.";
+  }
+  const needs = plan.members.reduce((a, m) => a + m.need_minor, 0);
+  const paid = plan.members.reduce((a, m) => a + m.paid_minor, 0);
+  let text = `${money(plan.income_minor, currency)} came in against ${money(needs, currency)} of needs counted`;
+  text += paid >= needs ? ": every need was met" : `: each need was paid in the same proportion`;
+  if (plan.leftover_minor > 0) text += `, and the ${money(plan.leftover_minor, currency)} left over went to ${leftoverTo ?? "the reserve"}`;
+  if (plan.topups_minor > 0) text += `; the reserve topped members up by ${money(plan.topups_minor, currency)}`;
+  return `${text}.`;
 }

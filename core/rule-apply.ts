@@ -166,6 +166,10 @@ function deliver(line: Line, amount_minor: number, walk: Walk, path: string, dep
       return splitAmongContributors(line.to, amount_minor, walk, path);
     case "group":
       return splitLevel(line.to.lines, amount_minor, walk, `${path}.to.group`, depth + 1);
+    case "pool":
+      // A pool is a party of its own: its share is held on its account until the pool closes.
+      walk.parts.push({ party_id: line.to.pool_id, amount_minor, path });
+      return null;
   }
 }
 

@@ -38,6 +38,8 @@ export interface ContributorPool {
 export interface RuleContext {
   /** Known party ids, or a predicate saying whether an id is known. */
   readonly parties: ReadonlySet<string> | ((party_id: string) => boolean);
+  /** Known need pools; a line sending to a pool not in it is refused. None given: no pool is known. */
+  readonly pools?: ReadonlySet<string>;
   /** Offers whose contributors `contributors` lines will split among. */
   readonly contributorPools?: readonly ContributorPool[];
   /** Currencies payments may come in: every fixed amount and cap must name each of them. */
@@ -149,6 +151,7 @@ function checkContributorPools(ctx: RuleContext, path: string, report: Report): 
 function checkLineContext(line: Line, path: string, ctx: RuleContext, report: Report): void {
   const currencies = ctx.currencies ?? [];
   if (line.to.kind === "party") checkParty(ctx, line.to.party_id, `${path}.to`, report);
+  if (line.to.kind === "pool" && !(ctx.pools?.has(line.to.pool_id) ?? false)) report("unknown_pool", `${path}.to.pool`, `no need pool has the id ${describeValue(line.to.pool_id)}`);
   if (line.to.kind === "contributors") {
     if (line.to.fallback !== undefined) checkParty(ctx, line.to.fallback, `${path}.fallback`, report);
     else checkContributorPools(ctx, `${path}.to`, report);

@@ -1,6 +1,6 @@
 /**
  * What changed between two versions of a rule, line by line, for people deciding by
- * consent. Lines are matched by whom they pay (a party, `contributors`, or the n-th group
+ * consent. Lines are matched by whom they pay (a party, a pool, `contributors`, or the n-th group
  * of their level), not by position, so inserting a line shows one addition rather than
  * every later line "changed".
  */
@@ -18,7 +18,7 @@ const LINE_FIELDS = ["share", "max", "fallback", "label"] as const;
 function lineKeys(lines: readonly LineJson[]): string[] {
   const seen = new Map<string, number>();
   return lines.map((line) => {
-    const base = typeof line.to === "string" ? `to:${line.to}` : "group";
+    const base = typeof line.to === "string" ? `to:${line.to}` : "pool" in line.to ? `pool:${line.to.pool}` : "group";
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     return `${base}#${n}`;
@@ -26,7 +26,7 @@ function lineKeys(lines: readonly LineJson[]): string[] {
 }
 
 function describe(line: LineJson): string {
-  return typeof line.to === "string" ? line.to : "group";
+  return typeof line.to === "string" ? line.to : "pool" in line.to ? `pool ${line.to.pool}` : "group";
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -49,7 +49,7 @@ function diffLines(before: readonly LineJson[], after: readonly LineJson[], at: 
     for (const field of LINE_FIELDS) {
       if (!same(old[field], now[field])) out.push({ change: "changed", path: `${path}.${field}`, from: old[field] ?? null, to: now[field] ?? null });
     }
-    if (typeof old.to !== "string" && typeof now.to !== "string") diffLines(old.to.group, now.to.group, `${path}.to.group`, out);
+    if (typeof old.to !== "string" && typeof now.to !== "string" && "group" in old.to && "group" in now.to) diffLines(old.to.group, now.to.group, `${path}.to.group`, out);
   });
   afterKeys.forEach((key, j) => {
     if (!beforeKeys.includes(key)) out.push({ change: "added", path: `${at}[${j}] (${describe(after[j] as LineJson)})`, to: after[j] });

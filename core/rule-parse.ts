@@ -138,7 +138,11 @@ function parseRecipient(state: ParseState, value: unknown, path: string, depth: 
     const lines = parseLevel(state, value["group"], join(path, "group"), depth + 1);
     return lines === null ? null : { kind: "group", lines };
   }
-  report(state, "bad_to", path, `"to" is a party id, "${CONTRIBUTORS}" or { "group": [lines] }, got ${describeValue(value)}`);
+  if (isObject(value) && Object.keys(value).length === 1 && "pool" in value) {
+    const pool_id = parsePartyId(state, value["pool"], join(path, "pool"));
+    return pool_id === null ? null : { kind: "pool", pool_id };
+  }
+  report(state, "bad_to", path, `"to" is a party id, "${CONTRIBUTORS}", { "group": [lines] } or { "pool": id }, got ${describeValue(value)}`);
   return null;
 }
 
@@ -259,8 +263,21 @@ function formatShare(share: Share): LineJson["share"] {
   }
 }
 
+function formatRecipient(to: Recipient): LineJson["to"] {
+  switch (to.kind) {
+    case "party":
+      return to.party_id;
+    case "group":
+      return { group: to.lines.map(formatLine) };
+    case "pool":
+      return { pool: to.pool_id };
+    case "contributors":
+      return CONTRIBUTORS;
+  }
+}
+
 function formatLine(line: Line): LineJson {
-  const to = line.to.kind === "party" ? line.to.party_id : line.to.kind === "group" ? { group: line.to.lines.map(formatLine) } : CONTRIBUTORS;
+  const to = formatRecipient(line.to);
   const json: LineJson = { to, share: formatShare(line.share) };
   if (line.to.kind === "contributors" && line.to.fallback !== undefined) json.fallback = line.to.fallback;
   if (line.max_minor !== undefined) json.max = { ...line.max_minor };

@@ -21,7 +21,9 @@ export type Share =
 export type Recipient =
   | { readonly kind: "party"; readonly party_id: string }
   | { readonly kind: "contributors"; readonly fallback?: string }
-  | { readonly kind: "group"; readonly lines: readonly Line[] };
+  | { readonly kind: "group"; readonly lines: readonly Line[] }
+  /** A need pool: its share is held in the pool's account and distributed by need when the pool's period closes. */
+  | { readonly kind: "pool"; readonly pool_id: string };
 
 export interface Line {
   readonly to: Recipient;
@@ -52,7 +54,7 @@ export interface Rule {
 
 /** The JSON form admins write and the database stores. */
 export interface LineJson {
-  to: string | { group: LineJson[] };
+  to: string | { group: LineJson[] } | { pool: string };
   share: string | { fixed: Record<string, number> };
   max?: Record<string, number>;
   fallback?: string;
@@ -96,6 +98,7 @@ export const RULE_ERROR_CODES = [
   "cap_without_remaining",
   // against the context (checkRule) or the payment (applyRule)
   "unknown_party",
+  "unknown_pool",
   "fixed_missing_currency",
   "cap_missing_currency",
   "empty_contributor_pool",

@@ -2,16 +2,22 @@
 // milliseconds (`*_ms`) unless they come from Stripe, which counts seconds (`*_s`).
 // Ledger rows are append-only: nothing here is updated in place except event status.
 import { sql } from "drizzle-orm";
+import { POOL_PERIODS } from "../core/periods";
 import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const EVENT_STATUSES = ["received", "processing", "processed", "ignored", "parked", "failed"] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
-export const PARTY_KINDS = ["commons", "reserve", "contributor"] as const;
+/** `pool`: a need pool's own account (POST /api/v1/pools), never paid out, distributed when its period closes. */
+export const PARTY_KINDS = ["commons", "reserve", "contributor", "pool"] as const;
 export type PartyKind = (typeof PARTY_KINDS)[number];
 
 export const OFFER_KINDS = ["training", "hosting"] as const;
 export type OfferKind = (typeof OFFER_KINDS)[number];
+
+/** What a contributor does for an offer, as its statement says it: runs the training, wrote its content, hosts the platform. */
+export const CONTRIBUTOR_ROLES = ["facilitator", "author", "host"] as const;
+export type ContributorRole = (typeof CONTRIBUTOR_ROLES)[number];
 
 /** Every verified Stripe event, stored raw before it is acknowledged. */
 export const stripeEvents = sqliteTable(
@@ -104,7 +110,7 @@ export const offerVersionPrices = sqliteTable(
   ],
 );
 
-/** The contributors of a version of an offer, with their weights, in order. */
+/** The contributors of a version of an offer, with their weights, in order, and optionally their role in it. */
 export const offerVersionContributors = sqliteTable(
   "offer_version_contributors",
   {
@@ -115,6 +121,8 @@ export const offerVersionContributors = sqliteTable(
       .references(() => parties.id),
     weight: integer("weight").notNull(),
     position: integer("position").notNull(),
+    /** Null when the admin named none (migration 0010). */
+    role: text("role", { enum: CONTRIBUTOR_ROLES }),
   },
   (t) => [
     primaryKey({ columns: [t.offerId, t.version, t.partyId] }),
@@ -133,6 +141,10 @@ export const rules = sqliteTable(
     scopeKind: text("scope_kind", { enum: RULE_SCOPES }).notNull(),
     /** '' for the default scope, the offer kind, or the offer id. */
     scopeValue: text("scope_value").notNull(),
+    /** How long a proposal to change it is open to objections: an ISO 8601 duration (core/duration.ts). */
+    governanceNotice: text("governance_notice").notNull().default("P7D"),
+    /** How many admins must approve a proposal, besides nobody objecting. */
+    governanceApprovals: integer("governance_approvals").notNull().default(0),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [uniqueIndex("rules_scope").on(t.scopeKind, t.scopeValue)],
@@ -150,9 +162,11 @@ export const ruleVersions = sqliteTable(
     contentHash: text("content_hash").notNull(),
     author: text("author").notNull(),
     reason: text("reason").notNull(),
+    /** The proposal that became this version (null: written directly by an admin); unique, so a proposal activated twice makes one version. */
+    proposalId: text("proposal_id"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.ruleId, t.version] })],
+  (t) => [primaryKey({ columns: [t.ruleId, t.version] }), uniqueIndex("rule_versions_proposal").on(t.proposalId)],
 );
 
 /** One row per Stripe payment (payment intent) that reached the ledger. */
@@ -184,7 +198,8 @@ export const payments = sqliteTable(
     paidAtS: integer("paid_at_s").notNull(),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  (t) => [uniqueIndex("payments_source").on(t.sourceId)],
+  // payments_transaction: a statement and the export find the payment behind a ledger transaction.
+  (t) => [uniqueIndex("payments_source").on(t.sourceId), index("payments_transaction").on(t.transactionId)],
 );
 
 /** How each line of a payment was split: its offer, the rule version used, its basis. */
@@ -218,7 +233,7 @@ export const paymentLines = sqliteTable(
  * A ledger transaction. `idempotencyKey` is the Stripe object that caused it
  * (`payment:pi_…`): the unique index is what makes a replay unable to post twice.
  */
-export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated", "payout", "payout_manual"] as const;
+export const TRANSACTION_KINDS = ["payment", "refund", "refund_failed", "dispute_withdrawn", "dispute_reinstated", "payout", "payout_manual", "pool_close", "stripe_fee"] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 export const ledgerTransactions = sqliteTable(
@@ -239,11 +254,19 @@ export const ledgerTransactions = sqliteTable(
     seq: integer("seq"),
     /** When its postings to parties can be paid out (a payment's hold, which its refunds and disputes share); null: at once. */
     availableAtMs: integer("available_at_ms"),
+    /**
+     * When Stripe created the balance transaction behind it (a payment's charge, a refund's, a
+     * dispute's, a transfer's, a fee billed apart): the day reconciliation finds it on. Null for
+     * a payment made by hand. Rows older than migration 0011 carry the payment's paid_at, or
+     * the time they were posted.
+     */
+    stripeCreatedS: integer("stripe_created_s"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [
     uniqueIndex("ledger_transactions_idempotency").on(t.idempotencyKey),
     uniqueIndex("ledger_transactions_payment_seq").on(t.paymentId, t.seq),
+    index("ledger_transactions_stripe_day").on(t.stripeCreatedS),
     // The transactions still held: what balances read for `pending`.
     index("ledger_transactions_available").on(t.availableAtMs),
   ],
@@ -325,6 +348,48 @@ export const payoutItems = sqliteTable(
   (t) => [primaryKey({ columns: [t.runId, t.partyId, t.currency] })],
 );
 
+export const RECONCILIATION_STATUSES = ["running", "completed", "failed"] as const;
+export type ReconciliationStatus = (typeof RECONCILIATION_STATUSES)[number];
+
+/**
+ * A reconciliation of one UTC day with Stripe (workflows/reconcile.ts): one row per date, which
+ * a new run replaces; its differences in `reconciliation_differences`.
+ */
+export const reconciliations = sqliteTable("reconciliations", {
+  /** The UTC day, `YYYY-MM-DD`. */
+  date: text("date").primaryKey(),
+  status: text("status", { enum: RECONCILIATION_STATUSES }).notNull(),
+  /** The workflow instance that does (or did) the work. */
+  runId: text("run_id").notNull(),
+  /** `cron` or the actor who asked. */
+  startedBy: text("started_by").notNull(),
+  startedAtMs: integer("started_at_ms").notNull(),
+  finishedAtMs: integer("finished_at_ms"),
+  /** Progress: pages of Stripe's list read, balance transactions read so far. */
+  stripePages: integer("stripe_pages").notNull().default(0),
+  stripeCount: integer("stripe_count").notNull().default(0),
+  ledgerCount: integer("ledger_count"),
+  matched: integer("matched"),
+  outside: integer("outside"),
+  /** JSON `[{ currency, stripe_net_minor, ledger_net_minor }]`. */
+  totals: text("totals"),
+  differencesTotal: integer("differences_total"),
+  /** Why it failed. */
+  reason: text("reason"),
+});
+
+/** The differences a reconciliation found, in order; each a JSON body (core's Difference). */
+export const reconciliationDifferences = sqliteTable(
+  "reconciliation_differences",
+  {
+    date: text("date").notNull(),
+    position: integer("position").notNull(),
+    code: text("code").notNull(),
+    body: text("body").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.date, t.position] })],
+);
+
 /** Disputes as Stripe last described them: their outcome, which moves no money by itself. */
 export const disputes = sqliteTable("disputes", {
   id: text("id").primaryKey(),
@@ -337,7 +402,8 @@ export const disputes = sqliteTable("disputes", {
   updatedAtMs: integer("updated_at_ms").notNull(),
 });
 
-export const TOKEN_ROLES = ["admin", "viewer"] as const;
+/** `party`: bound to one party; reads its own balances and statement and declares its own needs. */
+export const TOKEN_ROLES = ["admin", "viewer", "party"] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
 /** API tokens, stored only as SHA-256 hashes. */
@@ -349,6 +415,8 @@ export const apiTokens = sqliteTable(
     role: text("role", { enum: TOKEN_ROLES }).notNull(),
     tokenHash: text("token_hash").notNull(),
     createdBy: text("created_by").notNull(),
+    /** The party a `party` token speaks for; null for the other roles. */
+    partyId: text("party_id"),
     createdAtMs: integer("created_at_ms").notNull(),
     revokedAtMs: integer("revoked_at_ms"),
   },
@@ -371,3 +439,257 @@ export const auditLog = sqliteTable(
   (t) => [index("audit_log_entity").on(t.entityType, t.entityId)],
 );
 
+
+/**
+ * A need pool (core/pools.ts). It is a party of kind `pool` of the same id, whose account holds
+ * what rules send it until its period closes; its name is the party's.
+ */
+export const pools = sqliteTable("pools", {
+  id: text("id")
+    .primaryKey()
+    .references(() => parties.id),
+  period: text("period", { enum: POOL_PERIODS }).notNull(),
+  /** What a newcomer may ask at first, and what anyone may always ask; null: last period's median. */
+  floorMinor: integer("floor_minor"),
+  /** Who takes what needs leave over; null: the reserve. */
+  leftoverTo: text("leftover_to"),
+  /** A member paid less than this is topped up from the reserve; null: no solidarity floor. */
+  solidarityMinimumMinor: integer("solidarity_minimum_minor"),
+  /** The most the reserve tops up per close and currency. */
+  solidarityBudgetMinor: integer("solidarity_budget_minor").notNull().default(0),
+  revision: integer("revision").notNull().default(1),
+  createdAtMs: integer("created_at_ms").notNull(),
+});
+
+export const poolMembers = sqliteTable(
+  "pool_members",
+  {
+    poolId: text("pool_id")
+      .notNull()
+      .references(() => pools.id),
+    partyId: text("party_id")
+      .notNull()
+      .references(() => parties.id),
+    joinedAtMs: integer("joined_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.partyId] }), index("pool_members_party").on(t.partyId)],
+);
+
+/** Each member's standing need per currency: an amount, or `auto` (needMinor null). */
+export const poolNeeds = sqliteTable(
+  "pool_needs",
+  {
+    poolId: text("pool_id").notNull(),
+    partyId: text("party_id").notNull(),
+    currency: text("currency").notNull(),
+    needMinor: integer("need_minor"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.partyId, t.currency] })],
+);
+
+/** Every change of a need: who, when, from what, to what (append-only; `auto` is a flag). */
+export const poolNeedChanges = sqliteTable(
+  "pool_need_changes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    poolId: text("pool_id").notNull(),
+    partyId: text("party_id").notNull(),
+    currency: text("currency").notNull(),
+    fromMinor: integer("from_minor"),
+    fromAuto: integer("from_auto", { mode: "boolean" }).notNull(),
+    toMinor: integer("to_minor"),
+    toAuto: integer("to_auto", { mode: "boolean" }).notNull(),
+    actor: text("actor").notNull(),
+    atMs: integer("at_ms").notNull(),
+  },
+  (t) => [index("pool_need_changes_pool").on(t.poolId, t.atMs)],
+);
+
+/**
+ * One close of a pool, per period and currency: what it distributed. `seq` counts a pool's
+ * closes in a currency; a unique index makes two closes read from the same balance unable to
+ * both be written.
+ */
+export const poolCloses = sqliteTable(
+  "pool_closes",
+  {
+    poolId: text("pool_id").notNull(),
+    period: text("period").notNull(),
+    currency: text("currency").notNull(),
+    seq: integer("seq").notNull(),
+    periodEndMs: integer("period_end_ms").notNull(),
+    incomeMinor: integer("income_minor").notNull(),
+    leftoverMinor: integer("leftover_minor").notNull(),
+    leftoverTo: text("leftover_to"),
+    carriedMinor: integer("carried_minor").notNull(),
+    topupsMinor: integer("topups_minor").notNull(),
+    transactionId: text("transaction_id"),
+    closedBy: text("closed_by").notNull(),
+    closedAtMs: integer("closed_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.period, t.currency] }), uniqueIndex("pool_closes_seq").on(t.poolId, t.currency, t.seq)],
+);
+
+/** Each member at a close: what they declared, the cap, the need used, what they were paid and why. */
+export const poolCloseMembers = sqliteTable(
+  "pool_close_members",
+  {
+    poolId: text("pool_id").notNull(),
+    period: text("period").notNull(),
+    currency: text("currency").notNull(),
+    partyId: text("party_id").notNull(),
+    declaredMinor: integer("declared_minor"),
+    declaredAuto: integer("declared_auto", { mode: "boolean" }).notNull(),
+    capMinor: integer("cap_minor"),
+    needMinor: integer("need_minor").notNull(),
+    paidMinor: integer("paid_minor").notNull(),
+    topupMinor: integer("topup_minor").notNull(),
+    throttled: integer("throttled", { mode: "boolean" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.period, t.currency, t.partyId] })],
+);
+
+/** How a proposal is stored; where it stands (held, awaiting approvals…) is computed (core/consent.ts). */
+export const STORED_PROPOSAL_STATUSES = ["open", "activated", "amended", "withdrawn"] as const;
+
+/**
+ * A proposed next version of a rule, open to objections for its rule's notice. An amendment is
+ * a new proposal of the same thread (`thread_id`, the first proposal's id) that `amends` the one
+ * it replaces. One proposal at most is open per rule.
+ */
+export const proposals = sqliteTable(
+  "proposals",
+  {
+    id: text("id").primaryKey(),
+    ruleId: text("rule_id")
+      .notNull()
+      .references(() => rules.id),
+    threadId: text("thread_id").notNull(),
+    amends: text("amends"),
+    /** The rule's latest version when proposed: what the proposal changes. */
+    baseVersion: integer("base_version").notNull(),
+    body: text("body").notNull(),
+    contentHash: text("content_hash").notNull(),
+    reason: text("reason").notNull(),
+    proposer: text("proposer").notNull(),
+    /** The rule's notice when proposed (ISO 8601), and when it ends. */
+    notice: text("notice").notNull(),
+    noticeEndsMs: integer("notice_ends_ms").notNull(),
+    /** When the proposer asked it to take effect (never before the notice ends); null: as soon as it passes. */
+    requestedEffectiveFromMs: integer("requested_effective_from_ms"),
+    /** The rule's approvals when proposed: a later change of governance does not move a proposal under way. */
+    approvalsRequired: integer("approvals_required").notNull(),
+    /** JSON: the what-if over the last 90 days (`since_ms`, `payments`, `complete`) and the parties `affected`. */
+    impact: text("impact").notNull(),
+    status: text("status", { enum: STORED_PROPOSAL_STATUSES }).notNull(),
+    /** Why it could not become a version when due (its rule no longer applies); null otherwise. */
+    holdReason: text("hold_reason"),
+    /** When its notice ended with something holding it (set once). */
+    heldAtMs: integer("held_at_ms"),
+    /** Who closed it (withdrew or amended it; `consent` when it became a version), when, and why. */
+    closedBy: text("closed_by"),
+    closeReason: text("close_reason"),
+    closedAtMs: integer("closed_at_ms"),
+    activatedVersion: integer("activated_version"),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [
+    uniqueIndex("proposals_one_open_per_rule").on(t.ruleId).where(sql`${t.status} = 'open'`),
+    uniqueIndex("proposals_amends").on(t.amends),
+    index("proposals_thread").on(t.threadId, t.createdAtMs),
+    index("proposals_status").on(t.status, t.noticeEndsMs),
+  ],
+);
+
+/** A reasoned objection by an affected party: it stands (holds the proposal) until lifted. */
+export const proposalObjections = sqliteTable(
+  "proposal_objections",
+  {
+    id: text("id").primaryKey(),
+    proposalId: text("proposal_id")
+      .notNull()
+      .references(() => proposals.id),
+    partyId: text("party_id").notNull(),
+    reason: text("reason").notNull(),
+    /** The party's own token, or the admin who objected on its behalf. */
+    raisedBy: text("raised_by").notNull(),
+    raisedAtMs: integer("raised_at_ms").notNull(),
+    liftedAtMs: integer("lifted_at_ms"),
+    liftedBy: text("lifted_by"),
+  },
+  (t) => [uniqueIndex("proposal_objections_standing").on(t.proposalId, t.partyId).where(sql`${t.liftedAtMs} IS NULL`), index("proposal_objections_proposal").on(t.proposalId)],
+);
+
+/** An admin's approval of a proposal, once per admin. */
+export const proposalApprovals = sqliteTable(
+  "proposal_approvals",
+  {
+    proposalId: text("proposal_id")
+      .notNull()
+      .references(() => proposals.id),
+    approver: text("approver").notNull(),
+    atMs: integer("at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.proposalId, t.approver] })],
+);
+
+/** Where outgoing webhooks go. The secret signs them; it is answered once, when the endpoint is made. */
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  secret: text("secret").notNull(),
+  /** JSON array of event types. */
+  events: text("events").notNull(),
+  /** Only events about proposals that affect this party (or its objections); null: every event. */
+  partyId: text("party_id"),
+  description: text("description"),
+  createdBy: text("created_by").notNull(),
+  createdAtMs: integer("created_at_ms").notNull(),
+  disabledAtMs: integer("disabled_at_ms"),
+});
+
+export const WEBHOOK_DELIVERY_STATUSES = ["pending", "delivered", "failed", "canceled"] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** One event for one endpoint: written with the change that caused it, sent by a workflow, once per (endpoint, event). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    proposalId: text("proposal_id"),
+    /** The exact body sent at every attempt (each attempt signs it with its own timestamp). */
+    payload: text("payload").notNull(),
+    status: text("status", { enum: WEBHOOK_DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAtMs: integer("created_at_ms").notNull(),
+    /** When its workflow was created; null: not yet (the minute sweep starts it). */
+    startedAtMs: integer("started_at_ms"),
+    deliveredAtMs: integer("delivered_at_ms"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [uniqueIndex("webhook_deliveries_event").on(t.endpointId, t.eventId), index("webhook_deliveries_status").on(t.status, t.createdAtMs)],
+);
+
+/** Every attempt of a delivery: when, what the receiver answered (or why nothing came back), how long it took. */
+export const webhookDeliveryAttempts = sqliteTable(
+  "webhook_delivery_attempts",
+  {
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    attempt: integer("attempt").notNull(),
+    atMs: integer("at_ms").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+);

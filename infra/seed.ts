@@ -27,8 +27,8 @@ const offers = [
     name: "Formation : animer une communauté apprenante",
     stripe_price_ids: ["price_training_intro"],
     contributors: [
-      { party_id: "camille", weight: 2 },
-      { party_id: "dominique", weight: 1 },
+      { party_id: "camille", weight: 2, role: "facilitator" },
+      { party_id: "dominique", weight: 1, role: "author" },
     ],
   },
   {
@@ -36,7 +36,7 @@ const offers = [
     kind: "hosting",
     name: "Hébergement : plateforme de formation",
     stripe_price_ids: ["price_hosting_basic"],
-    contributors: [{ party_id: "sacha", weight: 1 }],
+    contributors: [{ party_id: "sacha", weight: 1, role: "host" }],
   },
   {
     // A second plan, so that a subscriber moving from one to the other (prorations) can be tried:
@@ -45,7 +45,7 @@ const offers = [
     kind: "hosting",
     name: "Hébergement : plateforme de formation, infogérée",
     stripe_price_ids: ["price_hosting_plus"],
-    contributors: [{ party_id: "alix", weight: 1 }],
+    contributors: [{ party_id: "alix", weight: 1, role: "host" }],
   },
 ];
 

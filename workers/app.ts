@@ -8,8 +8,13 @@ import { access } from "./api/access";
 import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
 import { payouts } from "./api/payouts";
+import { poolsApi } from "./api/pools";
+import { reconciliation } from "./api/reconciliation";
 import { apiDocument, newRouter } from "./api/openapi";
+import { proposalsApi, publicProposalsApi } from "./api/proposals";
 import { rulesApi } from "./api/rules";
+import { statements } from "./api/statements";
+import { webhookEndpointsApi } from "./api/webhook-endpoints";
 import { configurationProblems } from "../workflows/env";
 import { docs } from "./docs";
 import { ApiError, problemResponse, type ErrorCode } from "./errors";
@@ -33,10 +38,17 @@ app.route("/__bench", bench);
 /** The largest request body the API reads: a rule of 200 lines is a few tens of KiB. */
 export const MAX_API_BODY_BYTES = 128 * 1024;
 
+/**
+ * What anyone may read without a token: the public page's data, GET only. Everything else under
+ * /api/v1 needs a token.
+ */
+export const PUBLIC_API_PREFIX = "/api/v1/public/";
+const isPublicRead = (c: { req: { path: string; method: string } }) => c.req.path.startsWith(PUBLIC_API_PREFIX) && (c.req.method === "GET" || c.req.method === "HEAD");
+
 app.use(
   "/api/v1/*",
-  authenticate,
-  authorize,
+  (c, next) => (isPublicRead(c) ? next() : authenticate(c, next)),
+  (c, next) => (isPublicRead(c) ? next() : authorize(c, next)),
   // Held while the body is read, in bytes, chunked bodies included.
   bodyLimit({
     maxSize: MAX_API_BODY_BYTES,
@@ -45,11 +57,17 @@ app.use(
     },
   }),
 );
+app.route("/api/v1", publicProposalsApi);
 app.route("/api/v1", catalog);
 app.route("/api/v1", ledger);
 app.route("/api/v1", rulesApi);
 app.route("/api/v1", access);
 app.route("/api/v1", payouts);
+app.route("/api/v1", poolsApi);
+app.route("/api/v1", statements);
+app.route("/api/v1", reconciliation);
+app.route("/api/v1", proposalsApi);
+app.route("/api/v1", webhookEndpointsApi);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", description: "An API token: ADMIN_TOKEN, or one made with POST /api/v1/tokens" });
 // The server is the origin the document was asked from: "try it" calls this deployment.

@@ -13,6 +13,8 @@ export interface Principal {
   /** Who acts, as written in the audit log: `bootstrap` or `token:<id>`. */
   actor: string;
   role: TokenRole;
+  /** The party a `party` token speaks for. */
+  party_id?: string;
 }
 
 export type AuthVariables = { principal: Principal };
@@ -43,18 +45,80 @@ export const authenticate = createMiddleware<{ Bindings: Env; Variables: AuthVar
   }
   const token = await findActiveToken(database(c.env.DB), hash);
   if (!token) throw new ApiError("unauthorized", "the bearer token is unknown or revoked");
-  c.set("principal", { actor: `token:${token.id}`, role: token.role });
+  c.set("principal", { actor: `token:${token.id}`, role: token.role, ...(token.partyId === null ? {} : { party_id: token.partyId }) });
   return next();
 });
 
 /** POSTs that compute and store nothing (a preview, a what-if): reads, for every role. */
 const COMPUTING_POSTS = [/^\/api\/v1\/rules\/preview$/, /^\/api\/v1\/rules\/[^/]+\/what-if$/];
 
-/** Reads are open to every role; anything that changes something needs an admin. */
+/**
+ * What a `party` token may do: read its own balances and statement, read the pools (their
+ * routes check that it is a member), declare its own needs, read proposals, and object to one
+ * and lift its own objection (their routes check that the objection is its party's). A `party`
+ * group in a path must be the token's own party.
+ */
+const PARTY_ROUTES: { methods: string[]; path: RegExp }[] = [
+  { methods: ["GET", "HEAD"], path: /^\/api\/v1\/balances$/ },
+  { methods: ["GET", "HEAD"], path: /^\/api\/v1\/parties\/(?<party>[^/]+)(?:\/statement)?$/ },
+  { methods: ["GET", "HEAD"], path: /^\/api\/v1\/pools\/[^/]+(?:\/needs|\/periods|\/periods\/[^/]+)?$/ },
+  { methods: ["PUT"], path: /^\/api\/v1\/pools\/[^/]+\/needs\/(?<party>[^/]+)$/ },
+  { methods: ["GET", "HEAD"], path: /^\/api\/v1\/proposals(?:\/[^/]+)?$/ },
+  { methods: ["POST"], path: /^\/api\/v1\/proposals\/[^/]+\/objections$/ },
+  { methods: ["DELETE"], path: /^\/api\/v1\/proposals\/[^/]+\/objections\/[^/]+$/ },
+];
+
+function partyMay(method: string, path: string, party_id: string | undefined): boolean {
+  return PARTY_ROUTES.some((route) => {
+    if (!route.methods.includes(method)) return false;
+    const match = route.path.exec(path);
+    if (!match) return false;
+    const named = match.groups?.["party"];
+    if (named === undefined) return true;
+    try {
+      return decodeURIComponent(named) === party_id;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Admins do anything; viewers read; a party token does what PARTY_ROUTES lists, for itself. */
 export const authorize = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
+  const principal = c.get("principal");
+  if (principal.role === "party") {
+    if (!partyMay(c.req.method, c.req.path, principal.party_id)) throw new ApiError("forbidden", `a party token reads its own party's balances and statement, declares its own needs, reads proposals and objects to them; nothing else`);
+    return next();
+  }
   const readOnly = c.req.method === "GET" || c.req.method === "HEAD" || (c.req.method === "POST" && COMPUTING_POSTS.some((p) => p.test(c.req.path)));
-  if (!readOnly && c.get("principal").role !== "admin") {
-    throw new ApiError("forbidden", `role ${c.get("principal").role} may read but not change anything`);
+  if (!readOnly && principal.role !== "admin") {
+    throw new ApiError("forbidden", `role ${principal.role} may read but not change anything`);
   }
   return next();
 });
+
+/**
+ * Whether a principal may read a party's statement. Admins and viewers read every party's, a
+ * party token its own. A role added later must say here what it may read: until it does, this
+ * does not compile.
+ */
+export function mayReadPartyStatement(principal: Principal, partyId: string): boolean {
+  switch (principal.role) {
+    case "admin":
+    case "viewer":
+      return true;
+    case "party":
+      return principal.party_id === partyId;
+  }
+}
+
+/** Whether a principal may export every posting of the ledger: admins and viewers. A role added later must say here whether it may. */
+export function mayExportLedger(principal: Principal): boolean {
+  switch (principal.role) {
+    case "admin":
+    case "viewer":
+      return true;
+    case "party":
+      return false;
+  }
+}

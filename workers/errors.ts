@@ -12,6 +12,10 @@ export type ErrorCode =
   | "forbidden"
   | "not_found"
   | "conflict"
+  | "proposal_pending"
+  | "proposal_closed"
+  | "not_affected"
+  | "self_approval"
   | "precondition_required"
   | "precondition_failed"
   | "invalid_rule"
@@ -30,10 +34,14 @@ export function statusOf(code: ErrorCode): 400 | 401 | 403 | 404 | 409 | 412 | 4
     case "unauthorized":
       return 401;
     case "forbidden":
+    case "not_affected":
+    case "self_approval":
       return 403;
     case "not_found":
       return 404;
     case "conflict":
+    case "proposal_pending":
+    case "proposal_closed":
       return 409;
     case "precondition_failed":
       return 412;

@@ -12,6 +12,29 @@ export interface PayoutParams {
   run_id: string;
 }
 
+/** What a pool close's workflow is started with: the pool, and the period to close. */
+export interface PoolCloseParams {
+  pool_id: string;
+  period: string;
+}
+
+/** What a reconciliation's workflow is started with: the UTC day, and the run (its row's run_id). */
+export interface ReconcileParams {
+  date: string;
+  run_id: string;
+}
+
+/** What a proposal's workflow is started with: the proposal, and when its notice ends. */
+export interface ProposalParams {
+  proposal_id: string;
+  notice_ends_ms: number;
+}
+
+/** What an outgoing webhook's delivery workflow is started with. */
+export interface WebhookDeliveryParams {
+  delivery_id: string;
+}
+
 /** A message on the start queue: start the next run of this event if it is due. */
 export interface StartMessage {
   event_id: string;
@@ -23,6 +46,14 @@ export interface Env {
   SPLIT_PAYMENT: Workflow<SplitPaymentParams>;
   /** Payout runs (workflows/payout.ts). */
   PAYOUT: Workflow<PayoutParams>;
+  /** Closes of need pools' periods (workflows/pool-close.ts). */
+  POOL_CLOSE: Workflow<PoolCloseParams>;
+  /** Reconciliations of a day with Stripe (workflows/reconcile.ts). */
+  RECONCILE: Workflow<ReconcileParams>;
+  /** One instance per proposal: sleeps until its notice ends, then makes it a version unless something holds it (workflows/proposal-workflow.ts). */
+  PROPOSAL: Workflow<ProposalParams>;
+  /** One instance per outgoing webhook delivery: sends it, retried with exponential backoff (workflows/webhook-delivery-workflow.ts). */
+  WEBHOOK_DELIVERY: Workflow<WebhookDeliveryParams>;
   /** Event ids whose runs are to be started, at the rate Workflows accepts (workflows/start.ts). */
   SPLIT_STARTS: Queue<StartMessage>;
   /** The static assets in public/ (wrangler.toml, [assets]), served without the worker; only tests read them through it. */
@@ -39,6 +70,8 @@ export interface Env {
   STRIPE_API_BASE?: string;
   /** Tests only: the Stripe emulator as a service, so no port is needed. */
   STRIPE_API?: Fetcher;
+  /** Tests only: outgoing webhooks go to this service instead of the network (vitest.config.ts). */
+  WEBHOOK_SINK?: Fetcher;
   /** `npm run bench` only ("1"): its floor route and its cost meter (workflows/bench-meter.ts). Never set it in production. */
   BENCH?: string;
 }

@@ -3,6 +3,7 @@
 // the balance transaction that moved it. A run reads every movement the object has made so
 // far, so that events arriving out of order or twice leave the same ledger.
 import type Stripe from "stripe";
+import type { StripeApi } from "./stripe-api";
 import { z } from "zod";
 import type { TransactionKind } from "../db/schema";
 import { PermanentPaymentProblem } from "./failures";
@@ -74,12 +75,12 @@ function expanded(bt: z.infer<typeof balanceTransaction> | string | null | undef
 }
 
 /** The payment intent a charge belongs to, when the object itself does not say. */
-async function paymentIntentOf(stripe: Stripe, chargeId: string): Promise<string | null> {
+async function paymentIntentOf(stripe: StripeApi, chargeId: string): Promise<string | null> {
   const ch = read(charge, await stripe.charges.retrieve(chargeId), `charge ${chargeId}`);
   return ch.payment_intent === null ? null : id(ch.payment_intent);
 }
 
-export async function fetchRefundFacts(stripe: Stripe, refundId: string): Promise<MoneyBackFacts> {
+export async function fetchRefundFacts(stripe: StripeApi, refundId: string): Promise<MoneyBackFacts> {
   const r = read(refund, await stripe.refunds.retrieve(refundId, { expand: ["balance_transaction", "failure_balance_transaction"] }), `refund ${refundId}`);
   if (r.charge === null) throw new PermanentPaymentProblem(`refund ${refundId} names no charge: it is not the refund of a payment Pot Commun splits`);
   const chargeId = id(r.charge);
@@ -97,7 +98,7 @@ export async function fetchRefundFacts(stripe: Stripe, refundId: string): Promis
   return { payment_intent_id, charge_id: chargeId, movements, dispute: null, note };
 }
 
-export async function fetchDisputeFacts(stripe: Stripe, disputeId: string): Promise<MoneyBackFacts> {
+export async function fetchDisputeFacts(stripe: StripeApi, disputeId: string): Promise<MoneyBackFacts> {
   const d = read(dispute, await stripe.disputes.retrieve(disputeId), `dispute ${disputeId}`);
   const chargeId = id(d.charge);
   const payment_intent_id = d.payment_intent === null ? await paymentIntentOf(stripe, chargeId) : id(d.payment_intent);

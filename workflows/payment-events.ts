@@ -1,5 +1,27 @@
 // Which Stripe events move money onto the ledger. Decided at ingress from the event
 // alone (no Stripe call), so that the acknowledgement never waits.
+import type Stripe from "stripe";
+
+/**
+ * Every event type classifyEvent may handle, and so the types the webhook endpoint subscribes to
+ * (`npm run stripe:setup`, the README's Deploy section). One list: a unit test proves that each
+ * is handled (for some object) and that classifyEvent handles no other type Stripe sends.
+ */
+export const HANDLED_EVENT_TYPES = [
+  "checkout.session.completed",
+  "checkout.session.async_payment_succeeded",
+  "invoice.paid",
+  "refund.created",
+  "refund.updated",
+  "refund.failed",
+  "charge.dispute.created",
+  "charge.dispute.updated",
+  "charge.dispute.funds_withdrawn",
+  "charge.dispute.funds_reinstated",
+  "charge.dispute.closed",
+] as const satisfies readonly Stripe.WebhookEndpointCreateParams.EnabledEvent[];
+
+export type HandledEventType = (typeof HANDLED_EVENT_TYPES)[number];
 
 /** Money in (a Checkout Session, an invoice) or money going back (a refund, a dispute). */
 export type PaymentSource = "checkout.session" | "invoice" | "refund" | "dispute";

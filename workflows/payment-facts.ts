@@ -7,6 +7,7 @@
 // proration credit weighs a negative amount), the tax weighs the tax collected, shipping its
 // amount without tax. They must add up to what the customer was charged.
 import type Stripe from "stripe";
+import type { StripeApi } from "./stripe-api";
 import { z } from "zod";
 import { MAX_PAYMENT_LINES } from "../core";
 import { NotYetAtStripe, PermanentPaymentProblem } from "./failures";
@@ -24,6 +25,8 @@ export interface PaymentFacts {
   payment_intent_id: string;
   charge_id: string;
   balance_transaction_id: string;
+  /** When Stripe created that balance transaction (null if it did not say): the day reconciliation finds the payment on. */
+  balance_transaction_created_s: number | null;
   source_type: "checkout.session" | "invoice";
   source_id: string;
   /** When the customer paid (the charge's creation, or the invoice's paid_at): picks the rule version and the offer as it was. */
@@ -61,6 +64,7 @@ const balanceTransaction = z.object({
   net: z.number().int(),
   currency: z.string(),
   exchange_rate: z.number().nullish(),
+  created: z.number().int().optional(),
 });
 
 const presentmentDetails = z.object({ presentment_amount: minor, presentment_currency: z.string() }).nullish();
@@ -173,6 +177,7 @@ function settlement(ch: z.infer<typeof charge>, bt: z.infer<typeof balanceTransa
     charge_id: ch.id,
     charge_amount_minor: ch.amount,
     balance_transaction_id: bt.id,
+    balance_transaction_created_s: bt.created ?? null,
     currency: bt.currency,
     gross_minor: bt.amount,
     fee_minor: bt.fee,
@@ -207,7 +212,7 @@ async function allLines<T>(embedded: { data: unknown[]; has_more: boolean }, sch
   return list.data.map((item, i) => read(schema, item, `${what} line ${i + 1}`));
 }
 
-export async function fetchCheckoutFacts(stripe: Stripe, sessionId: string): Promise<PaymentFacts> {
+export async function fetchCheckoutFacts(stripe: StripeApi, sessionId: string): Promise<PaymentFacts> {
   const raw = await stripe.checkout.sessions.retrieve(sessionId, {
     expand: ["line_items", "payment_intent.latest_charge.balance_transaction"],
   });
@@ -252,7 +257,7 @@ function invoiceLineWeight(line: z.infer<typeof invoiceLine>): number {
   return line.amount - sum(line.discount_amounts) - sum(credits) - sum(inclusiveTax);
 }
 
-export async function fetchInvoiceFacts(stripe: Stripe, invoiceId: string): Promise<PaymentFacts> {
+export async function fetchInvoiceFacts(stripe: StripeApi, invoiceId: string): Promise<PaymentFacts> {
   // amount_paid_off_stripe comes only when asked for.
   const inv = read(invoice, await stripe.invoices.retrieve(invoiceId, { expand: ["amount_paid_off_stripe"] }), `invoice ${invoiceId}`);
   if ((inv.amount_paid_off_stripe ?? 0) > 0) {

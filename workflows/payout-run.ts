@@ -28,7 +28,7 @@ export async function planPayoutRun(db: Db, runId: string, nowMs: number): Promi
       method: byTransfer ? "transfer" : "manual",
       status: byTransfer ? "pending" : "manual_due",
       stripeAccountId: p.stripe_account_id,
-      sourceTransaction: byTransfer ? await singleSourceCharge(db, p.party_id, p.currency, nowMs) : null,
+      sourceTransaction: byTransfer ? await singleSourceCharge(db, p.party_id, p.currency, p.payable_minor, nowMs) : null,
       transferId: null,
       reason: null,
     });

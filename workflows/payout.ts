@@ -30,9 +30,12 @@ export class PayoutWorkflow extends WorkflowEntrypoint<Env, PayoutParams> {
           if (outcome === "paid") paid += 1;
           else parked += 1;
         } catch (error) {
-          // Retries are spent (Stripe down all along): the item is parked with why; the next run pays the party again.
-          await step.do(`park the payout to ${item.partyId} ${item.currency}`, RETRIED, () => setPayoutItem(db(), key, { status: "parked", reason: describeExhausted(error) }, Date.now()));
-          parked += 1;
+          // Retries are spent. A try may have made the transfer at Stripe and died before its
+          // write: parked as unpaid, the party would be paid again by the next run. So Stripe is
+          // asked first; only a transfer it does not have is parked (the next run pays it).
+          const outcome = await step.do(`settle the payout to ${item.partyId} ${item.currency} after its retries`, RETRIED, () => this.settleExhausted(db(), item, describeExhausted(error)));
+          if (outcome === "paid") paid += 1;
+          else parked += 1;
         }
       }
       await step.do("close the run", RETRIED, () => closePayoutRun(db(), runId, Date.now()));
@@ -51,9 +54,9 @@ export class PayoutWorkflow extends WorkflowEntrypoint<Env, PayoutParams> {
     const key = { runId: item.runId, partyId: item.partyId, currency: item.currency };
     const now = Date.now();
     if (item.stripeAccountId === null) return "parked";
-    let transferId: string;
+    let transfer: { id: string; created: number };
     try {
-      const transfer = await stripeClient(this.env).transfers.create(
+      transfer = await stripeClient(this.env).transfers.create(
         {
           amount: item.amountMinor,
           currency: item.currency,
@@ -64,20 +67,59 @@ export class PayoutWorkflow extends WorkflowEntrypoint<Env, PayoutParams> {
         },
         { idempotencyKey: payoutKey(key) },
       );
-      transferId = transfer.id;
     } catch (error) {
       const failure = classifyFailure(error);
       if (failure.transient) throw new Error(failure.reason);
       await setPayoutItem(db, key, { status: "parked", reason: failure.reason }, now);
       return "parked";
     }
+    await this.post(db, item, transfer, now);
+    return "paid";
+  }
+
+  /** A transfer Stripe made, on the ledger with its item marked paid, in one batch keyed by the item. */
+  private async post(db: Db, item: PayoutItem, transfer: { id: string; created: number }, now: number): Promise<void> {
+    const key = { runId: item.runId, partyId: item.partyId, currency: item.currency };
     await postPayout(
       db,
-      { key: payoutKey(key), kind: "payout", party_id: item.partyId, currency: item.currency, amount_minor: item.amountMinor, stripe_object: transferId, event_id: `payout_run:${item.runId}`, description: `transfer ${transferId} of payout run ${item.runId}` },
+      {
+        key: payoutKey(key),
+        kind: "payout",
+        party_id: item.partyId,
+        currency: item.currency,
+        amount_minor: item.amountMinor,
+        stripe_object: transfer.id,
+        stripe_created_s: transfer.created,
+        event_id: `payout_run:${item.runId}`,
+        description: `transfer ${transfer.id} of payout run ${item.runId}`,
+      },
       now,
-      [payoutItemStatement(db, key, { status: "paid", transferId }, now)],
+      [payoutItemStatement(db, key, { status: "paid", transferId: transfer.id }, now)],
     );
-    return "paid";
+  }
+
+  /**
+   * After the retries of an item's transfer ran out: the transfer Stripe holds for it (this
+   * run's transfer group, its account, its party and currency in the metadata) is posted;
+   * without one the item is parked with `reason`. If Stripe cannot be asked either, this step
+   * fails and the item stays `pending`: later runs count it as in flight and do not pay it
+   * again, and reconciliation shows the transfer if Stripe made it.
+   */
+  private async settleExhausted(db: Db, item: PayoutItem, reason: string): Promise<"paid" | "parked"> {
+    const key = { runId: item.runId, partyId: item.partyId, currency: item.currency };
+    if (item.stripeAccountId !== null) {
+      const made = await stripeClient(this.env)
+        .transfers.list({ transfer_group: item.runId, destination: item.stripeAccountId, limit: 100 })
+        .autoPagingToArray({ limit: 1000 });
+      const transfer = made.find((t) => t.metadata?.party_id === item.partyId && t.currency === item.currency);
+      if (transfer) {
+        if (transfer.amount !== item.amountMinor) throw new Error(`transfer ${transfer.id} at Stripe is of ${transfer.amount}, the item of ${item.amountMinor}: not posted, look at it`);
+        await this.post(db, item, transfer, Date.now());
+        return "paid";
+      }
+    }
+    await setPayoutItem(db, key, { status: "parked", reason }, Date.now());
+    return "parked";
   }
 }
 

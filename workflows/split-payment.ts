@@ -5,6 +5,7 @@
 // replayed event, a second run or a retried step can never post twice.
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
 import type Stripe from "stripe";
+import type { StripeApi } from "./stripe-api";
 import { moneyBackPostings, parseRule, paymentPostings, splitPayment, sumByParty, type PaymentLineInput, type PostedPayment, type RolePosting, type Rule } from "../core";
 import { database, type Db } from "../db/client";
 import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
@@ -149,7 +150,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
    * all, then the event is parked saying so). Before each sleep the run moves its event's stall
    * cutoff past it, so that the sweep does not take a sleeping run for a dead one.
    */
-  private async fetchWithWaits<T extends PaymentFacts | MoneyBackFacts>(step: WorkflowStep, eventId: string, run: number, read: (stripe: Stripe) => Promise<T>): Promise<{ ok: true; facts: T } | { ok: false; reason: string }> {
+  private async fetchWithWaits<T extends PaymentFacts | MoneyBackFacts>(step: WorkflowStep, eventId: string, run: number, read: (stripe: StripeApi) => Promise<T>): Promise<{ ok: true; facts: T } | { ok: false; reason: string }> {
     let stripeWaits = 0;
     let balanceWaits = 0;
     for (let attempt = 1; ; attempt++) {
@@ -222,6 +223,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       paid_at_s: facts.paid_at_s,
       // Held for the longest hold of its lines' rules: a share is paid out once refunds are unlikely.
       available_at_ms: facts.paid_at_s * 1000 + Math.max(...rules.map((r) => r.hold_days ?? defaultHoldDays(this.env))) * DAY_MS,
+      stripe_created_s: facts.balance_transaction_created_s ?? facts.paid_at_s,
       lines: plan.lines.map((l, i) => {
         const line = split.value.lines[i];
         if (!line) throw new PermanentPaymentProblem(`the split lost line ${i}`);
@@ -315,6 +317,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
           seq: so_far.seq + 1,
           description: `${movement.kind.replace("_", " ")} ${movement.stripe_object}`,
           available_at_ms: posted.available_at_ms,
+          stripe_created_s: movement.created_s,
         },
         result.postings,
         now,

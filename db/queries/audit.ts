@@ -1,12 +1,12 @@
-import { and, desc, eq, getTableColumns, lt, sql, type SQL } from "drizzle-orm";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import type { Db } from "../client";
 import { auditLog } from "../schema";
+import { insertIf, type OnlyIf } from "./conditional";
 
 export interface AuditEntry {
   actor: string;
   action: string;
-  entity_type: "rule" | "party" | "offer" | "token" | "event";
+  entity_type: "rule" | "party" | "offer" | "token" | "event" | "pool" | "proposal" | "webhook_endpoint";
   entity_id: string;
   before: unknown;
   after: unknown;
@@ -30,12 +30,11 @@ function auditRow(e: AuditEntry, nowMs: number): typeof auditLog.$inferInsert {
  * runs (put it before the change it records, whose WHERE says the same): a change guarded
  * by "nobody moved this since I read it" is audited only when it happens.
  */
-export function insertAuditStatement(db: Db, e: AuditEntry, nowMs: number, onlyIf?: { table: SQLiteTable; where: SQL | undefined }) {
+export function insertAuditStatement(db: Db, e: AuditEntry, nowMs: number, onlyIf?: OnlyIf) {
   const row = auditRow(e, nowMs);
   if (!onlyIf) return db.insert(auditLog).values(row);
-  // INSERT … SELECT: every column of audit_log, in order, as a bound value (null for the id).
-  const fields = Object.fromEntries(Object.keys(getTableColumns(auditLog)).map((key) => [key, sql`${row[key as keyof typeof row] ?? null}`]));
-  return db.insert(auditLog).select(db.select(fields).from(onlyIf.table).where(onlyIf.where) as never);
+  // Null for the id: SQLite numbers the row.
+  return insertIf(db, auditLog, { id: null, ...row, before: row.before ?? null, after: row.after ?? null }, onlyIf);
 }
 
 export async function listAudit(db: Db, filter: { entity_type?: string; entity_id?: string; before_id?: number }, limit: number) {

@@ -7,7 +7,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { PriceListing } from "../../core";
 import { byChunks, chunked, MAX_IDS_PER_STATEMENT, type Db } from "../client";
-import { offers, offerVersionContributors, offerVersionPrices, offerVersions, parties, type OfferKind, type PartyKind } from "../schema";
+import { offers, offerVersionContributors, offerVersionPrices, offerVersions, parties, type ContributorRole, type OfferKind, type PartyKind } from "../schema";
 import { insertAuditStatement, type AuditEntry } from "./audit";
 
 export interface Party {
@@ -25,6 +25,13 @@ const partyColumns = { id: parties.id, kind: parties.kind, name: parties.name, s
 export interface Contributor {
   party_id: string;
   weight: number;
+  /** What they do for the offer, when the admin said it (absent otherwise). */
+  role?: ContributorRole;
+}
+
+/** A contributor as stored: `role` only when there is one, so an offer without roles reads (and hashes) as it always did. */
+function contributorOf(row: { party_id: string; weight: number; role: ContributorRole | null }): Contributor {
+  return row.role === null ? { party_id: row.party_id, weight: row.weight } : { party_id: row.party_id, weight: row.weight, role: row.role };
 }
 
 /** An offer at one time: the fields the API has always answered. */
@@ -171,7 +178,7 @@ function offerAtStatements(db: Db, which: SQL | undefined, atMs: number) {
       .where(at)
       .orderBy(asc(offerVersionPrices.priceId)),
     contributors: db
-      .select({ offer_id: offerVersionContributors.offerId, party_id: offerVersionContributors.partyId, weight: offerVersionContributors.weight })
+      .select({ offer_id: offerVersionContributors.offerId, party_id: offerVersionContributors.partyId, weight: offerVersionContributors.weight, role: offerVersionContributors.role })
       .from(offerVersionContributors)
       .innerJoin(offerVersions, sameVersion(offerVersionContributors))
       .where(at)
@@ -187,7 +194,7 @@ function assembleOffersAt(
   contributors: OfferAtStatements["contributors"]["_"]["result"],
 ): OfferAt[] {
   const priceIds = groupBy(prices, (p) => p.offer_id, (p) => p.price_id);
-  const pools = groupBy(contributors, (c) => c.offer_id, (c) => ({ party_id: c.party_id, weight: c.weight }));
+  const pools = groupBy(contributors, (c) => c.offer_id, contributorOf);
   return versions.map((v) => ({ ...v, stripe_price_ids: priceIds.get(v.id) ?? [], contributors: pools.get(v.id) ?? [] }));
 }
 
@@ -237,7 +244,7 @@ export async function offerHistory(db: Db, id: string): Promise<OfferHistory | u
       effective_from_ms: v.effectiveFromMs,
       name: v.name,
       stripe_price_ids: prices.filter((p) => p.version === v.version).map((p) => p.priceId),
-      contributors: contributors.filter((c) => c.version === v.version).map((c) => ({ party_id: c.partyId, weight: c.weight })),
+      contributors: contributors.filter((c) => c.version === v.version).map((c) => contributorOf({ party_id: c.partyId, weight: c.weight, role: c.role })),
       author: v.author,
       reason: v.reason,
       created_at_ms: v.createdAtMs,
@@ -339,7 +346,7 @@ function offerVersionStatements(db: Db, offerId: string, v: NewOfferVersion, now
     version: db.insert(offerVersions).values({ offerId, version: v.version, effectiveFromMs: v.effective_from_ms, name: v.name, author: v.author, reason: v.reason, createdAtMs: nowMs }),
     lists: [
       ...v.stripe_price_ids.map((priceId) => db.insert(offerVersionPrices).values({ offerId, version: v.version, priceId })),
-      ...v.contributors.map((c, position) => db.insert(offerVersionContributors).values({ offerId, version: v.version, partyId: c.party_id, weight: c.weight, position })),
+      ...v.contributors.map((c, position) => db.insert(offerVersionContributors).values({ offerId, version: v.version, partyId: c.party_id, weight: c.weight, position, role: c.role ?? null })),
     ],
   };
 }

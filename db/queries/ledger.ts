@@ -34,6 +34,8 @@ export interface PaymentRecord {
   paid_at_s: number;
   /** When its shares can be paid out: paid_at plus the longest hold of its lines' rules. */
   available_at_ms: number;
+  /** When Stripe created the charge's balance transaction: the day reconciliation finds it on. */
+  stripe_created_s: number;
   lines: {
     offer_id: string;
     price_id: string | null;
@@ -71,6 +73,7 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
       eventId: payment.event_id,
       description: `${payment.source_type} ${payment.source_id}`,
       availableAtMs: payment.available_at_ms,
+      stripeCreatedS: payment.stripe_created_s,
       createdAtMs: nowMs,
     }),
     db.insert(payments).values({
@@ -309,6 +312,8 @@ export interface MoneyBackRecord {
   description: string;
   /** Its payment's hold: what it takes back from shares still held reduces what is pending. */
   available_at_ms: number | null;
+  /** When Stripe created the balance transaction that moved the money. */
+  stripe_created_s: number;
 }
 
 /**
@@ -330,6 +335,7 @@ export async function postMoneyBack(db: Db, record: MoneyBackRecord, entries: Po
       chargeAmountMinor: record.charge_amount_minor,
       seq: record.seq,
       availableAtMs: record.available_at_ms,
+      stripeCreatedS: record.stripe_created_s,
       createdAtMs: nowMs,
     }),
     ...postingStatements(db, transaction_id, entries),
@@ -382,14 +388,25 @@ export async function disputesOf(db: Db, paymentId: string) {
  */
 export async function postPayout(
   db: Db,
-  payout: { key: string; kind: "payout" | "payout_manual"; party_id: string; currency: string; amount_minor: number; stripe_object: string | null; event_id: string; description: string },
+  payout: {
+    key: string;
+    kind: "payout" | "payout_manual";
+    party_id: string;
+    currency: string;
+    amount_minor: number;
+    stripe_object: string | null;
+    event_id: string;
+    description: string;
+    /** The transfer's creation at Stripe (what reconciliation dates it by); a transfer without it is dated when posted; none when paid by hand. */
+    stripe_created_s?: number | null;
+  },
   nowMs: number,
   alongside: BatchItem<"sqlite">[] = [],
 ): Promise<{ posted: boolean; transaction_id: string }> {
   const transaction_id = `txn_${payout.key.replaceAll(":", "_")}`;
   const out = payout.kind === "payout" ? "stripe:transfers" : "coop:manual_payouts";
   const statements = [
-    db.insert(ledgerTransactions).values({ id: transaction_id, kind: payout.kind, idempotencyKey: payout.key, eventId: payout.event_id, description: payout.description, stripeObject: payout.stripe_object, createdAtMs: nowMs }),
+    db.insert(ledgerTransactions).values({ id: transaction_id, kind: payout.kind, idempotencyKey: payout.key, eventId: payout.event_id, description: payout.description, stripeObject: payout.stripe_object, stripeCreatedS: payout.kind === "payout" ? (payout.stripe_created_s ?? Math.floor(nowMs / 1000)) : null, createdAtMs: nowMs }),
     ...postingStatements(db, transaction_id, [
       { account: `${PARTY_ACCOUNT_PREFIX}${payout.party_id}`, amount_minor: -payout.amount_minor, currency: payout.currency, role: "payout" },
       { account: out, amount_minor: payout.amount_minor, currency: payout.currency, role: "transfer" },
@@ -401,6 +418,32 @@ export async function postPayout(
     return { posted: true, transaction_id };
   } catch (error) {
     if (isUniqueViolation(error) && (await db.query.ledgerTransactions.findFirst({ where: eq(ledgerTransactions.idempotencyKey, payout.key), columns: { id: true } }))) return { posted: false, transaction_id };
+    throw error;
+  }
+}
+
+/**
+ * A fee Stripe billed apart from payments (Billing, Tax), booked by reconciliation: one
+ * transaction of kind `stripe_fee` keyed by its balance transaction, with `entries` (core's
+ * billedFeePostings). Already booked: nothing is written.
+ */
+export async function postBilledFee(
+  db: Db,
+  fee: { balance_transaction: string; description: string; stripe_created_s: number; event_id: string },
+  entries: PostingInput[],
+  nowMs: number,
+): Promise<{ posted: boolean; transaction_id: string }> {
+  const key = `stripe_fee:${fee.balance_transaction}`;
+  const transaction_id = `txn_stripe_fee_${fee.balance_transaction}`;
+  const statements = [
+    db.insert(ledgerTransactions).values({ id: transaction_id, kind: "stripe_fee", idempotencyKey: key, eventId: fee.event_id, description: fee.description, stripeObject: fee.balance_transaction, stripeCreatedS: fee.stripe_created_s, createdAtMs: nowMs }),
+    ...postingStatements(db, transaction_id, entries),
+  ];
+  try {
+    await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
+    return { posted: true, transaction_id };
+  } catch (error) {
+    if (isUniqueViolation(error) && (await db.query.ledgerTransactions.findFirst({ where: eq(ledgerTransactions.idempotencyKey, key), columns: { id: true } }))) return { posted: false, transaction_id };
     throw error;
   }
 }

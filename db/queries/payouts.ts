@@ -76,8 +76,14 @@ export async function payableContributors(db: Db, runId: string, nowMs: number) 
   return out;
 }
 
-/** The one charge a party's available shares in a currency came from since its last payout, if one. */
-export async function singleSourceCharge(db: Db, partyId: string, currency: string, nowMs: number): Promise<string | null> {
+/**
+ * The one charge a party's available shares in a currency came from since its last payout, if
+ * one, and only if that charge gave the party at least `amountMinor`: a transfer cannot take more
+ * than its source charge brought. (A share posted before the last payout and still held then is
+ * paid now too, but is not "since" it: without this check the transfer would name the newer
+ * charge for both, and Stripe would refuse it.)
+ */
+export async function singleSourceCharge(db: Db, partyId: string, currency: string, amountMinor: number, nowMs: number): Promise<string | null> {
   const account = `party:${partyId}`;
   const [last] = await db
     .select({ at: sql<number>`max(${ledgerTransactions.createdAtMs})`.mapWith(Number) })
@@ -86,7 +92,7 @@ export async function singleSourceCharge(db: Db, partyId: string, currency: stri
     .where(and(eq(postings.account, account), eq(postings.currency, currency), eq(postings.role, "payout")));
   const since = last?.at ?? 0;
   const rows = await db
-    .selectDistinct({ charge_id: payments.chargeId })
+    .select({ charge_id: payments.chargeId, given_minor: sql<number>`sum(${postings.amountMinor})`.mapWith(Number) })
     .from(postings)
     .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, postings.transactionId))
     .innerJoin(payments, eq(payments.transactionId, ledgerTransactions.id))
@@ -99,8 +105,10 @@ export async function singleSourceCharge(db: Db, partyId: string, currency: stri
         sql`coalesce(${ledgerTransactions.availableAtMs}, 0) <= ${nowMs}`,
       ),
     )
+    .groupBy(payments.chargeId)
     .limit(2);
-  return rows.length === 1 ? (rows[0]?.charge_id ?? null) : null;
+  const [only] = rows;
+  return rows.length === 1 && only && only.given_minor >= amountMinor ? only.charge_id : null;
 }
 
 export async function insertPayoutItems(db: Db, items: Omit<PayoutItem, "updatedAtMs">[], nowMs: number): Promise<void> {

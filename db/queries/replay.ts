@@ -1,7 +1,7 @@
 // The payment lines a rule change would have touched: what the what-if replays. A line counts
 // when it is in the rule's scope and was split by a rule no more specific than this one: a
 // default rule's proposal does not reach the payments that an offer's own rule governs.
-import { and, desc, eq, inArray, lte } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lte } from "drizzle-orm";
 import { chunked, MAX_IDS_PER_STATEMENT, type Db } from "../client";
 import { offers, paymentLines, payments, rules } from "../schema";
 import { ruleSpecificity, specificityOf, type RuleScope } from "./rules";
@@ -46,4 +46,31 @@ export async function recentLinesInScope(db: Db, scope: RuleScope, last: number,
     if (lines.length > maxLines) return "too_many";
   }
   return lines;
+}
+
+/**
+ * The lines of the payments in a rule's scope paid since `sinceS` (seconds, as Stripe stamps
+ * them), newest first, at most `maxLines`: when more were paid, the oldest are left out (whole
+ * payments only) and `complete` is false. What a proposal's `affected` replays.
+ */
+export async function linesInScopePaidSince(db: Db, scope: RuleScope, sinceS: number, maxLines: number): Promise<{ lines: ReplayedLine[]; complete: boolean }> {
+  const rows = await db
+    .select({ payment_id: payments.id, currency: payments.currency, offer_id: paymentLines.offerId, gross_minor: paymentLines.grossMinor, fee_minor: paymentLines.feeMinor })
+    .from(paymentLines)
+    .innerJoin(payments, eq(payments.id, paymentLines.paymentId))
+    .innerJoin(offers, eq(offers.id, paymentLines.offerId))
+    .innerJoin(rules, eq(rules.id, paymentLines.ruleId))
+    .where(
+      and(
+        gte(payments.paidAtS, sinceS),
+        "offer_id" in scope ? eq(paymentLines.offerId, scope.offer_id) : "offer_kind" in scope ? eq(offers.kind, scope.offer_kind) : undefined,
+        lte(ruleSpecificity, specificityOf(scope)),
+      ),
+    )
+    .orderBy(desc(payments.paidAtS), desc(payments.id), asc(paymentLines.lineNo))
+    .limit(maxLines + 1);
+  if (rows.length <= maxLines) return { lines: rows, complete: true };
+  // One line too many: drop the payment it belongs to, whose other lines may be missing too.
+  const cut = rows[maxLines]?.payment_id;
+  return { lines: rows.slice(0, maxLines).filter((r) => r.payment_id !== cut), complete: false };
 }

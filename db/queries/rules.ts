@@ -13,12 +13,23 @@ export interface RuleVersionRow {
   content_hash: string;
   author: string;
   reason: string;
+  /** The proposal this version came from; null for a version an admin wrote directly. */
+  proposal_id: string | null;
   created_at_ms: number;
 }
+
+/** How a rule changes by consent: a proposal's notice (ISO 8601 duration) and the admins' approvals it needs. */
+export interface Governance {
+  notice: string;
+  approvals: number;
+}
+
+export const DEFAULT_GOVERNANCE: Governance = { notice: "P7D", approvals: 0 };
 
 export interface RuleRow {
   id: string;
   scope: RuleScope;
+  governance: Governance;
   created_at_ms: number;
 }
 
@@ -42,6 +53,7 @@ const versionColumns = {
   content_hash: ruleVersions.contentHash,
   author: ruleVersions.author,
   reason: ruleVersions.reason,
+  proposal_id: ruleVersions.proposalId,
   created_at_ms: ruleVersions.createdAtMs,
 };
 
@@ -49,14 +61,18 @@ function parsed<T extends { body: string }>(row: T): Omit<T, "body"> & { body: u
   return { ...row, body: JSON.parse(row.body) as unknown };
 }
 
+function ruleRow(r: typeof rules.$inferSelect): RuleRow {
+  return { id: r.id, scope: scopeOf(r.scopeKind, r.scopeValue), governance: { notice: r.governanceNotice, approvals: r.governanceApprovals }, created_at_ms: r.createdAtMs };
+}
+
 export async function listRules(db: Db, limit = 500): Promise<RuleRow[]> {
   const rows = await db.select().from(rules).orderBy(asc(rules.id)).limit(limit);
-  return rows.map((r) => ({ id: r.id, scope: scopeOf(r.scopeKind, r.scopeValue), created_at_ms: r.createdAtMs }));
+  return rows.map(ruleRow);
 }
 
 export async function getRule(db: Db, id: string): Promise<RuleRow | undefined> {
   const r = await db.query.rules.findFirst({ where: eq(rules.id, id) });
-  return r && { id: r.id, scope: scopeOf(r.scopeKind, r.scopeValue), created_at_ms: r.createdAtMs };
+  return r && ruleRow(r);
 }
 
 export async function ruleIdForScope(db: Db, scope: RuleScope): Promise<string | undefined> {
@@ -144,10 +160,14 @@ export async function versionsCovering(db: Db, offer: { id: string; kind: OfferK
   return rows.filter((r) => r.version >= (inForce.get(r.rule_id) ?? 0)).map(parsed);
 }
 
-export type NewRuleVersion = Omit<RuleVersionRow, "rule_id" | "created_at_ms">;
+export type NewRuleVersion = Omit<RuleVersionRow, "rule_id" | "created_at_ms" | "proposal_id">;
 
-export function insertRuleStatement(db: Db, id: string, scope: RuleScope, nowMs: number) {
-  return db.insert(rules).values({ id, ...scopeColumns(scope), createdAtMs: nowMs });
+export function insertRuleStatement(db: Db, id: string, scope: RuleScope, governance: Governance, nowMs: number) {
+  return db.insert(rules).values({ id, ...scopeColumns(scope), governanceNotice: governance.notice, governanceApprovals: governance.approvals, createdAtMs: nowMs });
+}
+
+export function updateGovernanceStatement(db: Db, id: string, governance: Governance) {
+  return db.update(rules).set({ governanceNotice: governance.notice, governanceApprovals: governance.approvals }).where(eq(rules.id, id));
 }
 
 /** (rule_id, version) is the primary key: two admins racing for the same number cannot both win. */

@@ -5,7 +5,7 @@ import { apiTokens, type TokenRole } from "../schema";
 export async function findActiveToken(db: Db, tokenHash: string) {
   return db.query.apiTokens.findFirst({
     where: and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAtMs)),
-    columns: { id: true, role: true },
+    columns: { id: true, role: true, partyId: true },
   });
 }
 
@@ -13,6 +13,7 @@ const publicColumns = {
   id: apiTokens.id,
   name: apiTokens.name,
   role: apiTokens.role,
+  party_id: apiTokens.partyId,
   created_by: apiTokens.createdBy,
   created_at_ms: apiTokens.createdAtMs,
   revoked_at_ms: apiTokens.revokedAtMs,
@@ -28,7 +29,7 @@ export async function getToken(db: Db, id: string) {
   return row;
 }
 
-export function insertTokenStatement(db: Db, t: { id: string; name: string; role: TokenRole; tokenHash: string; createdBy: string }, nowMs: number) {
+export function insertTokenStatement(db: Db, t: { id: string; name: string; role: TokenRole; partyId: string | null; tokenHash: string; createdBy: string }, nowMs: number) {
   return db.insert(apiTokens).values({ ...t, createdAtMs: nowMs });
 }
 

@@ -33,6 +33,13 @@ function assertNonNegative(value: number, name: string): void {
   if (value < 0) throw new AmountError(`${name} must not be negative, got ${value}`);
 }
 
+/** A non-negative integer number of minor units, or an error naming it. */
+export function assertMinor(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative integer number of minor units, got ${value}`);
+  }
+}
+
 export function assertBps(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0 || value > MAX_BPS) {
     throw new AmountError(`${name} must be an integer number of basis points from 0 to ${MAX_BPS} (2000 = 20%), got ${value}`);

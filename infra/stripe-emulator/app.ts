@@ -7,7 +7,8 @@
  *   GET /v1/checkout/sessions/:id[/line_items]   GET /v1/payment_intents/:id   GET /v1/charges/:id
  *   GET /v1/balance_transactions/:id   GET /v1/invoices/:id[/lines]   GET /v1/invoice_payments[/:id]
  *   GET /v1/refunds/:id   GET /v1/disputes/:id   GET /v1/events/:id   (+ prices, products,
- *   tax rates, coupons, shipping rates, payment records, customers, subscriptions, transfers),
+ *   tax rates, coupons, shipping rates, payment records, customers, subscriptions, transfers,
+ *   accounts),
  *   lists newest first: GET /v1/refunds?charge=&payment_intent=&created[…]=,
  *   GET /v1/disputes?charge=&payment_intent=&created[…]=, GET /v1/charges/:id/refunds,
  *   GET /v1/balance_transactions?created[gte|gt|lte|lt]=&type=&source=&currency=,
@@ -16,13 +17,19 @@
  *   Embedded lists (an invoice's lines, expanded line items and refunds) hold 10 items and say
  *   `has_more`, as Stripe's do.
  *
+ *   Writes (writes.ts): POST /v1/transfers, GET /v1/transfers?transfer_group=&destination=,
+ *   POST/GET /v1/transfers/:id/reversals, GET /v1/accounts, POST/GET/DELETE /v1/webhook_endpoints[/:id];
+ *   every POST honours Idempotency-Key as Stripe does.
+ *
  *   Test control (no auth): POST/GET/DELETE /_emulator/objects[/:id], POST/GET/DELETE
- *   /_emulator/faults, GET/DELETE /_emulator/requests, POST /_emulator/reset, GET /_emulator/health.
+ *   /_emulator/faults (scoped by path, method and parameters), GET/DELETE /_emulator/requests, POST /_emulator/reset, GET /_emulator/health.
  */
 import { Hono } from "hono";
 // vitest.config.ts loads this file in the test host: relative imports keep their `.ts`
 // extension and there are no JSON imports, so a native config loader can follow them too.
+import { errorResponse, invalid, isRecord, json, KNOWN_ERRORS, missing, StripeHttpError, type StripeErrorBody } from "./http.ts";
 import { EMBEDDED_LIST_LIMIT, STRIPE_API_VERSION, stripeId, type StripeObject } from "./ids.ts";
+import { registerWrites } from "./writes.ts";
 
 export type { StripeObject };
 
@@ -34,8 +41,18 @@ export interface EmulatorFault {
   method?: string;
   status: number;
   times: number;
-  /** Overrides of the Stripe error body (`type`, `code`, `message`). */
-  error?: { type?: string; code?: string; message?: string };
+  /**
+   * Only requests with these parameters: the form body's on POST (`destination`,
+   * `metadata[party_id]`, as the stripe SDK encodes them), the query's on GET. Scopes a fault to
+   * one object when test files share the emulator.
+   */
+  match?: Record<string, string>;
+  /**
+   * Overrides of the Stripe error body (`type`, `code`, `message`, `param`). A code Stripe
+   * documents (KNOWN_ERRORS in http.ts: `balance_insufficient`, `account_invalid`, …) brings its
+   * message and doc_url.
+   */
+  error?: { type?: string; code?: string; message?: string; param?: string };
   /** Sends `Stripe-Should-Retry: true|false`, which the stripe SDK obeys. */
   should_retry?: boolean;
   /** Sends `Retry-After: <seconds>`, as Stripe does on some 429s and 503s. */
@@ -49,6 +66,8 @@ export interface EmulatorRequestRecord {
   fault: boolean;
   /** The Stripe-Version the client asked for, or null when it sent none. */
   stripe_version: string | null;
+  /** The Idempotency-Key of a POST, or null: which retry of which request it was. */
+  idempotency_key: string | null;
 }
 
 /** Properties of a Checkout line item that Stripe returns only when expanded (`data.taxes`). */
@@ -70,6 +89,8 @@ export class EmulatorStore {
   readonly itemIncludables = new Map<string, Partial<Record<(typeof ITEM_INCLUDABLES)[number], unknown>>>();
   faults: EmulatorFault[] = [];
   requests: EmulatorRequestRecord[] = [];
+  /** What each Idempotency-Key answered, with the request it was first used with. */
+  readonly idempotencyKeys = new Map<string, { request: string; status: number; body: string }>();
   maxRequests = 500;
 
   /**
@@ -136,6 +157,7 @@ export class EmulatorStore {
 
   reset(): void {
     this.clear();
+    this.idempotencyKeys.clear();
     this.faults = [];
     this.requests = [];
   }
@@ -145,10 +167,39 @@ export class EmulatorStore {
     if (this.requests.length > this.maxRequests) this.requests.splice(0, this.requests.length - this.maxRequests);
   }
 
-  /** Consumes one use of the first fault matching the request, if any. */
-  takeFault(method: string, path: string): EmulatorFault | undefined {
+  /**
+   * A POST with an Idempotency-Key, as Stripe treats it: the first request with the key runs;
+   * the same request again gets the same answer (`Idempotent-Replayed: true`) without running;
+   * another request with the key is Stripe's idempotency_error. Only successes are kept: a
+   * request refused (or faulted) may be sent again with its key, as after a validation error at
+   * Stripe. Keys never expire here (Stripe keeps them 24 hours).
+   */
+  async idempotent(key: string, request: string, run: () => Promise<Response>): Promise<Response> {
+    const seen = this.idempotencyKeys.get(key);
+    if (seen) {
+      if (seen.request !== request) {
+        throw new StripeHttpError(400, {
+          type: "idempotency_error",
+          message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+        });
+      }
+      return new Response(seen.body, { status: seen.status, headers: { "Content-Type": "application/json", "Idempotent-Replayed": "true", "Idempotency-Key": key } });
+    }
+    const res = await run();
+    if (res.ok) this.idempotencyKeys.set(key, { request, status: res.status, body: await res.clone().text() });
+    const out = new Response(res.body, res);
+    out.headers.set("Idempotency-Key", key);
+    return out;
+  }
+
+  /** Consumes one use of the first fault matching the request (its method, path and `params`), if any. */
+  takeFault(method: string, path: string, params: URLSearchParams = new URLSearchParams()): EmulatorFault | undefined {
     const i = this.faults.findIndex(
-      (f) => f.times > 0 && (!f.method || f.method.toUpperCase() === method) && path.startsWith(f.path_prefix ?? "/v1/"),
+      (f) =>
+        f.times > 0 &&
+        (!f.method || f.method.toUpperCase() === method) &&
+        path.startsWith(f.path_prefix ?? "/v1/") &&
+        Object.entries(f.match ?? {}).every(([name, value]) => params.get(name) === value),
     );
     if (i < 0) return undefined;
     const fault = this.faults[i]!;
@@ -168,49 +219,6 @@ export type StripeEmulator = Hono & { store: EmulatorStore };
 // Errors and responses
 // ---------------------------------------------------------------------------------------------
 
-interface StripeErrorBody {
-  type: string;
-  message: string;
-  code?: string;
-  param?: string;
-  doc_url?: string;
-}
-
-class StripeHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: StripeErrorBody,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(body.message);
-  }
-}
-
-function invalid(message: string, param?: string, code?: string): StripeHttpError {
-  return new StripeHttpError(400, { type: "invalid_request_error", message, ...(code ? { code } : {}), ...(param ? { param } : {}) });
-}
-
-function missing(type: string, id: string, param = "id"): StripeHttpError {
-  return new StripeHttpError(404, {
-    type: "invalid_request_error",
-    code: "resource_missing",
-    doc_url: "https://stripe.com/docs/error-codes/resource-missing",
-    message: `No such ${type}: '${id}'`,
-    param,
-  });
-}
-
-function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body, null, 2), {
-    status,
-    headers: { "Content-Type": "application/json", ...headers },
-  });
-}
-
-function errorResponse(err: StripeHttpError): Response {
-  return json({ error: err.body }, err.status, err.headers);
-}
-
 function faultError(fault: EmulatorFault): StripeHttpError {
   const s = fault.status;
   const base: StripeErrorBody =
@@ -228,10 +236,11 @@ function faultError(fault: EmulatorFault): StripeHttpError {
           : s >= 500
             ? { type: "api_error", message: "An unknown error occurred. (emulated fault)" }
             : { type: "invalid_request_error", message: `Emulated fault (HTTP ${s}).` };
+  const known = fault.error?.code ? KNOWN_ERRORS[fault.error.code] : undefined;
   const headers: Record<string, string> = {};
   if (fault.should_retry !== undefined) headers["Stripe-Should-Retry"] = String(fault.should_retry);
   if (fault.retry_after_s !== undefined) headers["Retry-After"] = String(fault.retry_after_s);
-  return new StripeHttpError(s, { ...base, ...fault.error }, headers);
+  return new StripeHttpError(s, { ...base, ...known, ...fault.error } as StripeErrorBody, headers);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,10 +262,6 @@ function expandParams(url: URL): string[] {
     }
   }
   return out;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -423,6 +428,7 @@ const RETRIEVABLE: Record<string, string> = {
   customers: "customer",
   subscriptions: "subscription",
   transfers: "transfer",
+  accounts: "account",
 };
 
 function parseObjects(body: unknown): StripeObject[] {
@@ -443,6 +449,11 @@ async function readJson(req: Request): Promise<unknown> {
   } catch {
     throw invalid("Request body is not valid JSON.");
   }
+}
+
+/** A request's parameters in a fixed order: two requests with the same parameters compare equal. */
+function canonicalParams(params: URLSearchParams): string {
+  return [...params].sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0)).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
 }
 
 export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEmulator {
@@ -511,13 +522,22 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
           message: `Invalid API Key provided: ${key.slice(0, 8)}${"*".repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`,
         });
       }
-      const f = store.takeFault(method, path);
+      const params = method === "GET" ? new URL(c.req.url).searchParams : new URLSearchParams(await c.req.raw.clone().text());
+      const f = store.takeFault(method, path, params);
       if (f) {
         fault = true;
         throw faultError(f);
       }
-      await next();
-      res = c.res;
+      const idempotencyKey = method === "POST" ? c.req.header("Idempotency-Key") : undefined;
+      if (idempotencyKey) {
+        res = await store.idempotent(idempotencyKey, `${method} ${path} ${canonicalParams(params)}`, async () => {
+          await next();
+          return c.res;
+        });
+      } else {
+        await next();
+        res = c.res;
+      }
     } catch (err) {
       if (!(err instanceof StripeHttpError)) throw err;
       res = errorResponse(err);
@@ -525,7 +545,7 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
     res = new Response(res.body, res);
     res.headers.set("Request-Id", stripeId("req_", 14));
     res.headers.set("Stripe-Version", c.req.header("Stripe-Version") ?? STRIPE_API_VERSION);
-    store.record({ method, path: path + new URL(c.req.url).search, status: res.status, fault, stripe_version: c.req.header("Stripe-Version") ?? null });
+    store.record({ method, path: path + new URL(c.req.url).search, status: res.status, fault, stripe_version: c.req.header("Stripe-Version") ?? null, idempotency_key: c.req.header("Idempotency-Key") ?? null });
     c.res = res;
   });
 
@@ -588,6 +608,18 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
   listRoute("disputes", "dispute", { charge: "charge", payment_intent: "payment_intent" });
   listRoute("balance_transactions", "balance_transaction", { type: "type", source: "source", currency: "currency" });
 
+  registerWrites(app, {
+    put: (o) => void store.put(o),
+    get: (id) => store.get(id),
+    remove: (id) => void store.delete(id),
+    ofType: (type) => store.ofType(type),
+    retrieve,
+    respond,
+    list: (all, listUrl, url) => listObject(all, listUrl, url),
+    newestFirst,
+    createdFilter,
+  });
+
   for (const [segment, type] of Object.entries(RETRIEVABLE)) {
     app.get(`/v1/${segment}/:id`, (c) => {
       const url = new URL(c.req.url);
@@ -639,11 +671,13 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
     if (typeof times !== "number" || !Number.isInteger(times) || times < 1) throw invalid("times must be a positive integer.", "times");
     if (body.path_prefix !== undefined && typeof body.path_prefix !== "string") throw invalid("path_prefix must be a string.", "path_prefix");
     if (body.method !== undefined && typeof body.method !== "string") throw invalid("method must be a string.", "method");
+    if (body.match !== undefined && (!isRecord(body.match) || Object.values(body.match).some((v) => typeof v !== "string"))) throw invalid("match must be an object of parameter names to string values.", "match");
     const fault: EmulatorFault = {
       status,
       times,
       ...(typeof body.path_prefix === "string" ? { path_prefix: body.path_prefix } : {}),
       ...(typeof body.method === "string" ? { method: body.method.toUpperCase() } : {}),
+      ...(isRecord(body.match) ? { match: body.match as Record<string, string> } : {}),
       ...(isRecord(body.error) ? { error: body.error as EmulatorFault["error"] } : {}),
       ...(typeof body.should_retry === "boolean" ? { should_retry: body.should_retry } : {}),
       ...(typeof body.retry_after_s === "number" && Number.isInteger(body.retry_after_s) && body.retry_after_s >= 0 ? { retry_after_s: body.retry_after_s } : {}),

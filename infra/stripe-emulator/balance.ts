@@ -4,66 +4,10 @@
  * reinstatement; and the conversion of an amount in the charge's currency into the settlement
  * currency. Pure and web-standard.
  */
-import type Stripe from "stripe";
-
 import { minorUnitExponent } from "../../core/currency";
-import { AmountError, convertMinor } from "./amounts.ts";
-import { clone } from "./catalog.ts";
-import { stripeId } from "./ids.ts";
+import { convertMinor } from "./amounts.ts";
 
-import balanceTransactionFx from "../stripe-fixtures/balance_transaction.json" with { type: "json" };
-
-export interface BalanceTransactionFields {
-  id?: string;
-  /** Signed minor units of `currency`: positive comes in, negative goes out. */
-  amount: number;
-  currency: string;
-  created: number;
-  /** Default: a week after `created`, as the emulator's charges. */
-  available_on?: number;
-  description: string | null;
-  /** Stripe's rate (major units of `currency` per major unit of the charge's), or null for one currency. */
-  exchange_rate: number | null;
-  /** Signed minor units: what Stripe keeps (positive) or gives back (negative). */
-  fee_minor: number;
-  /** The fee_details line's description, e.g. "Stripe processing fees", "Dispute fee". */
-  fee_description: string;
-  reporting_category: string;
-  source: string;
-  status?: "pending" | "available";
-  type: Stripe.BalanceTransaction.Type;
-}
-
-/** −n without a −0 (JSON prints both as 0, but tests compare with Object.is). */
-export function negate(n: number): number {
-  return n === 0 ? 0 : -n;
-}
-
-/** A balance transaction cloned from Stripe's example: `net` = amount − fee, one fee line when there is a fee. */
-export function buildBalanceTransaction(f: BalanceTransactionFields): Stripe.BalanceTransaction {
-  for (const [name, value] of [["amount", f.amount], ["fee_minor", f.fee_minor]] as const) {
-    if (!Number.isSafeInteger(value)) throw new AmountError(`balance transaction ${name} must be an integer number of minor units, got ${value}`);
-  }
-  const currency = f.currency.toLowerCase();
-  return {
-    ...clone(balanceTransactionFx),
-    id: f.id ?? stripeId("txn_"),
-    object: "balance_transaction",
-    amount: f.amount,
-    available_on: f.available_on ?? f.created + 7 * 86400,
-    created: f.created,
-    currency,
-    description: f.description,
-    exchange_rate: f.exchange_rate,
-    fee: f.fee_minor,
-    fee_details: f.fee_minor !== 0 ? [{ amount: f.fee_minor, application: null, currency, description: f.fee_description, type: "stripe_fee" }] : [],
-    net: f.amount - f.fee_minor || 0,
-    reporting_category: f.reporting_category,
-    source: f.source,
-    status: f.status ?? "pending",
-    type: f.type,
-  } satisfies Stripe.BalanceTransaction;
-}
+export { buildBalanceTransaction, negate, type BalanceTransactionFields } from "./balance-transaction.ts";
 
 /** How an amount in the charge's currency reaches the balance. */
 export interface SettlementOptions {

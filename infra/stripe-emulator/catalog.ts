@@ -19,11 +19,7 @@ export function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
-export function assertMinor(value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`${name} must be a non-negative integer number of minor units, got ${value}`);
-  }
-}
+export { assertMinor } from "./amounts.ts";
 
 export function uniqueBy<T extends { id: string }>(items: T[]): T[] {
   const seen = new Map<string, T>();

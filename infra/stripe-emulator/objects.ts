@@ -17,6 +17,9 @@
  *   refund.ts        refunds of a built payment: created, succeeded, failed, canceled
  *   dispute.ts       disputes of a built payment: withdrawn, won, lost; inquiries
  *   events.ts        events around snapshots of objects
+ *   connect.ts       connected accounts, transfers to them and their reversals
+ *   fees.ts          Stripe fees billed apart from payments (Billing, Tax)
+ *   webhook-endpoints.ts  webhook endpoints and their signing secrets
  *
  * Pure and web-standard (no node: imports): used by the emulator, by `npm run stripe:trigger`
  * and by integration tests running in workerd.
@@ -46,6 +49,9 @@ import {
 } from "./refund.ts";
 
 export { AmountError, parsePercentBps } from "./amounts.ts";
+export { buildConnectedAccount, buildTransfer, buildTransferReversal, type BuiltTransfer, type BuiltTransferReversal, type ConnectedAccountOptions, type TransferFields, type TransferReversalOptions } from "./connect.ts";
+export { buildStripeFee, type BilledService, type StripeFeeOptions } from "./fees.ts";
+export { buildWebhookEndpoint, withoutSecret } from "./webhook-endpoints.ts";
 export {
   attachBalanceTransaction,
   buildDispute,

@@ -105,6 +105,42 @@ describe("/api/v1/offers", () => {
     expect(((await res.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toContain("contributors.0.weight");
   });
 
+  it("keeps each contributor's role, when given, in the offer now, its history, the list and the audit log; a contributor without one has no role field", async () => {
+    setClock("2031-03-12T09:00:00.250Z");
+    await seedCatalog();
+    const contributors = [{ party_id: "camille", weight: 2, role: "facilitator" }, { party_id: "dominique", weight: 1, role: "author" }, { party_id: "sacha", weight: 1 }];
+    const created = await api("/offers", { method: "POST", body: { id: "workshop", kind: "training", name: "Workshop", contributors } });
+    expect(created.status).toBe(201);
+    expect(((await created.json()) as OfferView).contributors).toEqual(contributors);
+    advanceClock(1_000);
+    const offer = (await (await api("/offers/workshop")).json()) as { contributors: unknown; versions: { contributors: unknown }[] };
+    expect(offer.contributors).toEqual(contributors);
+    expect(offer.versions.map((v) => v.contributors)).toEqual([contributors]);
+    const listed = (await (await api("/offers")).json()) as { offers: { id: string; contributors: unknown }[] };
+    expect(listed.offers.find((o) => o.id === "workshop")?.contributors).toEqual(contributors);
+    expect(listed.offers.find((o) => o.id === "training-intro")?.contributors).toEqual([{ party_id: "camille", weight: 2 }, { party_id: "dominique", weight: 1 }]);
+
+    // A role changed is a new version, as any change of contributors; the one before keeps its roles.
+    const changed = [{ party_id: "camille", weight: 2, role: "author" }, { party_id: "sacha", weight: 1, role: "host" }];
+    expect((await patchOffer("workshop", { contributors: changed })).status).toBe(200);
+    advanceClock(1_000);
+    const after = (await (await api("/offers/workshop")).json()) as { contributors: unknown; versions: { contributors: unknown }[] };
+    expect(after.contributors).toEqual(changed);
+    expect(after.versions.map((v) => v.contributors)).toEqual([contributors, changed]);
+    const audit = (await (await api("/audit?entity_type=offer&entity_id=workshop")).json()) as { entries: { action: string; after: { contributors: unknown } }[] };
+    expect(audit.entries.map((e) => [e.action, e.after.contributors])).toEqual([["offer.update", changed], ["offer.create", contributors]]);
+  });
+
+  it("answers 400 naming the field for a role that is not facilitator, author or host", async () => {
+    await seedCatalog();
+    const res = await api("/offers", { method: "POST", body: { id: "w", kind: "training", name: "W", contributors: [{ party_id: "camille", weight: 1, role: "treasurer" }] } });
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as { code: string; errors: { path: string }[] };
+    expect(problem.code).toBe("invalid_request");
+    expect(problem.errors.map((e) => e.path)).toEqual(["contributors.0.role"]);
+    expect((await patchOffer("training-intro", { contributors: [{ party_id: "camille", weight: 1, role: null }] })).status).toBe(400);
+  });
+
   it("answers 409 when a price already belongs to another offer", async () => {
     expect((await api("/offers", { method: "POST", body: { id: "first-owner", kind: "hosting", name: "A", stripe_price_ids: ["price_shared"] } })).status).toBe(201);
     const res = await api("/offers", { method: "POST", body: { id: "second-owner", kind: "hosting", name: "B", stripe_price_ids: ["price_shared"] } });

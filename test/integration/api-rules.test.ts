@@ -108,10 +108,10 @@ describe("the governance story, through the API alone", () => {
         action: "rule.version",
         actor: "bootstrap",
         at: NOW,
-        before: { rule_id: "training-split", ...v1, created_at_ms: Date.parse(NOW) },
+        before: { rule_id: "training-split", ...v1, proposal_id: null, created_at_ms: Date.parse(NOW) },
         after: { version: 2, effective_from_ms: Date.parse(tomorrow), body: next, content_hash: `sha256:${v2Hash}`, author: "bootstrap", reason: "Plus pour le commun" },
       },
-      { action: "rule.create", actor: "bootstrap", at: NOW, before: null, after: { scope: { offer_kind: "training" }, ...v1 } },
+      { action: "rule.create", actor: "bootstrap", at: NOW, before: null, after: { scope: { offer_kind: "training" }, governance: { notice: "P7D", approvals: 0 }, ...v1 } },
     ]);
 
     const viewer = await viewerToken();

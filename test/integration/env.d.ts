@@ -7,6 +7,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** The Stripe emulator, bound by vitest.config.ts. */
       STRIPE_API: Fetcher;
+      /** The receiver of outgoing webhooks, bound by vitest.config.ts (infra/webhook-sink.ts). */
+      WEBHOOK_SINK: Fetcher;
     }
     interface GlobalProps {
       mainModule: typeof import("../../workers/index");

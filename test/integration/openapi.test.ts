@@ -47,9 +47,12 @@ describe("the OpenAPI document", () => {
     const ids = operations(doc).map(({ op }) => op.operationId);
     expect(ids.sort()).toEqual(
       [
-        "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "getEvent", "getOffer",
-        "getParty", "getPayment", "getPayoutRun", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayoutRuns", "listRules", "listTokens",
-        "previewRule", "recordManualPayout", "retryEvent", "revokeToken", "startPayoutRun", "updateOffer", "updateParty", "whatIfRule",
+        "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "exportLedger", "getEvent", "getOffer",
+        "getParty", "getPartyStatement", "getPayment", "getPayoutRun", "getReconciliation", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayoutRuns", "listRules", "listTokens",
+        "previewRule", "recordManualPayout", "retryEvent", "revokeToken", "startPayoutRun", "startReconciliation", "updateOffer", "updateParty", "whatIfRule",
+        "createPool", "listPools", "getPool", "updatePool", "addPoolMember", "removePoolMember", "declareNeed", "listNeeds", "closePool", "listPoolPeriods", "getPoolPeriod",
+        "updateRule", "createProposal", "listProposals", "getProposal", "raiseObjection", "liftObjection", "amendProposal", "approveProposal", "withdrawProposal", "listPublicProposals",
+        "createWebhookEndpoint", "listWebhookEndpoints", "deleteWebhookEndpoint", "listWebhookDeliveries", "getWebhookDelivery",
       ].sort(),
     );
     const described = new Set((doc.tags ?? []).filter((tag) => (tag.description ?? "").length > 0).map((tag) => tag.name));
@@ -58,6 +61,15 @@ describe("the OpenAPI document", () => {
       expect(op.tags?.length, route).toBe(1);
       expect(described.has(op.tags?.[0] ?? ""), `${route}: tag ${op.tags?.[0]}`).toBe(true);
     }
+  });
+
+  it("documents the statement as JSON (its schema) or CSV, and the export as CSV", async () => {
+    const doc = (await served()) as unknown as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>> };
+    const statement = doc.paths["/api/v1/parties/{id}/statement"]?.["get"]?.responses["200"]?.content ?? {};
+    expect(Object.keys(statement)).toEqual(["application/json", "text/csv"]);
+    expect(statement["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/Statement" });
+    expect(statement["text/csv"]?.schema).toMatchObject({ type: "string" });
+    expect(Object.keys(doc.paths["/api/v1/ledger/export"]?.["get"]?.responses["200"]?.content ?? {})).toEqual(["text/csv"]);
   });
 
   it("names its license and the server it was served from", async () => {
@@ -102,6 +114,8 @@ describe("the OpenAPI document", () => {
     expect(requestSchema("/api/v1/rules/{id}/versions").properties?.["body"]).toEqual(ruleBody);
     expect(requestSchema("/api/v1/rules/preview").properties?.["rule"]).toEqual(ruleBody);
     expect(requestSchema("/api/v1/rules/{id}/what-if").properties?.["body"]).toEqual(ruleBody);
+    expect(requestSchema("/api/v1/rules/{id}/proposals").properties?.["body"]).toEqual(ruleBody);
+    expect(requestSchema("/api/v1/proposals/{id}/amendments").properties?.["body"]).toEqual(ruleBody);
   });
 });
 
@@ -120,6 +134,7 @@ describe("a rule body the parser refuses, in every request that carries one", ()
       ["POST /rules/default/versions", await send("/rules/default/versions", { reason: "r", body: rule, ...extra })],
       ["POST /rules/preview", await send("/rules/preview", { rule, amount_minor: 100, currency: "eur", ...extra })],
       ["POST /rules/default/what-if", await send("/rules/default/what-if", { body: rule, ...extra })],
+      ["POST /rules/default/proposals", await send("/rules/default/proposals", { reason: "r", body: rule, ...extra })],
     ];
   }
 

@@ -429,6 +429,10 @@ const FIXTURE_DIGESTS: Record<string, string> = {
   payment_record: "72ac4b831ba817337866e114273d22ad4ccd2e99e7b3c8a90171eec17576589d",
   shipping_rate: "856f6de02b43f1606920dbc299c7261df542e7eb1fcdc1389b8347eb668e4b54",
   tax_rate: "c2eb503797fde85a362a198e83c615aa9339da058e814916416fa90379bb80f1",
+  account: "e3a930a122a95c5d850780271a6608f18cece092dd0d14b318e4d08eb665bcab",
+  transfer: "1f8c5f05c9c9707c1d253809dfa4981b44298c6527405cd91df9f1921d5e25a5",
+  transfer_reversal: "c688253d82483209841e0d4d89401389c909823329a3179605597dac47c66985",
+  webhook_endpoint: "f06d156bf3ba88905ce840d3b94d46c527474e9c22e38ef08174603210390da8",
 };
 
 const FIXTURES_DIR = new URL("../../infra/stripe-fixtures/", import.meta.url);
@@ -441,7 +445,7 @@ const resources: Record<string, Json> = Object.fromEntries(
 describe("builders keep Stripe's shapes (the top-level keys of infra/stripe-fixtures)", () => {
   const keys = (o: object) => Object.keys(o).sort();
 
-  it("the repository holds the eighteen fixtures, each the Stripe object its file names, unchanged since they were copied", () => {
+  it("the repository holds the twenty-two fixtures, each the Stripe object its file names, unchanged since they were copied", () => {
     expect(Object.keys(resources).sort()).toEqual(Object.keys(FIXTURE_DIGESTS).sort());
     const digests = Object.fromEntries(Object.entries(resources).map(([name, object]) => [name, createHash("sha256").update(JSON.stringify(object)).digest("hex")]));
     expect(digests).toEqual(FIXTURE_DIGESTS);

@@ -130,7 +130,7 @@ describe("applying a rule", () => {
 function capsByPath(lines: readonly LineJson[], path: string, out = new Map<string, Record<string, number>>()): Map<string, Record<string, number>> {
   lines.forEach((entry, index) => {
     if (entry.max !== undefined) out.set(`${path}[${index}]`, entry.max);
-    if (typeof entry.to === "object") capsByPath(entry.to.group, `${path}[${index}].to.group`, out);
+    if (typeof entry.to === "object" && "group" in entry.to) capsByPath(entry.to.group, `${path}[${index}].to.group`, out);
   });
   return out;
 }

@@ -44,7 +44,7 @@ describe("the demo seed", () => {
       ["hosting-plus", "hosting", ["price_hosting_plus"]],
     ]);
     const plus = offers.find((o) => o.id === "hosting-plus")!;
-    expect(plus.contributors).toEqual([{ party_id: "alix", weight: 1 }]);
+    expect(plus.contributors).toEqual([{ party_id: "alix", weight: 1, role: "host" }]);
     const parties = api.posted.filter((p) => p.path === "/api/v1/parties").map((p) => p.body.id);
     expect(parties).toContain("alix");
     // every party is posted before the offers that name it

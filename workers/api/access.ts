@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
 import { insertAuditStatement, listAudit } from "../../db/queries/audit";
+import { getParty } from "../../db/queries/catalog";
 import { getToken, insertTokenStatement, listTokens, revokeTokenStatement } from "../../db/queries/tokens";
 import { TOKEN_ROLES } from "../../db/schema";
 import { newToken } from "../auth";
@@ -9,13 +10,13 @@ import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems } from "./openapi";
 
 const TokenSchema = z
-  .object({ id: z.string(), name: z.string(), role: z.enum(TOKEN_ROLES), created_by: z.string(), created_at: z.string(), revoked_at: z.string().nullable() })
+  .object({ id: z.string(), name: z.string(), role: z.enum(TOKEN_ROLES), party_id: z.string().nullable(), created_by: z.string(), created_at: z.string(), revoked_at: z.string().nullable() })
   .openapi("Token", { description: "A token without its secret" });
 
 const TokenIdParam = z.object({ id: z.string().regex(/^tok_[a-z0-9]{1,64}$/, "a token id (tok_…)").openapi({ param: { name: "id", in: "path" } }) });
 
 function tokenView(t: Awaited<ReturnType<typeof getToken>> & object) {
-  return { id: t.id, name: t.name, role: t.role, created_by: t.created_by, created_at: new Date(t.created_at_ms).toISOString(), revoked_at: t.revoked_at_ms === null ? null : new Date(t.revoked_at_ms).toISOString() };
+  return { id: t.id, name: t.name, role: t.role, party_id: t.party_id, created_by: t.created_by, created_at: new Date(t.created_at_ms).toISOString(), revoked_at: t.revoked_at_ms === null ? null : new Date(t.revoked_at_ms).toISOString() };
 }
 
 export const access = newRouter();
@@ -28,20 +29,50 @@ access.openapi(
     summary: "Create an API token",
     tags: ["tokens"],
     security: bearer,
-    request: { body: { required: true, content: { "application/json": { schema: z.object({ name: z.string().trim().min(1).max(100), role: z.enum(TOKEN_ROLES) }).openapi("NewToken") } } } },
-    responses: { 201: jsonBody(z.object({ id: z.string(), token: z.string().openapi({ description: "The secret: shown this once, stored only as a hash" }), name: z.string(), role: z.enum(TOKEN_ROLES) }), "Created"), ...problems(400, 401, 403) },
+    description:
+      "`admin` changes things; `viewer` reads everything; `party` speaks for one party (`party_id`): it reads that party's balances and statement and the pools it belongs to, and declares its own needs, and gets 403 anywhere else.",
+    request: {
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: z
+              .object({
+                name: z.string().trim().min(1).max(100),
+                role: z.enum(TOKEN_ROLES),
+                party_id: z.string().min(1).max(64).optional().openapi({ description: "Required with role `party`, refused with the others" }),
+              })
+              .strict()
+              .openapi("NewToken"),
+          },
+        },
+      },
+    },
+    responses: {
+      201: jsonBody(
+        z.object({ id: z.string(), token: z.string().openapi({ description: "The secret: shown this once, stored only as a hash" }), name: z.string(), role: z.enum(TOKEN_ROLES), party_id: z.string().nullable() }),
+        "Created",
+      ),
+      ...problems(400, 401, 403),
+    },
   }),
   async (c) => {
-    const { name, role } = c.req.valid("json");
+    const { name, role, party_id } = c.req.valid("json");
     const db = database(c.env.DB);
+    if (role === "party" && party_id === undefined) throw new ApiError("invalid_request", "party_id: a party token speaks for one party: name it", [{ path: "party_id", message: "required with role party" }]);
+    if (role !== "party" && party_id !== undefined) throw new ApiError("invalid_request", `party_id: only a party token is bound to a party, not a${role === "admin" ? "n" : ""} ${role} token`, [{ path: "party_id", message: "only with role party" }]);
+    if (party_id !== undefined) {
+      const party = await getParty(db, party_id);
+      if (!party || party.party.kind === "pool") throw new ApiError("invalid_request", `party_id: no party ${party_id}${party ? " (a pool speaks through its members)" : ""}`, [{ path: "party_id", message: "no such party" }]);
+    }
     const token = await newToken();
     const actor = c.get("principal").actor;
     const now = Date.now();
     await db.batch([
-      insertTokenStatement(db, { id: token.id, name, role, tokenHash: token.hash, createdBy: actor }, now),
-      insertAuditStatement(db, { actor, action: "token.create", entity_type: "token", entity_id: token.id, before: null, after: { id: token.id, name, role } }, now),
+      insertTokenStatement(db, { id: token.id, name, role, partyId: party_id ?? null, tokenHash: token.hash, createdBy: actor }, now),
+      insertAuditStatement(db, { actor, action: "token.create", entity_type: "token", entity_id: token.id, before: null, after: { id: token.id, name, role, party_id: party_id ?? null } }, now),
     ]);
-    return c.json({ id: token.id, token: token.secret, name, role }, 201);
+    return c.json({ id: token.id, token: token.secret, name, role, party_id: party_id ?? null }, 201);
   },
 );
 
@@ -83,7 +114,7 @@ access.openapi(
     security: bearer,
     request: {
       query: z.object({
-        entity_type: z.enum(["rule", "party", "offer", "token", "event"]).optional(),
+        entity_type: z.enum(["rule", "party", "offer", "token", "event", "proposal", "webhook_endpoint"]).optional(),
         entity_id: z.string().max(200).optional(),
         before: z.coerce.number().int().min(1).optional().openapi({ description: "Page: entries older than this id" }),
         limit: z.coerce.number().int().min(1).max(500).default(100),

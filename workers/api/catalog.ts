@@ -21,7 +21,7 @@ import {
   type PartyRead,
 } from "../../db/queries/catalog";
 import { versionsCovering } from "../../db/queries/rules";
-import { OFFER_KINDS, PARTY_KINDS, type OfferKind } from "../../db/schema";
+import { CONTRIBUTOR_ROLES, OFFER_KINDS, PARTY_KINDS, type OfferKind } from "../../db/schema";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
 
@@ -51,10 +51,13 @@ const StripePriceIds = z
   .array(z.string().regex(/^price_[A-Za-z0-9_]{1,120}$/, "a Stripe price id (price_…)"))
   .max(50)
   .refine((ids) => new Set(ids).size === ids.length, "a price is listed twice");
+const ContributorRoleSchema = z.enum(CONTRIBUTOR_ROLES).openapi("ContributorRole", {
+  description: "What a contributor does for the offer (optional): `facilitator` runs the training, `author` wrote its content, `host` hosts or maintains the platform. Statements show it on each share.",
+});
 const Contributors = z
-  .array(z.object({ party_id: Slug, weight: z.number().int().min(1).max(1_000_000) }))
+  .array(z.object({ party_id: Slug, weight: z.number().int().min(1).max(1_000_000), role: ContributorRoleSchema.optional() }))
   .max(100)
-  .openapi({ description: "The offer's contributors; a `contributors` rule line splits among them by weight." });
+  .openapi({ description: "The offer's contributors; a `contributors` rule line splits among them by weight. `role` is absent when none was given." });
 
 const Reason = z.string().trim().min(1).max(2000).optional().openapi({ description: "Why, for the history (optional)" });
 
@@ -85,7 +88,7 @@ const OfferVersionSchema = z
     effective_from: z.string(),
     name: z.string(),
     stripe_price_ids: z.array(z.string()),
-    contributors: z.array(z.object({ party_id: z.string(), weight: z.number().int() })),
+    contributors: z.array(z.object({ party_id: z.string(), weight: z.number().int(), role: ContributorRoleSchema.optional() })),
     author: z.string(),
     reason: z.string().nullable(),
     created_at: z.string(),
@@ -144,6 +147,7 @@ catalog.openapi(
   }),
   async (c) => {
     const party = c.req.valid("json");
+    if (party.kind === "pool") throw new ApiError("invalid_request", "kind: a pool is created with POST /api/v1/pools", [{ path: "kind", message: "create pools with POST /api/v1/pools" }]);
     const db = database(c.env.DB);
     const now = Date.now();
     try {
@@ -296,6 +300,9 @@ catalog.openapi(
     requireIfMatch(c.req.valid("header")["if-match"], await partyEtag(read), `party ${read.party.id}`, "/api/v1/parties/{id}");
     const before = read.party;
     const after = { ...before, ...c.req.valid("json") };
+    if ((before.kind === "pool") !== (after.kind === "pool")) {
+      throw new ApiError("invalid_request", `kind: a pool stays a pool and a party does not become one (pools are made with POST /api/v1/pools)`, [{ path: "kind", message: "cannot change to or from pool" }]);
+    }
     const audit = { actor: c.get("principal").actor, action: "party.update", entity_type: "party", entity_id: after.id, before, after } as const;
     if (!(await updatePartyIfUnchanged(db, read, after, audit, Date.now()))) {
       throw new ApiError("precondition_failed", `party ${after.id} was changed by someone else since you read it: read it again`);

@@ -288,8 +288,20 @@ ledger.openapi(
 );
 
 ledger.openapi(
-  createRoute({ method: "get", path: "/balances", operationId: "listBalances", summary: "List the parties' balances", tags: ["ledger"], security: bearer, responses: { 200: jsonBody(BalancesSchema, "Each party's balance per currency, from the postings"), ...problems(401) } }),
-  async (c) => c.json({ balances: await partyBalances(database(c.env.DB), Date.now()) }, 200),
+  createRoute({
+    method: "get",
+    path: "/balances",
+    operationId: "listBalances",
+    summary: "List the parties' balances",
+    description: "Every party's balances; a `party` token sees only its own party's.",
+    tags: ["ledger"],
+    security: bearer,
+    responses: { 200: jsonBody(BalancesSchema, "Each party's balance per currency, from the postings"), ...problems(401) },
+  }),
+  async (c) => {
+    const principal = c.get("principal");
+    return c.json({ balances: await partyBalances(database(c.env.DB), Date.now(), principal.role === "party" ? (principal.party_id ?? "") : undefined) }, 200);
+  },
 );
 
 ledger.openapi(

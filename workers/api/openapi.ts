@@ -13,7 +13,8 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.slice(0, 20).map((issue) => ({
     path: issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)",
     message: issue.message,
-    code: issue.code,
+    // A refinement may name its own code (a notice that is not a duration: `bad_duration`).
+    code: issue.code === "custom" && typeof issue.params?.["code"] === "string" ? issue.params["code"] : issue.code,
   }));
 }
 
@@ -87,8 +88,21 @@ const API_TAGS = [
     description: "Split rules (the `RuleBody` schema): versioned, never retroactive; preview one on an amount, or replay a proposal over recent payments before adopting it.",
   },
   { name: "payouts", description: "Paying contributors: runs of Stripe transfers to their connected accounts, payments recorded by hand, and what each run paid." },
-  { name: "tokens", description: "API tokens: `admin` changes things, `viewer` reads. Secrets are shown once and stored only as hashes." },
-  { name: "audit", description: "Every change to rules, parties, offers and tokens, and every retry: who, when, before and after." },
+  { name: "reconciliation", description: "The ledger against Stripe's balance transactions, a UTC day at a time: what matched, the fees Stripe billed apart, and each difference with what to do about it." },
+  {
+    name: "pools",
+    description:
+      "Need pools: a rule line sends its share to a pool; at the close of each period the pool pays its members by their declared needs (never above a need, a need's rise held back so that nobody is crowded out), the leftover to the reserve.",
+  },
+  {
+    name: "proposals",
+    description:
+      "Rules changed by consent: a proposal is open to objections from the parties it affects for the rule's notice, then becomes a rule version by itself unless an objection stands or the admins' approvals the rule asks for are missing. Amend, withdraw, object, lift, approve; every step is in its thread and the audit log.",
+  },
+  { name: "webhooks", description: "Outgoing webhooks: endpoints told what happens to proposals, signed like Stripe's (`Pot-Commun-Signature`), retried with backoff, each delivery attempt logged." },
+  { name: "public", description: "Read without a token: what the public page shows." },
+  { name: "tokens", description: "API tokens: `admin` changes things, `viewer` reads, `party` speaks for one party. Secrets are shown once and stored only as hashes." },
+  { name: "audit", description: "Every change to rules, parties, offers, tokens, proposals and webhook endpoints, and every retry: who, when, before and after." },
 ] as const;
 
 /** The document's metadata; `server` is where the documented API answers. */
@@ -100,7 +114,7 @@ export function apiDocument(server: { url: string; description: string }) {
       version: API_VERSION,
       description:
         "Split every Stripe payment between the commons, the reserve and the contributors, on a double-entry ledger. " +
-        "Everything under /api/v1 needs `Authorization: Bearer <token>`. Errors are RFC 9457 problem+json with a stable `code`.",
+        "Everything under /api/v1 needs `Authorization: Bearer <token>`, except /api/v1/public/ (read by anyone). Errors are RFC 9457 problem+json with a stable `code`.",
       license: { name: "MIT", identifier: "MIT" },
     },
     servers: [server],

@@ -84,8 +84,13 @@ const RuleGroup = z
   .strict()
   .openapi("RuleGroup", { description: "A group splits its line's amount again, by its own lines (one more level)." });
 
-const RuleRecipient = z.union([PartyId, Contributors, RuleGroup]).openapi("RuleRecipient", {
-  description: `Who receives the line: a party id, \`"${CONTRIBUTORS}"\`, or a group \`{ "group": [lines] }\`.`,
+const RulePool = z
+  .object({ pool: PartyId })
+  .strict()
+  .openapi("RulePool", { description: "A need pool (POST /api/v1/pools): the line's share is held on the pool's account and distributed by declared need when the pool's period closes." });
+
+const RuleRecipient = z.union([PartyId, Contributors, RuleGroup, RulePool]).openapi("RuleRecipient", {
+  description: `Who receives the line: a party id, \`"${CONTRIBUTORS}"\`, a group \`{ "group": [lines] }\`, or a need pool \`{ "pool": "facilitators" }\`.`,
 });
 
 export const RuleLineSchema: LineSchema = z
@@ -131,11 +136,11 @@ function linesOfOneLevel(): z.ZodArray<LineSchema> {
 
 /** Levels of lines, the top one counted: 1 without groups. */
 function depthOf(lines: readonly LineJson[]): number {
-  return 1 + Math.max(0, ...lines.map((line) => (typeof line.to === "string" ? 0 : depthOf(line.to.group))));
+  return 1 + Math.max(0, ...lines.map((line) => (typeof line.to === "object" && "group" in line.to ? depthOf(line.to.group) : 0)));
 }
 
 function linesIn(lines: readonly LineJson[]): number {
-  return lines.reduce((count, line) => count + 1 + (typeof line.to === "string" ? 0 : linesIn(line.to.group)), 0);
+  return lines.reduce((count, line) => count + 1 + (typeof line.to === "object" && "group" in line.to ? linesIn(line.to.group) : 0), 0);
 }
 
 const RULE_EXAMPLE: RuleJson = {

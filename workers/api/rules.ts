@@ -10,6 +10,7 @@ import {
   etagOf,
   ifMatchAccepts,
   lineBasis,
+  parseDuration,
   parseRule,
   replayRules,
   sumByParty,
@@ -21,10 +22,11 @@ import {
 } from "../../core";
 import { database, isUniqueViolation, type Db } from "../../db/client";
 import { insertAuditStatement } from "../../db/queries/audit";
-import { allPartyIds, contributorPools, getOffer, offersByIds } from "../../db/queries/catalog";
-import { feeBearers } from "../../db/queries/ledger";
+import { allPartyIds, getOffer, offersByIds } from "../../db/queries/catalog";
+import { openProposalOf } from "../../db/queries/proposals";
 import { recentLinesInScope } from "../../db/queries/replay";
 import {
+  DEFAULT_GOVERNANCE,
   getRule,
   getRuleVersion,
   insertRuleStatement,
@@ -33,12 +35,16 @@ import {
   listRules,
   listRuleVersions,
   ruleIdForScope,
+  updateGovernanceStatement,
+  type Governance,
   type RuleRow,
   type RuleScope,
   type RuleVersionRow,
 } from "../../db/queries/rules";
 import { OFFER_KINDS } from "../../db/schema";
-import { settlementCurrencies, type Env } from "../../workflows/env";
+import type { Env } from "../../workflows/env";
+import { allPoolIds } from "../../db/queries/pools";
+import { checkRuleBody } from "../../workflows/rule-validity";
 import { ApiError } from "../errors";
 import { bearer, jsonBody, newRouter, problems, Slug } from "./openapi";
 import { RuleBodyInput, RuleBodySchema, ruleProblem } from "./rule-schema";
@@ -64,14 +70,34 @@ const VersionSchema = z
     author: z.string(),
     content_hash: z.string(),
     created_at: z.string(),
+    proposal_id: z.string().nullable().openapi({ description: "The proposal this version came from, by consent (GET /api/v1/proposals/{id}); null for a version written directly" }),
     body: RuleBodySchema,
   })
   .openapi("RuleVersion");
+
+/** An ISO 8601 notice, checked by the core (core/duration.ts); a 400 naming `governance.notice` otherwise. */
+const Notice = z
+  .string()
+  .max(40)
+  .superRefine((text, ctx) => {
+    const parsed = parseDuration(text);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message, params: { code: parsed.code } });
+  })
+  .openapi({ description: "How long a proposal stays open to objections: an ISO 8601 duration in weeks, days, hours, minutes or seconds (`P7D`, `P2W`, `PT36H`, `PT3S`), from one second to 365 days", example: "P7D" });
+
+const Approvals = z.number().int().min(0).max(10).openapi({ description: "How many admins must approve a proposal besides nobody objecting (never its own proposer)", example: 0 });
+
+const GovernanceSchema = z
+  .object({ notice: z.string(), approvals: z.number().int() })
+  .openapi("RuleGovernance", { description: "How the rule changes by consent: a proposal's notice and the approvals it needs" });
+
+const GovernanceInput = z.object({ notice: Notice.optional(), approvals: Approvals.optional() }).strict().openapi("RuleGovernanceChange", { description: "Either field, or both; the other keeps its value (P7D and 0 for a new rule)" });
 
 const RuleViewSchema = z
   .object({
     id: z.string(),
     scope: ScopeSchema,
+    governance: GovernanceSchema,
     etag: z.string().openapi({ description: "Send it as If-Match to propose the next version" }),
     current: VersionSchema.nullable().openapi({ description: "The version in force now (null while the first is scheduled)" }),
     latest: VersionSchema,
@@ -92,12 +118,7 @@ const Currency = z.string().regex(/^[a-z]{3}$/, "a lower-case ISO 4217 code, as 
 
 /** Parses and checks a rule body against what exists: parties, the scope's offers, currencies. */
 async function validRule(db: Db, env: Env, body: unknown, scope: RuleScope): Promise<Rule> {
-  const [partyIds, pools, bearers] = await Promise.all([
-    allPartyIds(db),
-    contributorPools(db, "offer_id" in scope ? { offer_id: scope.offer_id } : "offer_kind" in scope ? { kind: scope.offer_kind } : {}),
-    feeBearers(db),
-  ]);
-  const result = validateRule(body, { parties: new Set(partyIds), contributorPools: pools, currencies: settlementCurrencies(env), feeBearers: { reserve: bearers.reserve !== null, commons: bearers.commons !== null } });
+  const result = await checkRuleBody(db, env, body, scope);
   if (!result.ok) throw ruleProblem(result.errors);
   return result.rule;
 }
@@ -118,6 +139,7 @@ function versionView(v: RuleVersionRow, inForce: number | null) {
     author: v.author,
     content_hash: v.content_hash,
     created_at: new Date(v.created_at_ms).toISOString(),
+    proposal_id: v.proposal_id,
     body: v.body as RuleJson,
   };
 }
@@ -131,7 +153,7 @@ function viewOf(rule: RuleRow, versions: RuleVersionRow[], nowMs: number) {
   if (!latest) throw new Error(`rule ${rule.id} has no version`);
   const inForce = versionInForce(versions, nowMs)?.version ?? null;
   const views = versions.map((v) => versionView(v, inForce));
-  return { id: rule.id, scope: rule.scope, etag: etagOf(latest), current: views.find((v) => v.version === inForce) ?? null, latest: views.at(-1) as (typeof views)[number], versions: views };
+  return { id: rule.id, scope: rule.scope, governance: rule.governance, etag: etagOf(latest), current: views.find((v) => v.version === inForce) ?? null, latest: views.at(-1) as (typeof views)[number], versions: views };
 }
 
 async function existingRule(db: Db, id: string): Promise<RuleRow> {
@@ -163,11 +185,12 @@ rulesApi.openapi(
     summary: "Create a rule with its first version",
     tags: ["rules"],
     security: bearer,
-    request: { body: { required: true, content: { "application/json": { schema: z.object({ id: Slug, scope: ScopeSchema, version: NewVersionSchema }).openapi("NewRule") } } } },
+    request: { body: { required: true, content: { "application/json": { schema: z.object({ id: Slug, scope: ScopeSchema, governance: GovernanceInput.optional(), version: NewVersionSchema }).openapi("NewRule") } } } },
     responses: { 201: jsonBody(RuleViewSchema, "Created, with version 1"), ...problems(400, 401, 403, 409, 422) },
   }),
   async (c) => {
-    const { id, scope, version } = c.req.valid("json");
+    const { id, scope, version, governance: asked } = c.req.valid("json");
+    const governance: Governance = { ...DEFAULT_GOVERNANCE, ...asked };
     const db = database(c.env.DB);
     if ("offer_id" in scope && !(await getOffer(db, scope.offer_id))) {
       throw new ApiError("invalid_request", `scope.offer_id: no offer ${scope.offer_id}`, [{ path: "scope.offer_id", message: `no offer ${scope.offer_id}` }]);
@@ -179,9 +202,9 @@ rulesApi.openapi(
     const first = { version: 1, effective_from_ms: effectiveFromOrThrow(version.effective_from, now, 0, "version.effective_from"), body: version.body, content_hash: await contentHash(version.body), author: c.get("principal").actor, reason: version.reason };
     try {
       await db.batch([
-        insertRuleStatement(db, id, scope, now),
+        insertRuleStatement(db, id, scope, governance, now),
         insertRuleVersionStatement(db, id, first, now),
-        insertAuditStatement(db, { actor: first.author, action: "rule.create", entity_type: "rule", entity_id: id, before: null, after: { scope, ...first } }, now),
+        insertAuditStatement(db, { actor: first.author, action: "rule.create", entity_type: "rule", entity_id: id, before: null, after: { scope, governance, ...first } }, now),
       ]);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ApiError("conflict", `rule ${id} exists already, or its scope is taken`);
@@ -203,19 +226,49 @@ rulesApi.openapi(
 
 rulesApi.openapi(
   createRoute({
+    method: "patch",
+    path: "/rules/{id}",
+    operationId: "updateRule",
+    summary: "Change how a rule is governed",
+    tags: ["rules"],
+    security: bearer,
+    description:
+      "Sets the rule's `governance`: the notice a proposal to change it stays open to objections, and the admins' approvals it needs. Proposals already open keep the notice and approvals they were made with.",
+    request: { params: RuleIdParam, body: { required: true, content: { "application/json": { schema: z.object({ governance: GovernanceInput }).strict().openapi("RuleChange") } } } },
+    responses: { 200: jsonBody(RuleViewSchema, "The rule, governed as asked"), ...problems(400, 401, 403, 404) },
+  }),
+  async (c) => {
+    const db = database(c.env.DB);
+    const rule = await existingRule(db, c.req.valid("param").id);
+    const governance: Governance = { ...rule.governance, ...c.req.valid("json").governance };
+    const now = Date.now();
+    await db.batch([
+      updateGovernanceStatement(db, rule.id, governance),
+      insertAuditStatement(db, { actor: c.get("principal").actor, action: "rule.governance", entity_type: "rule", entity_id: rule.id, before: rule.governance, after: governance }, now),
+    ]);
+    const view = await ruleView(db, { ...rule, governance }, now);
+    return c.json(view, 200, { etag: view.etag });
+  },
+);
+
+rulesApi.openapi(
+  createRoute({
     method: "post",
     path: "/rules/{id}/versions",
     operationId: "createRuleVersion",
     summary: "Propose a rule's next version",
     tags: ["rules"],
     security: bearer,
-    description: "Proposes the next version. Needs `If-Match` with the rule's ETag: a stale one gets 412, so two admins cannot overwrite each other.",
+    description:
+      "Writes the next version directly, without a notice (a change by consent is `POST /api/v1/rules/{id}/proposals`). Needs `If-Match` with the rule's ETag: a stale one gets 412, so two admins cannot overwrite each other. Refused with 409 `proposal_pending` while a proposal to change the rule is open.",
     request: { params: RuleIdParam, headers: z.object({ "if-match": z.string().max(200).optional() }), body: { required: true, content: { "application/json": { schema: NewVersionSchema } } } },
-    responses: { 201: jsonBody(RuleViewSchema, "Created"), ...problems(400, 401, 403, 404, 412, 422, 428) },
+    responses: { 201: jsonBody(RuleViewSchema, "Created"), ...problems(400, 401, 403, 404, 409, 412, 422, 428) },
   }),
   async (c) => {
     const db = database(c.env.DB);
     const rule = await existingRule(db, c.req.valid("param").id);
+    const pending = await openProposalOf(db, rule.id);
+    if (pending) throw new ApiError("proposal_pending", `proposal ${pending} to change rule ${rule.id} is open: amend it, or withdraw it before writing a version directly`);
     const ifMatch = c.req.valid("header")["if-match"];
     if (!ifMatch) throw new ApiError("precondition_required", "send If-Match with the rule's ETag (GET /api/v1/rules/{id})");
     const latest = await latestRuleVersion(db, rule.id);
@@ -298,7 +351,9 @@ rulesApi.openapi(
     const db = database(c.env.DB);
     const offer = input.offer_id ? await getOffer(db, input.offer_id) : undefined;
     if (input.offer_id && !offer) throw new ApiError("not_found", `no offer ${input.offer_id}`);
-    const checked = validateRule(input.rule, { parties: new Set(await allPartyIds(db)) });
+    const [partyIds, poolIds] = await Promise.all([allPartyIds(db), allPoolIds(db)]);
+    const needPools = new Set(poolIds);
+    const checked = validateRule(input.rule, { parties: new Set(partyIds.filter((id) => !needPools.has(id))), pools: needPools });
     if (!checked.ok) throw ruleProblem(checked.errors);
     const rule = checked.rule;
     const basis_minor = lineBasis(rule.basis, { gross_minor: input.amount_minor, fee_minor: input.fee_minor });
