@@ -48,7 +48,9 @@ export function fillLedger(file: string, postings: number, nowMs: number, progre
   try {
     const missing = ["commons", "reserve", ...OFFERS.flatMap((o) => o.contributors.map((c) => c.party_id))].filter((id) => !db.prepare("select 1 from parties where id = ?").get(id));
     if (missing.length > 0) throw new Error(`the demo parties are not in ${file}: ${missing.join(", ")} (is it the seeded stack's database?)`);
-    const insertTransaction = db.prepare("insert into ledger_transactions (id, kind, idempotency_key, event_id, description, available_at_ms, created_at_ms) values (?, 'payment', ?, ?, ?, ?, ?)");
+    const insertTransaction = db.prepare(
+      "insert into ledger_transactions (id, kind, idempotency_key, event_id, description, available_at_ms, stripe_created_s, created_at_ms) values (?, 'payment', ?, ?, ?, ?, ?, ?)",
+    );
     const insertPayment = db.prepare(
       `insert into payments (id, source_type, source_id, event_id, transaction_id, currency, gross_minor, fee_minor, net_minor, presentment_currency, presentment_amount_minor,
         charge_amount_minor, tax_minor, shipping_minor, charge_id, balance_transaction_id, exchange_rate, paid_at_s, created_at_ms)
@@ -78,7 +80,7 @@ export function fillLedger(file: string, postings: number, nowMs: number, progre
       const paidMs = fromMs + Math.floor((i / Math.max(estimate, i + 1)) * spanMs);
       const pi = `pi_fill${String(i).padStart(8, "0")}`;
       const txn = `txn_pay_${pi}`;
-      insertTransaction.run(txn, `payment:${pi}`, `evt_fill${i}`, `checkout.session cs_fill${i}`, paidMs + HOLD_DAYS * DAY_MS, paidMs + 2_000);
+      insertTransaction.run(txn, `payment:${pi}`, `evt_fill${i}`, `checkout.session cs_fill${i}`, paidMs + HOLD_DAYS * DAY_MS, Math.floor(paidMs / 1000), paidMs + 2_000);
       insertPayment.run(pi, `cs_fill${i}`, `evt_fill${i}`, txn, gross, fee, gross - fee, gross, gross, `ch_fill${i}`, `txn_fill${i}`, Math.floor(paidMs / 1000), paidMs + 2_000);
       insertLine.run(pi, offer.offer_id, offer.price_id, gross, line.gross_minor, line.fee_minor, line.basis_minor, JSON.stringify(sumByParty(line.parts)));
       for (const p of paymentPostings(split.value)) {
