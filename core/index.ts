@@ -81,11 +81,13 @@ export { replayRules, type Replay, type ReplayLine, type ReplayTotal } from "./w
 export {
   takenBack,
   moneyBackPostings,
+  pendingMovementsPostings,
   ACCOUNT_COOP_FEES_KEPT,
   ACCOUNT_COOP_FX,
   type PostedLine,
   type PostedPayment,
   type MoneyMovement,
+  type PendingMovement,
   type ReversalError,
   type ReversalResult,
 } from "./reversal";
@@ -162,5 +164,25 @@ export {
   type AffectedParty,
   type ApprovalRefusal,
 } from "./consent";
-export { ruleInWords } from "./rule-words";
+export { ruleInSentences } from "./rule-sentences";
 export { signatureHeader, verifySignature, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_S, type SignatureCheck } from "./webhook-signature";
+export { LANGS, isLang, formatDecimal, formatMoney, formatPercentText, joinWords, type Lang } from "./words";
+export { parsePeriod, periodContaining, periodsBetween, PERIOD_KINDS, PERIOD_YEARS, type ReportPeriod, type PeriodKind, type ParsePeriodResult, type YearPeriods } from "./report-period";
+export {
+  buildFlows,
+  BACK_KINDS,
+  DEFAULT_MAX_NAMED_CONTRIBUTORS,
+  type BackKind,
+  type BackTotals,
+  type FlowInput,
+  type FlowLink,
+  type FlowNode,
+  type FlowNodeKind,
+  type FlowParty,
+  type FlowPartyKind,
+  type FlowRecipient,
+  type Flows,
+  type FlowTotals,
+} from "./flows";
+export { dateTimeLabel, flowsInWords, inPeriod, periodLabel } from "./flow-words";
+export { ruleInWords, type RuleInWords, type RuleWordsContext, type WordsParty, type WordsScope } from "./rule-words";

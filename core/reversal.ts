@@ -210,3 +210,64 @@ export function moneyBackPostings(payment: PostedPayment, earlier: readonly Role
   assertBalanced(postings);
   return { ok: true, postings };
 }
+
+/** A movement of a Stripe object not on the ledger yet, with how much of the charge it takes back (− gives back). */
+export interface PendingMovement extends MoneyMovement {
+  readonly charge_amount_minor: number;
+}
+
+/**
+ * The postings of one Stripe object's movements that are not on the ledger yet, in Stripe's
+ * order, each from where the one before left the accounts, starting where the ledger stands
+ * (`taken_before_minor` of the charge taken back; `earlier`, its postings).
+ *
+ * Movements that together take nothing back (a refund and its failure, a dispute withdrawn
+ * and reinstated) may not fit where the ledger stands: another refund came after them at
+ * Stripe but reached the ledger first, and from there they would take back more than was
+ * charged. They are then taken from the nearest point where they fit: they cancel out on every
+ * share, and leave what they cost (Stripe's fees, the exchange difference). Movements that take
+ * something back and do not fit are `over_taken`: one that gives money back (a failure, a
+ * reinstatement) is not on the ledger yet.
+ */
+export function pendingMovementsPostings(
+  payment: PostedPayment,
+  earlier: readonly RolePosting[],
+  taken_before_minor: number,
+  movements: readonly PendingMovement[],
+): { readonly ok: true; readonly postings: RolePosting[][] } | { readonly ok: false; readonly error: ReversalError } {
+  assertSignedMinor(taken_before_minor, "taken_before_minor");
+  const charge = payment.charge_amount_minor;
+  const steps: number[] = [];
+  let net = 0;
+  for (const m of movements) {
+    assertSignedMinor(m.charge_amount_minor, "charge_amount_minor");
+    net += m.charge_amount_minor;
+    steps.push(net);
+  }
+  const fits = (base: number) => base >= 0 && base <= charge && steps.every((s) => base + s >= 0 && base + s <= charge);
+  let base = taken_before_minor;
+  let from: readonly RolePosting[] = earlier;
+  if (!fits(base)) {
+    const low = Math.max(0, ...steps.map((s) => -s));
+    const high = Math.min(charge, ...steps.map((s) => charge - s));
+    if (net !== 0 || low > high) {
+      const outside = [taken_before_minor, ...steps.map((s) => taken_before_minor + s)].find((t) => t < 0 || t > charge) ?? taken_before_minor;
+      const refused = takenBack(payment, outside);
+      invariant(!refused.ok, "a point outside the charge was taken back");
+      return { ok: false, error: refused.error };
+    }
+    base = Math.min(Math.max(taken_before_minor, low), high);
+    const at = takenBack(payment, base);
+    if (!at.ok) return at;
+    from = [...at.targets.values()].map((t) => ({ account: t.account, role: t.role, amount_minor: -t.amount_minor, currency: payment.currency }));
+  }
+  const out: RolePosting[][] = [];
+  let before = [...from];
+  for (const [i, movement] of movements.entries()) {
+    const result = moneyBackPostings(payment, before, base + (steps[i] ?? 0), movement);
+    if (!result.ok) return result;
+    out.push(result.postings);
+    before = [...before, ...result.postings];
+  }
+  return { ok: true, postings: out };
+}

@@ -52,6 +52,12 @@ export const parties = sqliteTable("parties", {
   id: text("id").primaryKey(),
   kind: text("kind", { enum: PARTY_KINDS }).notNull(),
   name: text("name").notNull(),
+  /**
+   * A contributor who chose to be named on the public page (GET /, /api/v1/public/flows);
+   * otherwise their shares appear only within "contributors", together. The commons and the
+   * reserve are always shown. False until the party says otherwise.
+   */
+  public: integer("public", { mode: "boolean" }).notNull().default(false),
   /** 1 when created, one more at every change: its ETag, and what a change checks it still has when it writes. */
   revision: integer("revision").notNull().default(1),
   /** The Stripe connected account payouts go to (acct_…); none: paid by hand. */
@@ -198,8 +204,9 @@ export const payments = sqliteTable(
     paidAtS: integer("paid_at_s").notNull(),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  // payments_transaction: a statement and the export find the payment behind a ledger transaction.
-  (t) => [uniqueIndex("payments_source").on(t.sourceId), index("payments_transaction").on(t.transactionId)],
+  // payments_transaction: a statement and the export find the payment behind a ledger transaction;
+  // payments_currency_paid_at: the public page sums a period's payments.
+  (t) => [uniqueIndex("payments_source").on(t.sourceId), index("payments_transaction").on(t.transactionId), index("payments_currency_paid_at").on(t.currency, t.paidAtS)],
 );
 
 /** How each line of a payment was split: its offer, the rule version used, its basis. */
@@ -266,6 +273,7 @@ export const ledgerTransactions = sqliteTable(
   (t) => [
     uniqueIndex("ledger_transactions_idempotency").on(t.idempotencyKey),
     uniqueIndex("ledger_transactions_payment_seq").on(t.paymentId, t.seq),
+    // Reconciliation reads a Stripe day; the public page sums money going back over a period.
     index("ledger_transactions_stripe_day").on(t.stripeCreatedS),
     // The transactions still held: what balances read for `pending`.
     index("ledger_transactions_available").on(t.availableAtMs),
@@ -291,7 +299,7 @@ export const postings = sqliteTable(
 /**
  * Each account's postings summed per currency, and what was paid out of it (the opposite of its
  * `payout` postings): what balances read instead of every posting. Kept by triggers on
- * `postings` (migration 9301, by hand: drizzle does not write triggers) on every insert, update
+ * `postings` (migration 0014, by hand: drizzle does not write triggers) on every insert, update
  * and delete, in the statement that writes the posting; never written by the code.
  */
 export const accountBalances = sqliteTable(
@@ -692,4 +700,26 @@ export const webhookDeliveryAttempts = sqliteTable(
     durationMs: integer("duration_ms").notNull(),
   },
   (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+);
+
+/**
+ * Sessions of the admin console (/admin): an API token exchanged for a cookie, so the token is
+ * typed once and never kept by the browser. Only the SHA-256 of the session id is stored; the
+ * session names the credential it was opened with (its hash), which every request checks again,
+ * so revoking a token ends its sessions and the role is always the token's own.
+ */
+export const consoleSessions = sqliteTable(
+  "console_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    /** `bootstrap` or `token:<id>`: who acts, as the audit log writes it. */
+    actor: text("actor").notNull(),
+    /** SHA-256 of the token it was opened with. */
+    credentialHash: text("credential_hash").notNull(),
+    /** Sent back with every change the console makes (forms, X-CSRF-Token). */
+    csrfToken: text("csrf_token").notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+    expiresAtMs: integer("expires_at_ms").notNull(),
+  },
+  (t) => [index("console_sessions_expires").on(t.expiresAtMs)],
 );

@@ -1,5 +1,6 @@
-// The HTTP surface: health, the Stripe webhook, the admin API under /api/v1, its OpenAPI
-// document and interactive docs. Errors of every route become problem+json in `onError`.
+// The HTTP surface: health, the Stripe webhook, the admin API under /api/v1 (and its public
+// part, /api/v1/public), its OpenAPI document and interactive docs, the public page at / and
+// the admin console at /admin. Errors of every route become problem+json in `onError`.
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { authenticate, authorize } from "./auth";
@@ -11,12 +12,16 @@ import { payouts } from "./api/payouts";
 import { poolsApi } from "./api/pools";
 import { reconciliation } from "./api/reconciliation";
 import { apiDocument, newRouter } from "./api/openapi";
+import { paymentList } from "./api/payment-list";
+import { publicApi } from "./api/public";
 import { proposalsApi, publicProposalsApi } from "./api/proposals";
 import { rulesApi } from "./api/rules";
 import { statements } from "./api/statements";
 import { webhookEndpointsApi } from "./api/webhook-endpoints";
 import { configurationProblems } from "../workflows/env";
 import { docs } from "./docs";
+import { adminConsole } from "./pages/admin";
+import { publicPages } from "./pages/public";
 import { ApiError, problemResponse, type ErrorCode } from "./errors";
 import { webhooks } from "./webhooks";
 
@@ -60,12 +65,14 @@ app.use(
 app.route("/api/v1", publicProposalsApi);
 app.route("/api/v1", catalog);
 app.route("/api/v1", ledger);
+app.route("/api/v1", paymentList);
 app.route("/api/v1", rulesApi);
 app.route("/api/v1", access);
 app.route("/api/v1", payouts);
 app.route("/api/v1", poolsApi);
 app.route("/api/v1", statements);
 app.route("/api/v1", reconciliation);
+app.route("/api/v1", publicApi);
 app.route("/api/v1", proposalsApi);
 app.route("/api/v1", webhookEndpointsApi);
 
@@ -73,6 +80,9 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "
 // The server is the origin the document was asked from: "try it" calls this deployment.
 app.doc31("/openapi.json", (c) => apiDocument({ url: new URL(c.req.url).origin, description: "This deployment" }));
 app.route("/docs", docs);
+app.route("/", publicPages);
+// The console calls this same app for every read and change: same authentication, roles, audit.
+app.route("/admin", adminConsole((request, env, ctx) => app.fetch(request, env, ctx)));
 
 app.notFound(() => problemResponse(new ApiError("not_found", "no such route")));
 

@@ -1,21 +1,17 @@
-// Bearer tokens. ADMIN_TOKEN is the bootstrap admin; other tokens are stored only as
-// SHA-256 hashes in D1, each with a role. Comparisons go through digests, so the time
-// they take does not depend on how much of a guess was right.
+// Who is calling the API. A bearer token (ADMIN_TOKEN, or a token stored hashed in D1, each
+// with a role), or, for the admin console in a browser, its session cookie (workers/session.ts)
+// with, for anything but a read, the session's CSRF token in X-CSRF-Token and this origin in
+// Origin. Either way the principal and its role are the token's (workers/credentials.ts): the
+// console can do exactly what its token can.
 import { createMiddleware } from "hono/factory";
 import { sha256Hex, toHex } from "../core";
 import { database } from "../db/client";
-import { findActiveToken } from "../db/queries/tokens";
-import type { TokenRole } from "../db/schema";
 import type { Env } from "../workflows/env";
+import { principalOfCredential, type Principal } from "./credentials";
 import { ApiError } from "./errors";
+import { CSRF_HEADER, csrfMatches, fromThisOrigin, sessionOf } from "./session";
 
-export interface Principal {
-  /** Who acts, as written in the audit log: `bootstrap` or `token:<id>`. */
-  actor: string;
-  role: TokenRole;
-  /** The party a `party` token speaks for. */
-  party_id?: string;
-}
+export type { Principal } from "./credentials";
 
 export type AuthVariables = { principal: Principal };
 
@@ -27,25 +23,26 @@ export async function newToken(): Promise<{ id: string; secret: string; hash: st
   return { id: `tok_${randomHex(8)}`, secret, hash: await sha256Hex(secret) };
 }
 
-function sameDigest(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export const authenticate = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
-  const header = c.req.header("authorization") ?? "";
-  const match = /^Bearer\s+(\S{1,512})$/i.exec(header);
-  if (!match?.[1]) throw new ApiError("unauthorized", "send Authorization: Bearer <token>");
-  const hash = await sha256Hex(match[1]);
-  if (sameDigest(hash, await sha256Hex(c.env.ADMIN_TOKEN))) {
-    c.set("principal", { actor: "bootstrap", role: "admin" });
+  const header = c.req.header("authorization");
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S{1,512})$/i.exec(header);
+    if (!match?.[1]) throw new ApiError("unauthorized", "send Authorization: Bearer <token>");
+    const principal = await principalOfCredential(c.env, database(c.env.DB), await sha256Hex(match[1]));
+    if (!principal) throw new ApiError("unauthorized", "the bearer token is unknown or revoked");
+    c.set("principal", principal);
     return next();
   }
-  const token = await findActiveToken(database(c.env.DB), hash);
-  if (!token) throw new ApiError("unauthorized", "the bearer token is unknown or revoked");
-  c.set("principal", { actor: `token:${token.id}`, role: token.role, ...(token.partyId === null ? {} : { party_id: token.partyId }) });
+  const session = await sessionOf(c);
+  if (!session) throw new ApiError("unauthorized", "send Authorization: Bearer <token> (or sign in to the console at /admin)");
+  if (!SAFE_METHODS.has(c.req.method)) {
+    // A cookie goes with every request the browser makes; a change must prove it comes from the console.
+    if (!fromThisOrigin(c)) throw new ApiError("csrf_failed", "a change made with the console's session must come from this origin (Origin header)");
+    if (!csrfMatches(session, c.req.header(CSRF_HEADER))) throw new ApiError("csrf_failed", `a change made with the console's session needs its CSRF token in ${CSRF_HEADER}`);
+  }
+  c.set("principal", session.principal);
   return next();
 });
 

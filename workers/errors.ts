@@ -10,6 +10,7 @@ export type ErrorCode =
   | "invalid_event"
   | "unauthorized"
   | "forbidden"
+  | "csrf_failed"
   | "not_found"
   | "conflict"
   | "proposal_pending"
@@ -34,6 +35,7 @@ export function statusOf(code: ErrorCode): 400 | 401 | 403 | 404 | 409 | 412 | 4
     case "unauthorized":
       return 401;
     case "forbidden":
+    case "csrf_failed":
     case "not_affected":
     case "self_approval":
       return 403;

@@ -15,6 +15,12 @@ import { verifyStripeSignature } from "./stripe-signature";
 export const SIGNATURE_TOLERANCE_S = 300;
 /** Stripe events are a few KiB; anything far larger is not one. */
 const MAX_BODY_BYTES = 512 * 1024;
+/**
+ * A Stripe event id. It also names the event's workflow instances (`<id>` and `<id>-run<n>`),
+ * which Workflows takes only of letters, digits, `-` and `_`, 100 characters at most: an event
+ * with another id could never be started, and would hold back the starts queued beside it.
+ */
+const STRIPE_EVENT_ID = /^evt_[A-Za-z0-9_]{1,80}$/;
 
 export const webhooks = new Hono<{ Bindings: Env }>();
 
@@ -75,10 +81,15 @@ async function verifiedEvent(env: Env, body: string, signature: string): Promise
   } catch {
     throw new ApiError("invalid_event", "the body is signed but is not JSON");
   }
+  // A valid signature vouches for who sent the body, not for what it holds: `null`, a number or an array parse too.
+  if (typeof event !== "object" || event === null || Array.isArray(event)) {
+    throw new ApiError("invalid_event", "the body is signed but is not a Stripe event (needs object 'event', id, type, created, data.object)");
+  }
   const e = event as unknown as Record<string, unknown>;
   const data = e.data as Record<string, unknown> | undefined;
   if (e.object !== "event" || typeof e.id !== "string" || typeof e.type !== "string" || typeof e.created !== "number" || typeof data?.object !== "object" || data.object === null) {
     throw new ApiError("invalid_event", "the body is signed but is not a Stripe event (needs object 'event', id, type, created, data.object)");
   }
+  if (!STRIPE_EVENT_ID.test(e.id)) throw new ApiError("invalid_event", "the body is signed but its id is not a Stripe event id (evt_ and up to 80 letters, digits or _)");
   return event;
 }

@@ -74,6 +74,12 @@ export interface Env {
   WEBHOOK_SINK?: Fetcher;
   /** `npm run bench` only ("1"): its floor route and its cost meter (workflows/bench-meter.ts). Never set it in production. */
   BENCH?: string;
+  /**
+   * Tests only (the fault storm): `{ seed, rate, scope }`, workflow steps that fail once
+   * (workflows/step-faults.ts). wrangler.toml never defines it; unless the Stripe key is a test
+   * key, the worker refuses to serve while it is set.
+   */
+  TEST_STEP_FAULTS?: unknown;
 }
 
 /** Secrets without which the worker refuses to serve. */
@@ -93,6 +99,9 @@ export const MIN_LIVE_ADMIN_TOKEN_LENGTH = 32;
 export function configurationProblems(env: Partial<Env>): string[] {
   const missing = missingSecrets(env);
   if (missing.length > 0) return [`the worker is missing secret(s): ${missing.join(", ")} (wrangler secret put NAME)`];
+  if (env.TEST_STEP_FAULTS !== undefined && !/^(sk|rk)_test_/.test(env.STRIPE_SECRET_KEY ?? "")) {
+    return ["TEST_STEP_FAULTS makes workflow steps fail on purpose and is for tests with a Stripe test key only: remove it"];
+  }
   const live = /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY ?? "");
   if (live && (env.ADMIN_TOKEN ?? "").length < MIN_LIVE_ADMIN_TOKEN_LENGTH) {
     return [`ADMIN_TOKEN is shorter than ${MIN_LIVE_ADMIN_TOKEN_LENGTH} characters while STRIPE_SECRET_KEY is a live key: set a long random one (wrangler secret put ADMIN_TOKEN)`];

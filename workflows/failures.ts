@@ -72,11 +72,16 @@ function isPassingDatabaseError(message: string): boolean {
   return /SQLITE_BUSY|database is locked|Network connection lost|storage operation exceeded|overloaded|reset because its code was updated|internal error|timed? ?out/i.test(message);
 }
 
-/** The error a database wrapper stands for (drizzle wraps D1's error, and writes the SQL and its parameters in its own message). */
+/**
+ * The error a database wrapper stands for: drizzle wraps D1's error in a DrizzleQueryError whose
+ * message is "Failed query: <the SQL>\nparams: <the parameters>" (its `name` stays "Error", so
+ * the message is what tells it), with D1's error as its cause.
+ */
 function underlying(error: Error): Error {
+  const wrapped = (e: Error) => e.message.startsWith("Failed query:");
   let e: Error = error;
-  for (let depth = 0; depth < 5 && e.name === "DrizzleQueryError" && e.cause instanceof Error; depth++) e = e.cause;
-  if (e.name === "DrizzleQueryError" || e.message.startsWith("Failed query:")) return new Error("a database query failed");
+  for (let depth = 0; depth < 5 && wrapped(e) && e.cause instanceof Error; depth++) e = e.cause;
+  if (wrapped(e)) return new Error("a database query failed");
   return e;
 }
 

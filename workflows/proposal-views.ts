@@ -5,7 +5,7 @@ import {
   diffRules,
   parseRule,
   proposalStatus,
-  ruleInWords,
+  ruleInSentences,
   visibleAffected,
   type AffectedParty,
   type ProposalStatus,
@@ -44,7 +44,7 @@ export interface ViewContext {
 
 function words(body: unknown): string[] {
   const parsed = parseRule(body);
-  return parsed.ok ? ruleInWords(parsed.rule) : ["(this rule can no longer be read)"];
+  return parsed.ok ? ruleInSentences(parsed.rule) : ["(this rule can no longer be read)"];
 }
 
 export function statusOf(r: ProposalRecord, now_ms: number): ProposalStatus {

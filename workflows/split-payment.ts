@@ -6,7 +6,7 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
 import type Stripe from "stripe";
 import type { StripeApi } from "./stripe-api";
-import { moneyBackPostings, parseRule, paymentPostings, splitPayment, sumByParty, type PaymentLineInput, type PostedPayment, type RolePosting, type Rule } from "../core";
+import { parseRule, paymentPostings, pendingMovementsPostings, splitPayment, sumByParty, type PaymentLineInput, type PostedPayment, type RolePosting, type Rule } from "../core";
 import { database, type Db } from "../db/client";
 import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
 import { feeBearers, moneyBackSoFar, paymentBySource, postedPayment, postMoneyBack, postPayment, recordDisputeStatement, type PaymentRecord } from "../db/queries/ledger";
@@ -19,6 +19,7 @@ import { fetchDisputeFacts, fetchRefundFacts, type MoneyBackFacts } from "./mone
 import { classifyEvent, type PaymentSource } from "./payment-events";
 import { fetchCheckoutFacts, fetchInvoiceFacts, type PaymentFacts } from "./payment-facts";
 import { planSplit, type SplitPlan } from "./split-plan";
+import { stepFaultsOf, withStepFaults } from "./step-faults";
 import { stripeClient } from "./stripe";
 
 export type SplitPaymentOutcome =
@@ -79,9 +80,10 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     super(ctx, meteredEnv(env));
   }
 
-  override async run(event: Readonly<WorkflowEvent<SplitPaymentParams>>, rawStep: WorkflowStep): Promise<SplitPaymentOutcome> {
-    const step = meteredStep(this.env, rawStep);
+  override async run(event: Readonly<WorkflowEvent<SplitPaymentParams>>, engineStep: WorkflowStep): Promise<SplitPaymentOutcome> {
     const { event_id: eventId, run } = event.payload;
+    // The engine's step (counted when the bench is on), unless a test turned on steps that fail once (step-faults.ts).
+    const step = withStepFaults(meteredStep(this.env, engineStep), stepFaultsOf(this.env), event.instanceId);
     try {
       const outcome = await this.split(eventId, run, step);
       meterOutcome(this.env, outcome);
@@ -150,11 +152,12 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
    * all, then the event is parked saying so). Before each sleep the run moves its event's stall
    * cutoff past it, so that the sweep does not take a sleeping run for a dead one.
    */
-  private async fetchWithWaits<T extends PaymentFacts | MoneyBackFacts>(step: WorkflowStep, eventId: string, run: number, read: (stripe: StripeApi) => Promise<T>): Promise<{ ok: true; facts: T } | { ok: false; reason: string }> {
+  private async fetchWithWaits<T extends PaymentFacts | MoneyBackFacts>(step: WorkflowStep, eventId: string, run: number, read: (stripe: StripeApi) => Promise<T>, again?: string): Promise<{ ok: true; facts: T } | { ok: false; reason: string }> {
     let stripeWaits = 0;
     let balanceWaits = 0;
+    const base = again === undefined ? "fetch the payment from Stripe" : `fetch the payment from Stripe again, ${again}`;
     for (let attempt = 1; ; attempt++) {
-      const name = attempt === 1 ? "fetch the payment from Stripe" : `fetch the payment from Stripe, try ${attempt}`;
+      const name = attempt === 1 ? base : `${base}, try ${attempt}`;
       // Facts are plain JSON (numbers, strings, arrays): what a step's result may be.
       const fetched = (await step.do(name, RETRIED, async (): Promise<Fetched<PaymentFacts | MoneyBackFacts>> => {
         const wait = async (seconds: number, kind: "stripe" | "balance"): Promise<Fetched<PaymentFacts | MoneyBackFacts>> => {
@@ -252,40 +255,48 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
 
   /**
    * Money going back (a refund, a dispute): step 2 reads every movement the Stripe object has
-   * made; step 3 posts those not on the ledger yet, each as a transaction on its payment, and
-   * marks the event processed. A refund whose payment is not on the ledger yet (events arrive in
-   * any order) waits for it with workflow sleeps, a day at most, then is parked saying so.
+   * made; step 3 posts those not on the ledger yet, together, on its payment, and marks the
+   * event processed. Two things are waited for with workflow sleeps, a day at most, then the
+   * event is parked saying so: a payment not on the ledger yet (events arrive in any order), and
+   * a movement that gives money back (a refund's failure, a dispute won) that Stripe made before
+   * this one but whose own event has not reached the ledger: without it, this one would take
+   * back more than was charged. For that one the object is read again after the wait, as it may
+   * have moved on (a refund read before it failed).
    */
   private async moneyBack(step: WorkflowStep, eventId: string, run: number, source: "refund" | "dispute", objectId: string): Promise<SplitPaymentOutcome> {
     const db = () => database(this.env.DB);
-    const fetched = await this.fetchWithWaits(step, eventId, run, (stripe) => (source === "refund" ? fetchRefundFacts(stripe, objectId) : fetchDisputeFacts(stripe, objectId)));
-    if (!fetched.ok) return this.park(step, eventId, fetched.reason);
-    const facts = fetched.facts;
+    const read = (stripe: StripeApi) => (source === "refund" ? fetchRefundFacts(stripe, objectId) : fetchDisputeFacts(stripe, objectId));
+    let fetched = await this.fetchWithWaits(step, eventId, run, read);
     for (let attempt = 1; ; attempt++) {
+      if (!fetched.ok) return this.park(step, eventId, fetched.reason);
+      const facts = fetched.facts;
       const name = attempt === 1 ? "post the money going back" : `post the money going back, try ${attempt}`;
       const result = await step.do(name, RETRIED, () => parkOnPermanent(db(), eventId, () => this.postMoneyBack(db(), eventId, run, facts, attempt)));
       if ("status" in result) return result;
-      await step.sleep(`wait ${result.wait_s} s for payment ${facts.payment_intent_id} to be on the ledger, before try ${attempt + 1}`, result.wait_s * 1000);
+      const why = result.waiting_for === "payment" ? `for payment ${facts.payment_intent_id} to be on the ledger` : `for money given back on payment ${facts.payment_intent_id} to be on the ledger`;
+      await step.sleep(`wait ${result.wait_s} s ${why}, before try ${attempt + 1}`, result.wait_s * 1000);
+      if (result.waiting_for === "money given back") fetched = await this.fetchWithWaits(step, eventId, run, read, `before try ${attempt + 1}`);
     }
   }
 
-  private async postMoneyBack(db: Db, eventId: string, run: number, facts: MoneyBackFacts, attempt: number): Promise<SplitPaymentOutcome | { wait_s: number }> {
+  private async postMoneyBack(db: Db, eventId: string, run: number, facts: MoneyBackFacts, attempt: number): Promise<SplitPaymentOutcome | { wait_s: number; waiting_for: "payment" | "money given back" }> {
     const now = Date.now();
     const finish = async (note: string | null, outcome: Omit<Extract<SplitPaymentOutcome, { status: "processed" }>, "note" | "status">) => {
       const alongside = facts.dispute ? [recordDisputeStatement(db, { ...facts.dispute, payment_id: facts.payment_intent_id, charge_id: facts.charge_id }, now)] : [];
       await db.batch([markProcessedStatement(db, eventId, note, now), ...alongside]);
       return { status: "processed" as const, ...outcome, note };
     };
+    const wait = async (waiting_for: "payment" | "money given back", gaveUp: string) => {
+      const seconds = BALANCE_WAITS_S[attempt - 1];
+      if (seconds === undefined) throw new PermanentPaymentProblem(gaveUp);
+      await extendRun(db, eventId, run, now + seconds * 1000 + STALL_CUTOFF_MS, now);
+      return { wait_s: seconds, waiting_for };
+    };
     if (facts.payment_intent_id === null) throw new PermanentPaymentProblem(`charge ${facts.charge_id} has no payment intent: it is not a payment Pot Commun splits`);
     const posted = await postedPayment(db, facts.payment_intent_id);
     if (facts.movements.length === 0) return finish(facts.note, { payment_intent_id: facts.payment_intent_id, transaction_id: posted?.transaction_id ?? "", posted: false });
     if (!posted) {
-      const seconds = BALANCE_WAITS_S[attempt - 1];
-      if (seconds === undefined) {
-        throw new PermanentPaymentProblem(`payment ${facts.payment_intent_id} is not on the ledger after ${Math.round(BALANCE_WAIT_TOTAL_S / 3600)} hours of waiting for it (is its own event parked?): retry this event once the payment is split`);
-      }
-      await extendRun(db, eventId, run, now + seconds * 1000 + STALL_CUTOFF_MS, now);
-      return { wait_s: seconds };
+      return wait("payment", `payment ${facts.payment_intent_id} is not on the ledger after ${Math.round(BALANCE_WAIT_TOTAL_S / 3600)} hours of waiting for it (is its own event parked?): retry this event once the payment is split`);
     }
     const lines = posted.lines.map((line, i) => {
       if (line.parts === null) throw new PermanentPaymentProblem(`payment ${posted.id} was posted before its shares per line were kept (line ${i + 1}): it cannot be taken back automatically`);
@@ -293,40 +304,40 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     });
     if (posted.charge_amount_minor === null) throw new PermanentPaymentProblem(`payment ${posted.id} was posted before its charged amount was kept: it cannot be taken back automatically`);
     const payment: PostedPayment = { ...posted, charge_amount_minor: posted.charge_amount_minor, lines, bearers: await feeBearers(db) };
-    const done: string[] = [];
-    let last = "";
-    let any = false;
     for (const movement of facts.movements) {
       if (movement.currency !== posted.currency) throw new PermanentPaymentProblem(`${movement.stripe_object} moved ${movement.currency}, but payment ${posted.id} settled in ${posted.currency}`);
-      const so_far = await moneyBackSoFar(db, posted.id);
-      if (so_far.keys.has(movement.key)) {
-        done.push(`${movement.stripe_object} was already on the ledger`);
-        continue;
-      }
-      const result = moneyBackPostings(payment, so_far.postings as RolePosting[], so_far.taken_charge_minor + movement.charge_amount_minor, movement);
-      if (!result.ok) throw new PermanentPaymentProblem(`${movement.stripe_object} cannot be taken back from payment ${posted.id}: ${result.error.message}`);
-      const written = await postMoneyBack(
-        db,
-        {
+    }
+    const so_far = await moneyBackSoFar(db, posted.id);
+    const pending = facts.movements.filter((m) => !so_far.keys.has(m.key));
+    const already = facts.movements.filter((m) => so_far.keys.has(m.key)).map((m) => `${m.stripe_object} was already on the ledger`);
+    if (pending.length === 0) return finish(already.join("; "), { payment_intent_id: posted.id, transaction_id: "", posted: false });
+    const result = pendingMovementsPostings(payment, so_far.postings as RolePosting[], so_far.taken_charge_minor, pending);
+    if (!result.ok && result.error.code === "over_taken") {
+      const what = pending.map((m) => m.stripe_object).join(", ");
+      return wait("money given back", `${what} would take back from payment ${posted.id} ${result.error.message.split(":")[0]}, even after ${Math.round(BALANCE_WAIT_TOTAL_S / 3600)} hours of waiting for money given back (a failed refund, a dispute won) to reach the ledger: retry this event once it has`);
+    }
+    if (!result.ok) throw new PermanentPaymentProblem(`${pending.map((m) => m.stripe_object).join(", ")} cannot be taken back from payment ${posted.id}: ${result.error.message}`);
+    const written = await postMoneyBack(
+      db,
+      pending.map((movement, i) => ({
+        record: {
           payment_id: posted.id,
           kind: movement.kind,
           key: movement.key,
           stripe_object: movement.stripe_object,
           event_id: eventId,
           charge_amount_minor: movement.charge_amount_minor,
-          seq: so_far.seq + 1,
+          seq: so_far.seq + 1 + i,
           description: `${movement.kind.replace("_", " ")} ${movement.stripe_object}`,
           available_at_ms: posted.available_at_ms,
           stripe_created_s: movement.created_s,
         },
-        result.postings,
-        now,
-      );
-      last = written.transaction_id;
-      any ||= written.posted;
-      done.push(written.posted ? `${movement.stripe_object}: ${movement.kind.replace("_", " ")} posted` : `${movement.stripe_object} was already on the ledger`);
-    }
-    return finish(any ? null : done.join("; "), { payment_intent_id: posted.id, transaction_id: last, posted: any });
+        entries: result.postings[i] ?? [],
+      })),
+      now,
+    );
+    const done = written.posted ? pending.map((m) => `${m.stripe_object}: ${m.kind.replace("_", " ")} posted`) : pending.map((m) => `${m.stripe_object} was already on the ledger`);
+    return finish(written.posted ? null : [...already, ...done].join("; "), { payment_intent_id: posted.id, transaction_id: written.transaction_ids.at(-1) ?? "", posted: written.posted });
   }
 
   private async park(step: WorkflowStep, eventId: string, reason: string): Promise<SplitPaymentOutcome> {

@@ -4,6 +4,8 @@ import { STRIPE_API_VERSION } from "./stripe-version";
 
 /** Stripe's API, unless the environment names another place for it. */
 const STRIPE_API_ORIGIN = "https://api.stripe.com";
+/** How long the client waits for one Stripe answer before it gives up (a connection error, retried by the step). */
+export const STRIPE_TIMEOUT_MS = 20_000;
 
 /**
  * The Stripe client for this environment. In tests the emulator is a service binding
@@ -17,6 +19,6 @@ export function stripeClient(env: Env): StripeApi {
     apiVersion: STRIPE_API_VERSION,
     base: env.STRIPE_API_BASE || STRIPE_API_ORIGIN,
     fetch: emulator ? (request) => emulator.fetch(request) : (request) => fetch(request),
-    timeoutMs: 20_000,
+    timeoutMs: STRIPE_TIMEOUT_MS,
   });
 }

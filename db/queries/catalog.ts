@@ -14,13 +14,15 @@ export interface Party {
   id: string;
   kind: PartyKind;
   name: string;
+  /** Named on the public page (contributors choose; the commons and the reserve always are). */
+  public: boolean;
   /** The Stripe connected account payouts go to; null: paid by hand. */
   stripe_account_id: string | null;
   /** Paid out only once the payable balance in a currency reaches this. */
   payout_minimum_minor: number;
 }
 
-const partyColumns = { id: parties.id, kind: parties.kind, name: parties.name, stripe_account_id: parties.stripeAccountId, payout_minimum_minor: parties.payoutMinimumMinor };
+const partyColumns = { id: parties.id, kind: parties.kind, name: parties.name, public: parties.public, stripe_account_id: parties.stripeAccountId, payout_minimum_minor: parties.payoutMinimumMinor };
 
 export interface Contributor {
   party_id: string;
@@ -74,6 +76,7 @@ const MAX_LIST = 1000;
 
 // ---- parties ------------------------------------------------------------------------------
 
+
 export async function listParties(db: Db): Promise<Party[]> {
   return db.select(partyColumns).from(parties).orderBy(asc(parties.id)).limit(MAX_LIST);
 }
@@ -103,7 +106,7 @@ export async function partiesByIds(db: Db, ids: string[]): Promise<Map<string, P
 }
 
 export function insertPartyStatement(db: Db, party: Party, nowMs: number) {
-  return db.insert(parties).values({ id: party.id, kind: party.kind, name: party.name, stripeAccountId: party.stripe_account_id, payoutMinimumMinor: party.payout_minimum_minor, createdAtMs: nowMs });
+  return db.insert(parties).values({ id: party.id, kind: party.kind, name: party.name, public: party.public, stripeAccountId: party.stripe_account_id, payoutMinimumMinor: party.payout_minimum_minor, createdAtMs: nowMs });
 }
 
 /**
@@ -115,7 +118,7 @@ export async function updatePartyIfUnchanged(db: Db, read: PartyRead, after: Par
   const unmoved = and(eq(parties.id, read.party.id), eq(parties.revision, read.revision));
   const [, updated] = await db.batch([
     insertAuditStatement(db, audit, nowMs, { table: parties, where: unmoved }),
-    db.update(parties).set({ kind: after.kind, name: after.name, stripeAccountId: after.stripe_account_id, payoutMinimumMinor: after.payout_minimum_minor, revision: read.revision + 1 }).where(unmoved),
+    db.update(parties).set({ kind: after.kind, name: after.name, public: after.public, stripeAccountId: after.stripe_account_id, payoutMinimumMinor: after.payout_minimum_minor, revision: read.revision + 1 }).where(unmoved),
   ]);
   return updated.meta.changes > 0;
 }

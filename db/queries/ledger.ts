@@ -1,5 +1,5 @@
 // The ledger: payments, their lines, transactions and postings. Append-only.
-import { and, asc, eq, gt, inArray, like, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, like, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../client";
 import { ACCOUNT_TAX_COLLECTED, PARTY_ACCOUNT_PREFIX, partyAccount } from "../../core";
@@ -317,15 +317,16 @@ export interface MoneyBackRecord {
 }
 
 /**
- * Writes one money movement as a transaction on its payment, with `alongside` in the same
- * batch. Already posted (its key exists): nothing is written. Posted meanwhile by another
- * movement on the same payment (its seq is taken): MoneyBackContended, to read again.
+ * Writes the movements of one Stripe object as transactions on its payment, in one batch: all
+ * of them or none (a refund and its failure posted together never show on the ledger one
+ * without the other). Already posted (every key exists): nothing is written. Posted meanwhile
+ * by another movement on the same payment (a seq is taken): MoneyBackContended, to read again.
  */
-export async function postMoneyBack(db: Db, record: MoneyBackRecord, entries: PostingInput[], nowMs: number, alongside: BatchItem<"sqlite">[] = []): Promise<{ posted: boolean; transaction_id: string }> {
-  const transaction_id = `txn_${record.kind}_${record.key.slice(record.key.indexOf(":") + 1)}`;
-  const statements = [
+export async function postMoneyBack(db: Db, movements: readonly { record: MoneyBackRecord; entries: PostingInput[] }[], nowMs: number): Promise<{ posted: boolean; transaction_ids: string[] }> {
+  const transaction_ids = movements.map(({ record }) => `txn_${record.kind}_${record.key.slice(record.key.indexOf(":") + 1)}`);
+  const statements = movements.flatMap(({ record, entries }, i) => [
     db.insert(ledgerTransactions).values({
-      id: transaction_id,
+      id: transaction_ids[i] as string,
       kind: record.kind,
       idempotencyKey: record.key,
       eventId: record.event_id,
@@ -338,17 +339,17 @@ export async function postMoneyBack(db: Db, record: MoneyBackRecord, entries: Po
       stripeCreatedS: record.stripe_created_s,
       createdAtMs: nowMs,
     }),
-    ...postingStatements(db, transaction_id, entries),
-    ...alongside,
-  ];
+    ...postingStatements(db, transaction_ids[i] as string, entries),
+  ]);
   try {
     await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
-    return { posted: true, transaction_id };
+    return { posted: true, transaction_ids };
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    const existing = await db.query.ledgerTransactions.findFirst({ where: eq(ledgerTransactions.idempotencyKey, record.key), columns: { id: true } });
-    if (existing) return { posted: false, transaction_id: existing.id };
-    throw new MoneyBackContended(`another movement was posted on payment ${record.payment_id} meanwhile`);
+    const keys = movements.map(({ record }) => record.key);
+    const existing = await db.select({ id: ledgerTransactions.id }).from(ledgerTransactions).where(inArray(ledgerTransactions.idempotencyKey, keys));
+    if (existing.length === keys.length) return { posted: false, transaction_ids: existing.map((e) => e.id) };
+    throw new MoneyBackContended(`another movement was posted on payment ${movements[0]?.record.payment_id} meanwhile`);
   }
 }
 
@@ -362,10 +363,35 @@ export async function feeBearers(db: Db): Promise<{ reserve: string | null; comm
   return { reserve: one("reserve"), commons: one("commons") };
 }
 
-/** A dispute as Stripe last described it (its outcome moves no money by itself). */
+/**
+ * How far along its life a dispute's status is: an inquiry, then a chargeback open, under
+ * review, and closed (won, lost, an inquiry closed, a dispute prevented). A status Stripe adds
+ * later counts as an open chargeback.
+ */
+const DISPUTE_STAGES: Record<string, number> = { warning_needs_response: 0, warning_under_review: 1, needs_response: 2, under_review: 3, won: 4, lost: 4, warning_closed: 4, prevented: 4 };
+const OPEN_STAGE = 2;
+
+function disputeStage(status: SQL | SQL.Aliased | typeof disputes.status): SQL {
+  const cases = Object.entries(DISPUTE_STAGES).map(([name, stage]) => sql`when ${name} then ${sql.raw(String(stage))}`);
+  return sql`(case ${status} ${sql.join(cases, sql` `)} else ${sql.raw(String(OPEN_STAGE))} end)`;
+}
+
+/**
+ * A dispute as Stripe last described it (its outcome moves no money by itself). A run may
+ * write what it read from Stripe long after (a retried step keeps the facts it fetched, a run
+ * sleeps between its read and its write), so a status never gives way to an earlier stage of
+ * the dispute's life: a dispute won stays won whatever a late run read while it was open.
+ */
 export function recordDisputeStatement(db: Db, dispute: { id: string; payment_id: string | null; charge_id: string; status: string; reason: string | null; amount_minor: number; currency: string }, nowMs: number) {
   const values = { id: dispute.id, paymentId: dispute.payment_id, chargeId: dispute.charge_id, status: dispute.status, reason: dispute.reason, amountMinor: dispute.amount_minor, currency: dispute.currency, updatedAtMs: nowMs };
-  return db.insert(disputes).values(values).onConflictDoUpdate({ target: disputes.id, set: { status: values.status, reason: values.reason, amountMinor: values.amountMinor, paymentId: values.paymentId, updatedAtMs: nowMs } });
+  return db
+    .insert(disputes)
+    .values(values)
+    .onConflictDoUpdate({
+      target: disputes.id,
+      set: { status: values.status, reason: values.reason, amountMinor: values.amountMinor, paymentId: values.paymentId, updatedAtMs: nowMs },
+      setWhere: sql`${disputeStage(disputes.status)} <= ${disputeStage(sql`excluded.status`)}`,
+    });
 }
 
 /** Every transaction on a payment, in order: the payment, then its refunds and disputes. */

@@ -1,8 +1,10 @@
-// `npm start`: local secrets, D1 migrations, the Stripe emulator, the worker, demo data, and
-// the worker's cron every minute.
+// `npm start`: local secrets, D1 migrations, the Stripe emulator, the worker, demo data (a few
+// months of payments, a refund and a dispute, through the emulator and the webhook), and the
+// worker's cron every minute.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { seed } from "../seed";
 import { serveEmulator } from "../stripe-emulator/main";
 import { poll } from "./poll";
@@ -58,6 +60,16 @@ function runLocalCron(api: string, intervalMs: number): void {
   void fire();
 }
 
+/** Runs SQL on the local D1 (the seed's demo rule history); wrangler's report only on failure. */
+async function localSql(statements: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "pot-commun-seed-"));
+  const file = join(dir, "seed.sql");
+  writeFileSync(file, statements);
+  const run = spawnSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", STATE_DIR, "--file", file], { cwd: root, env: { ...env, CI: "true" }, encoding: "utf8" });
+  rmSync(dir, { recursive: true, force: true });
+  if (run.status !== 0) throw new Error(`writing the demo rules to the local D1 failed:\n${run.stdout ?? ""}${run.stderr ?? ""}`);
+}
+
 function stop(code: number): never {
   for (const child of children) child.kill("SIGTERM");
   process.exit(code);
@@ -103,14 +115,19 @@ async function main() {
   const api = `http://127.0.0.1:${WORKER_PORT}`;
   await poll("the worker's /health", async () => ((await fetch(`${api}/health`)).ok ? true : undefined), { timeoutMs: 120_000 });
   console.log("seeding demo data…");
-  await seed(api, vars.ADMIN_TOKEN ?? "", (line) => console.log(`  ${line}`));
+  await seed(api, vars.ADMIN_TOKEN ?? "", (line) => console.log(`  ${line}`), {
+    sql: localSql,
+    demo: { emulator: `http://127.0.0.1:${EMULATOR_PORT}`, webhookSecret: vars.STRIPE_WEBHOOK_SECRET ?? "", nowMs: Date.now() },
+  });
   runLocalCron(api, CRON_INTERVAL_MS);
 
   console.log(`
 Pot Commun is running.
-  worker          ${api}   (API docs: ${api}/docs)
-  Stripe emulator http://127.0.0.1:${EMULATOR_PORT}
-  local cron      the scheduled sweep ${CRON_INTERVAL_MS === 60_000 ? "every minute" : `every ${CRON_INTERVAL_MS / 1000} s`}, as wrangler.toml's crons do on Cloudflare
+  where the money goes  ${api}/
+  admin console         ${api}/admin   (sign in with the ADMIN_TOKEN of .dev.vars: ${vars.ADMIN_TOKEN})
+  API docs              ${api}/docs
+  Stripe emulator       http://127.0.0.1:${EMULATOR_PORT}
+  local cron            the scheduled sweep ${CRON_INTERVAL_MS === 60_000 ? "every minute" : `every ${CRON_INTERVAL_MS / 1000} s`}, as wrangler.toml's crons do on Cloudflare
 
 Try next, in another shell:
   npm run stripe:trigger -- training            # a paid Checkout session → split

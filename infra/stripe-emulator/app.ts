@@ -22,7 +22,8 @@
  *   every POST honours Idempotency-Key as Stripe does.
  *
  *   Test control (no auth): POST/GET/DELETE /_emulator/objects[/:id], POST/GET/DELETE
- *   /_emulator/faults (scoped by path, method and parameters), GET/DELETE /_emulator/requests, POST /_emulator/reset, GET /_emulator/health.
+ *   /_emulator/faults (scoped by path, method and parameters), POST/GET/DELETE /_emulator/chaos,
+ *   GET/DELETE /_emulator/requests, POST /_emulator/reset, GET /_emulator/health.
  */
 import { Hono } from "hono";
 // vitest.config.ts loads this file in the test host: relative imports keep their `.ts`
@@ -59,6 +60,51 @@ export interface EmulatorFault {
   retry_after_s?: number;
 }
 
+/**
+ * Random faults at a rate (the fault storm): each /v1 request fails with probability `rate`,
+ * as a 500 or as a timeout (the answer held back `hang_ms`, longer than the client waits, then
+ * sent: Stripe did the work, the client never saw it). Which requests fail is decided by a hash
+ * of the seed, the request (method, path and query) and how many times that same request was
+ * seen before, so a seed gives the same faults to the same requests in any interleaving.
+ */
+export interface EmulatorChaos {
+  seed: number;
+  /** The share of /v1 requests that fail, 0 to 1. */
+  rate: number;
+  /** The share of those failures that are timeouts rather than 500s, 0 to 1. */
+  timeout_share: number;
+  /** How long a timed-out request is held before its answer is sent. */
+  hang_ms: number;
+}
+
+export interface EmulatorChaosCounts {
+  requests: number;
+  errors: number;
+  timeouts: number;
+}
+
+/** The fault a chaos setting gives to the `nth` (from 0) sight of a request, or null. */
+export function chaosFault(chaos: EmulatorChaos, request: string, nth: number): "error" | "timeout" | null {
+  const u = unitHash(`${chaos.seed}|${request}|${nth}`);
+  if (u >= chaos.rate) return null;
+  return u < chaos.rate * chaos.timeout_share ? "timeout" : "error";
+}
+
+/** A string to [0, 1): FNV-1a, then murmur3's finaliser to spread the bits. */
+function unitHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
+}
+
 export interface EmulatorRequestRecord {
   method: string;
   path: string;
@@ -88,6 +134,10 @@ export class EmulatorStore {
   /** `taxes` and `discounts` of Checkout line items, served only when expanded. */
   readonly itemIncludables = new Map<string, Partial<Record<(typeof ITEM_INCLUDABLES)[number], unknown>>>();
   faults: EmulatorFault[] = [];
+  chaos: EmulatorChaos | null = null;
+  chaosCounts: EmulatorChaosCounts = { requests: 0, errors: 0, timeouts: 0 };
+  /** How many times each request was seen while chaos was on (the `nth` of chaosFault). */
+  private readonly chaosSeen = new Map<string, number>();
   requests: EmulatorRequestRecord[] = [];
   /** What each Idempotency-Key answered, with the request it was first used with. */
   readonly idempotencyKeys = new Map<string, { request: string; status: number; body: string }>();
@@ -159,7 +209,27 @@ export class EmulatorStore {
     this.clear();
     this.idempotencyKeys.clear();
     this.faults = [];
+    this.setChaos(null);
     this.requests = [];
+  }
+
+  /** Turns random faults on (or off with null); the counts and the sightings start again. */
+  setChaos(chaos: EmulatorChaos | null): void {
+    this.chaos = chaos;
+    this.chaosCounts = { requests: 0, errors: 0, timeouts: 0 };
+    this.chaosSeen.clear();
+  }
+
+  /** The random fault, if any, for this sight of a request (and counts it). */
+  takeChaos(request: string): "error" | "timeout" | null {
+    if (!this.chaos) return null;
+    const nth = this.chaosSeen.get(request) ?? 0;
+    this.chaosSeen.set(request, nth + 1);
+    const fault = chaosFault(this.chaos, request, nth);
+    this.chaosCounts.requests += 1;
+    if (fault === "error") this.chaosCounts.errors += 1;
+    if (fault === "timeout") this.chaosCounts.timeouts += 1;
+    return fault;
   }
 
   record(entry: EmulatorRequestRecord): void {
@@ -528,6 +598,17 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
         fault = true;
         throw faultError(f);
       }
+      const chaos = store.takeChaos(`${method} ${path}${new URL(c.req.url).search}`);
+      if (chaos === "error") {
+        fault = true;
+        throw faultError({ status: 500, times: 1 });
+      }
+      if (chaos === "timeout") {
+        // Held past the client's timeout, then answered: the work is done, the client gave up.
+        fault = true;
+        const hang_ms = store.chaos?.hang_ms ?? 0;
+        await new Promise((resolve) => setTimeout(resolve, hang_ms));
+      }
       const idempotencyKey = method === "POST" ? c.req.header("Idempotency-Key") : undefined;
       if (idempotencyKey) {
         res = await store.idempotent(idempotencyKey, `${method} ${path} ${canonicalParams(params)}`, async () => {
@@ -691,6 +772,28 @@ export function createStripeEmulator(opts: StripeEmulatorOptions = {}): StripeEm
   app.delete("/_emulator/faults", () => {
     store.faults = [];
     return json({ faults: [] });
+  });
+
+  app.post("/_emulator/chaos", async (c) => {
+    const body = await readJson(c.req.raw);
+    if (!isRecord(body)) throw invalid("Body must be a JSON object { seed, rate, timeout_share?, hang_ms? }.");
+    const unit = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 1;
+    if (typeof body.seed !== "number" || !Number.isSafeInteger(body.seed)) throw invalid("seed must be an integer.", "seed");
+    if (!unit(body.rate)) throw invalid("rate must be a number from 0 to 1.", "rate");
+    const timeout_share = body.timeout_share ?? 0;
+    if (!unit(timeout_share)) throw invalid("timeout_share must be a number from 0 to 1.", "timeout_share");
+    const hang_ms = body.hang_ms ?? 0;
+    if (typeof hang_ms !== "number" || !Number.isInteger(hang_ms) || hang_ms < 0 || hang_ms > 120_000) throw invalid("hang_ms must be an integer from 0 to 120000.", "hang_ms");
+    store.setChaos({ seed: body.seed, rate: body.rate as number, timeout_share: timeout_share as number, hang_ms });
+    return json({ chaos: store.chaos, counts: store.chaosCounts });
+  });
+
+  app.get("/_emulator/chaos", () => json({ chaos: store.chaos, counts: store.chaosCounts }));
+
+  app.delete("/_emulator/chaos", () => {
+    const counts = store.chaosCounts;
+    store.setChaos(null);
+    return json({ chaos: null, counts });
   });
 
   app.get("/_emulator/requests", () => json({ requests: store.requests }));

@@ -42,8 +42,8 @@ describe("/api/v1/parties", () => {
   it("creates a party and lists it", async () => {
     const res = await api("/parties", { method: "POST", body: { id: "ateliers-libres", kind: "contributor", name: "Ateliers libres" } });
     expect(res.status).toBe(201);
-    expect(await (await api("/parties")).json()).toEqual({ parties: [{ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres", stripe_account_id: null, payout_minimum_minor: 0 }] });
-    expect(await (await api("/parties/ateliers-libres")).json()).toEqual({ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres", stripe_account_id: null, payout_minimum_minor: 0 });
+    expect(await (await api("/parties")).json()).toEqual({ parties: [{ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres", public: false, stripe_account_id: null, payout_minimum_minor: 0 }] });
+    expect(await (await api("/parties/ateliers-libres")).json()).toEqual({ id: "ateliers-libres", kind: "contributor", name: "Ateliers libres", public: false, stripe_account_id: null, payout_minimum_minor: 0 });
   });
 
   it("answers 409 for an id that exists", async () => {
@@ -300,13 +300,13 @@ describe("changing offers and parties", () => {
     const etag = read.headers.get("etag") ?? "";
     expect(etag).toMatch(/^"v1-[0-9a-f]{16}"$/);
     const res = await api("/parties/sacha", { method: "PATCH", body: { name: "Sacha, hébergeuse" }, headers: { "if-match": etag } });
-    expect(await res.json()).toEqual({ id: "sacha", kind: "contributor", name: "Sacha, hébergeuse", stripe_account_id: null, payout_minimum_minor: 0 });
+    expect(await res.json()).toEqual({ id: "sacha", kind: "contributor", name: "Sacha, hébergeuse", public: false, stripe_account_id: null, payout_minimum_minor: 0 });
     const next = res.headers.get("etag");
     expect(next).toMatch(/^"v2-[0-9a-f]{16}"$/);
     expect((await api("/parties/sacha")).headers.get("etag")).toBe(next);
     const audit = (await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: { action: string; before: unknown; after: unknown }[] };
     expect(audit.entries.map(({ action, before, after }) => ({ action, before, after }))).toEqual([
-      { action: "party.update", before: { id: "sacha", kind: "contributor", name: "Sacha", stripe_account_id: null, payout_minimum_minor: 0 }, after: { id: "sacha", kind: "contributor", name: "Sacha, hébergeuse", stripe_account_id: null, payout_minimum_minor: 0 } },
+      { action: "party.update", before: { id: "sacha", kind: "contributor", name: "Sacha", public: false, stripe_account_id: null, payout_minimum_minor: 0 }, after: { id: "sacha", kind: "contributor", name: "Sacha, hébergeuse", public: false, stripe_account_id: null, payout_minimum_minor: 0 } },
     ]);
   });
 
@@ -320,7 +320,7 @@ describe("changing offers and parties", () => {
     const late = await api("/parties/sacha", { method: "PATCH", body: { kind: "reserve" }, headers: { "if-match": stale } });
     expect(late.status).toBe(412);
     expect(await late.json()).toMatchObject({ code: "precondition_failed" });
-    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: "First", stripe_account_id: null, payout_minimum_minor: 0 });
+    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: "First", public: false, stripe_account_id: null, payout_minimum_minor: 0 });
     expect(((await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: unknown[] }).entries).toHaveLength(1);
   });
 
@@ -330,11 +330,32 @@ describe("changing offers and parties", () => {
     const answers = await Promise.all(["Sacha A", "Sacha B"].map((name) => api("/parties/sacha", { method: "PATCH", body: { name }, headers: { "if-match": etag } })));
     expect(answers.map((r) => r.status).sort()).toEqual([200, 412]);
     const winner = (await answers.find((r) => r.status === 200)?.json()) as { name: string };
-    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: winner.name, stripe_account_id: null, payout_minimum_minor: 0 });
+    expect(await (await api("/parties/sacha")).json()).toEqual({ id: "sacha", kind: "contributor", name: winner.name, public: false, stripe_account_id: null, payout_minimum_minor: 0 });
     const audit = (await (await api("/audit?entity_type=party&entity_id=sacha")).json()) as { entries: { before: unknown; after: unknown }[] };
     expect(audit.entries.map(({ before, after }) => ({ before, after }))).toEqual([
-      { before: { id: "sacha", kind: "contributor", name: "Sacha", stripe_account_id: null, payout_minimum_minor: 0 }, after: { id: "sacha", kind: "contributor", name: winner.name, stripe_account_id: null, payout_minimum_minor: 0 } },
+      { before: { id: "sacha", kind: "contributor", name: "Sacha", public: false, stripe_account_id: null, payout_minimum_minor: 0 }, after: { id: "sacha", kind: "contributor", name: winner.name, public: false, stripe_account_id: null, payout_minimum_minor: 0 } },
     ]);
+  });
+
+  it("a party is not public until it says so: POST may set it, PATCH changes it alone, audited, and a non-boolean is a 400", async () => {
+    expect((await api("/parties", { method: "POST", body: { id: "lou", kind: "contributor", name: "Lou", public: true } })).status).toBe(201);
+    expect((await api("/parties", { method: "POST", body: { id: "noa", kind: "contributor", name: "Noa" } })).status).toBe(201);
+    expect(await (await api("/parties")).json()).toEqual({
+      parties: [
+        { id: "lou", kind: "contributor", name: "Lou", public: true, stripe_account_id: null, payout_minimum_minor: 0 },
+        { id: "noa", kind: "contributor", name: "Noa", public: false, stripe_account_id: null, payout_minimum_minor: 0 },
+      ],
+    });
+    const etag = (await api("/parties/noa")).headers.get("etag") ?? "";
+    const res = await api("/parties/noa", { method: "PATCH", body: { public: true }, headers: { "if-match": etag } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ id: "noa", kind: "contributor", name: "Noa", public: true, stripe_account_id: null, payout_minimum_minor: 0 });
+    expect(res.headers.get("etag")).not.toBe(etag);
+    const audit = (await (await api("/audit?entity_type=party&entity_id=noa")).json()) as { entries: { action: string; before: unknown; after: unknown }[] };
+    expect(audit.entries[0]).toMatchObject({ action: "party.update", before: { public: false }, after: { public: true } });
+    const bad = await api("/parties/noa", { method: "PATCH", body: { public: "yes" }, headers: { "if-match": res.headers.get("etag") ?? "" } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(["public"]);
   });
 
   it("a party change written after someone else's, from the same read, writes neither the change nor its audit row", async () => {
@@ -346,8 +367,8 @@ describe("changing offers and parties", () => {
     const change = (name: string) => ({ actor: "test", action: "party.update", entity_type: "party", entity_id: "sacha", before: read.party, after: { ...read.party, name } }) as const;
     expect(await updatePartyIfUnchanged(db, read, { ...read.party, name: "First" }, change("First"), 1000)).toBe(true);
     expect(await updatePartyIfUnchanged(db, read, { ...read.party, name: "Second" }, change("Second"), 2000)).toBe(false);
-    expect(await getParty(db, "sacha")).toEqual({ party: { id: "sacha", kind: "contributor", name: "First", stripe_account_id: null, payout_minimum_minor: 0 }, revision: 2 });
+    expect(await getParty(db, "sacha")).toEqual({ party: { id: "sacha", kind: "contributor", name: "First", public: false, stripe_account_id: null, payout_minimum_minor: 0 }, revision: 2 });
     const rows = await env.DB.prepare("SELECT at_ms, after FROM audit_log WHERE entity_id = 'sacha'").all<{ at_ms: number; after: string }>();
-    expect(rows.results).toEqual([{ at_ms: 1000, after: JSON.stringify({ id: "sacha", kind: "contributor", name: "First", stripe_account_id: null, payout_minimum_minor: 0 }) }]);
+    expect(rows.results).toEqual([{ at_ms: 1000, after: JSON.stringify({ id: "sacha", kind: "contributor", name: "First", public: false, stripe_account_id: null, payout_minimum_minor: 0 }) }]);
   });
 });

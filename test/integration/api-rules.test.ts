@@ -245,6 +245,21 @@ describe("POST /api/v1/rules/preview", () => {
     ]);
   });
 
+  it("says the rule in plain words for the scope it is given, in English and French", async () => {
+    const res = await json<{ in_words: { en: { sentence: string; fee_policy: string }; fr: { sentence: string } } }>(
+      await api("/rules/preview", { method: "POST", body: { rule: TEN_FIFTEEN_REST, amount_minor: 10000, fee_minor: 175, currency: "eur", offer_id: "training-intro", scope: { offer_kind: "training" } } }),
+      200,
+    );
+    expect(res.in_words.en.sentence).toBe("On every training, after Stripe's fee: 10% to the commons, 15% to the reserve, 75% to the training's facilitators and authors by weight.");
+    expect(res.in_words.fr.sentence).toBe("Sur chaque formation, après les frais de Stripe\u00a0: 10\u202f% au commun, 15\u202f% à la réserve, 75\u202f% aux personnes qui animent et écrivent la formation, selon leur poids.");
+    expect(res.in_words.en.fee_policy).toBe("When money goes back (a refund, a dispute), the fees Stripe keeps are borne by each party in proportion to its share.");
+    const offer = await json<{ in_words: { en: { sentence: string } } }>(
+      await api("/rules/preview", { method: "POST", body: { rule: { basis: "gross", lines: [{ to: "commons", share: "remaining" }] }, amount_minor: 100, currency: "eur", scope: { offer_id: "training-intro" } } }),
+      200,
+    );
+    expect(offer.in_words.en.sentence).toBe("On every payment for “Training”, before Stripe's fee (the cooperative pays it): the rest to the commons.");
+  });
+
   it("answers 422 when contributors are needed and no offer is named", async () => {
     const res = await api("/rules/preview", { method: "POST", body: { rule: TEN_FIFTEEN_REST, amount_minor: 100, currency: "eur" } });
     expect(await json<{ code: string; errors: { code: string; path: string }[] }>(res, 422)).toMatchObject({ code: "invalid_rule", errors: [{ code: "empty_contributor_pool", path: "lines[2].to" }] });

@@ -184,6 +184,63 @@ describe("a refund", () => {
   });
 });
 
+describe("a refund that failed, then another refund, reaching the ledger out of order (found by the fault storm)", () => {
+  /** At Stripe: 100.00 refunded, the refund failed a week later, then 75.00 refunded. */
+  async function history() {
+    const built = await paid();
+    const first = buildRefund(built);
+    const failed = failRefund(first);
+    const second = buildRefund(failed.payment, { amount_minor: 7_500 });
+    return { built, first, failed, second };
+  }
+
+  it("the failed refund's events after the later refund: the pair cancels out, the later refund stays taken back", async () => {
+    const { built, first, failed, second } = await history();
+    await store(failed);
+    await store(second);
+    await settleAll(second.events);
+    const after75 = await balances();
+    for (const event of [...first.events, ...failed.events]) expect(await settle(event), event.type).toMatchObject({ status: event.type === "charge.refunded" ? "ignored" : "processed" });
+    expect(await balances()).toEqual(after75);
+    const p = await payment(built.payment_intent.id);
+    expect(p.refunded_minor).toBe(7_500);
+    expect(p.history.map((h) => [h.cause, h.charge_amount_minor])).toEqual([
+      ["payment", 10_000],
+      ["refund", 7_500],
+      ["refund", 10_000],
+      ["refund_failed", -10_000],
+    ]);
+    await ledgerOk();
+  });
+
+  it("the later refund before the failure reaches the ledger: it waits for the money given back, saying so when it gives up, and is taken back once it is there", async () => {
+    const { built, first, failed, second } = await history();
+    await store(first);
+    await settleAll(first.events);
+    await store(failed);
+    await store(second);
+    const created = second.events.find((e) => e.type === "refund.created") as Event;
+    await using instance = await introspectWorkflowInstance(env.SPLIT_PAYMENT, created.id);
+    await instance.modify(async (m) => m.disableSleeps());
+    await deliver(created);
+    expect(await instance.waitForStepResult({ name: "post the money going back" })).toEqual({ wait_s: 60, waiting_for: "money given back" });
+    await instance.waitForStatus("complete");
+    expect(await eventStatus(created.id)).toMatchObject({
+      status: "parked",
+      reason: `${second.refund.id} would take back from payment ${built.payment_intent.id} 17500 taken back of a charge of 10000, even after 23 hours of waiting for money given back (a failed refund, a dispute won) to reach the ledger: retry this event once it has`,
+    });
+
+    await settleAll(failed.events);
+    await using again = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${created.id}-run2`);
+    expect(await (await api(`/events/${created.id}/retry`, { method: "POST", body: {} })).json()).toMatchObject({ outcome: "started" });
+    await again.waitForStatus("complete");
+    const p = await payment(built.payment_intent.id);
+    expect(p.refunded_minor).toBe(7_500);
+    expect(p.history.map((h) => h.cause)).toEqual(["payment", "refund", "refund_failed", "refund"]);
+    await ledgerOk();
+  });
+});
+
 describe("the fees Stripe keeps", () => {
   it("are borne by the reserve when the rule says so, as a posting of their own", async () => {
     await env.DB.prepare("UPDATE rule_versions SET body = ? WHERE rule_id = 'default'")
@@ -260,6 +317,37 @@ describe("a dispute", () => {
     await settleAll([...opened.events].reverse());
     expect(await balances()).toEqual({ commons: 982, reserve: 1_474, camille: 4_913, dominique: 2_456 });
     expect((await payment(built.payment_intent.id)).history.map((h) => h.cause)).toEqual(["payment", "dispute_withdrawn", "dispute_reinstated"]);
+  });
+});
+
+describe("a dispute's outcome", () => {
+  it("is not taken back by a run that read the dispute before it closed and wrote after (found by the fault storm)", async () => {
+    const built = await paid();
+    const opened = buildDispute(built);
+    const won = winDispute(opened, { fee_returned: true });
+    await store(won);
+    await settleAll(won.events);
+    expect((await payment(built.payment_intent.id)).disputes).toMatchObject([{ id: opened.dispute.id, status: "won" }]);
+    // A run that read the dispute while it was open (a retried step keeps the facts it fetched,
+    // a run sleeps between its read and its write) writes after the close: here the emulator
+    // serves that earlier read.
+    await store(opened);
+    await settleAll(opened.events);
+    const p = await payment(built.payment_intent.id);
+    expect(p.disputes).toMatchObject([{ id: opened.dispute.id, status: "won" }]);
+    expect(p.history.map((h) => h.cause)).toEqual(["payment", "dispute_withdrawn", "dispute_reinstated"]);
+  });
+
+  it("moves on from an open dispute to its outcome", async () => {
+    const built = await paid();
+    const opened = buildDispute(built);
+    await store(opened);
+    await settleAll(opened.events);
+    expect((await payment(built.payment_intent.id)).disputes).toMatchObject([{ status: "needs_response" }]);
+    const lost = loseDispute(opened);
+    await store(lost);
+    await settleAll(lost.events);
+    expect((await payment(built.payment_intent.id)).disputes).toMatchObject([{ status: "lost" }]);
   });
 });
 

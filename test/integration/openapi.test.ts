@@ -48,7 +48,7 @@ describe("the OpenAPI document", () => {
     expect(ids.sort()).toEqual(
       [
         "checkLedger", "createOffer", "createParty", "createRule", "createRuleVersion", "createToken", "diffRuleVersions", "exportLedger", "getEvent", "getOffer",
-        "getParty", "getPartyStatement", "getPayment", "getPayoutRun", "getReconciliation", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayoutRuns", "listRules", "listTokens",
+        "getParty", "getPartyStatement", "getPayment", "getPayoutRun", "getPublicFlows", "getReconciliation", "getRule", "listAudit", "listBalances", "listEvents", "listOffers", "listParties", "listPayments", "listPayoutRuns", "listRules", "listTokens",
         "previewRule", "recordManualPayout", "retryEvent", "revokeToken", "startPayoutRun", "startReconciliation", "updateOffer", "updateParty", "whatIfRule",
         "createPool", "listPools", "getPool", "updatePool", "addPoolMember", "removePoolMember", "declareNeed", "listNeeds", "closePool", "listPoolPeriods", "getPoolPeriod",
         "updateRule", "createProposal", "listProposals", "getProposal", "raiseObjection", "liftObjection", "amendProposal", "approveProposal", "withdrawProposal", "listPublicProposals",

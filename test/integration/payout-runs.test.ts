@@ -379,7 +379,9 @@ describe("contributors paid otherwise", () => {
     expect((await payoutRun(run.id)).items.find((i) => i.party_id === "dominique")).toMatchObject({ status: "manual_paid", reason: "virement 2026-03-17" });
     expect((await balances()).dominique).toEqual({ balance: 0, pending: 0, payable: 0, paid: 2_456 });
     const again = await api("/payouts/manual", { method: "POST", body: { party_id: "dominique", currency: "eur", amount_minor: 2_456, reference: "virement 2026-03-17", run_id: run.id } });
-    expect([again.status, ((await again.json()) as { code: string }).code]).toEqual([422, "limit_exceeded"]); // nothing is payable any more
+    expect([again.status, ((await again.json()) as { code: string }).code]).toEqual([409, "conflict"]); // recorded already
+    const unrelated = await api("/payouts/manual", { method: "POST", body: { party_id: "dominique", currency: "eur", amount_minor: 1, reference: "again" } });
+    expect([unrelated.status, ((await unrelated.json()) as { code: string }).code]).toEqual([422, "limit_exceeded"]); // nothing is payable any more
     expect(await payoutsOnLedger()).toEqual([
       ["camille", 4_913, (await transfersOf(run.id))[0]!.id],
       ["dominique", 2_456, null],

@@ -61,6 +61,26 @@ describe("POST /webhooks/stripe", () => {
     expect(await storedEvents()).toBe(0);
   });
 
+  it("refuses a signed body that is JSON but not an object (null, a number, a string, an array) with 400 invalid_event, not a 500 (found by fuzzing)", async () => {
+    for (const body of ["null", "1", '"evt_1"', "[]", "[{}]"]) {
+      const res = await call("/webhooks/stripe", { method: "POST", headers: { "stripe-signature": await signed(body), "content-type": "application/json" }, body });
+      expect(res.status, body).toBe(400);
+      expect(await problem(res), body).toMatchObject({ code: "invalid_event" });
+    }
+    expect(await storedEvents()).toBe(0);
+  });
+
+  it("refuses a signed event whose id is not a Stripe event id with 400 invalid_event: it could never name a workflow instance (found by fuzzing)", async () => {
+    const e = event();
+    for (const id of ["", "evt_", "evt bad; id", "evt_é", `evt_${"a".repeat(81)}`, "cs_123"]) {
+      const res = await deliver({ ...e, id });
+      expect(res.status, id).toBe(400);
+      expect(await problem(res), id).toMatchObject({ code: "invalid_event", detail: "the body is signed but its id is not a Stripe event id (evt_ and up to 80 letters, digits or _)" });
+    }
+    expect(await storedEvents()).toBe(0);
+    expect((await deliver({ ...buildEvent("customer.created", { id: "cus_longest", object: "customer" }), id: `evt_${"a".repeat(80)}` })).status).toBe(200);
+  });
+
   it("refuses a body far larger than any Stripe event with 413", async () => {
     const huge = JSON.stringify({ ...event(), padding: "x".repeat(600 * 1024) });
     const res = await call("/webhooks/stripe", { method: "POST", headers: { "stripe-signature": await signed(huge) }, body: huge });

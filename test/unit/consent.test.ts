@@ -9,7 +9,7 @@ import {
   parseDuration,
   parseRule,
   proposalStatus,
-  ruleInWords,
+  ruleInSentences,
   signatureHeader,
   verifySignature,
   visibleAffected,
@@ -152,7 +152,7 @@ describe("a rule in plain words", () => {
       hold_days: 1,
     });
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    expect(ruleInWords(parsed.rule)).toEqual([
+    expect(ruleInSentences(parsed.rule)).toEqual([
       "Splits the gross amount: what the customer paid, less tax and shipping; the cooperative covers Stripe's fee.",
       "A fixed 5.00 eur or 80 jpy to host (“the room”).",
       "12.5% to commons, at most 1000.00 eur a payment (the excess to what is left).",

@@ -285,6 +285,66 @@ describe("faults", () => {
   });
 });
 
+describe("chaos: random faults at a rate", () => {
+  const charges = (n: number) => Array.from({ length: n }, (_, i) => `/v1/charges/ch_chaos_${i}`);
+
+  async function failing(seed: number, paths: string[]): Promise<Set<string>> {
+    app = createStripeEmulator();
+    await call("POST", "/_emulator/chaos", { seed, rate: 0.05 }, {});
+    const failed = new Set<string>();
+    for (const path of paths) if ((await get(path)).status === 500) failed.add(path);
+    return failed;
+  }
+
+  it("fails about `rate` of the requests with a 500, the same requests for the same seed in any order, others for another seed", async () => {
+    const paths = charges(2_000);
+    const first = await failing(7, paths);
+    expect(first.size).toBeGreaterThan(60);
+    expect(first.size).toBeLessThan(140);
+    expect(await failing(7, [...paths].reverse())).toEqual(first);
+    const other = await failing(8, paths);
+    expect([...other].filter((p) => first.has(p)).length).toBeLessThan(first.size / 2);
+    expect((await call("GET", "/_emulator/chaos", undefined, {})).body.counts).toEqual({ requests: 2_000, errors: other.size, timeouts: 0 });
+  });
+
+  it("decides again for each new sight of the same request: a retried request is not doomed", async () => {
+    await call("POST", "/_emulator/chaos", { seed: 1, rate: 0.5 }, {});
+    const statuses = [];
+    for (let i = 0; i < 40; i++) statuses.push((await get("/v1/charges/ch_same")).status);
+    expect(statuses).toContain(500);
+    expect(statuses).toContain(404);
+  });
+
+  it("holds a timed-out request past the client's timeout, then does the work: the SDK sees a connection error", async () => {
+    const t = training();
+    await put(emulatorObjects(t));
+    await call("POST", "/_emulator/chaos", { seed: 1, rate: 1, timeout_share: 1, hang_ms: 300 }, {});
+    // As over a network: the client's abort ends its wait, whatever the server is doing.
+    const fetchAbortable = (url: RequestInfo | URL, init?: RequestInit) =>
+      new Promise<Response>((resolve, reject) => {
+        init?.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+        Promise.resolve(app.fetch(new Request(url, init))).then(resolve, reject);
+      });
+    const stripe = new Stripe(KEY, { httpClient: Stripe.createFetchHttpClient(fetchAbortable), host: "127.0.0.1", port: 12111, protocol: "http", maxNetworkRetries: 0, timeout: 100 });
+    const began = Date.now();
+    const err = await stripe.charges.retrieve(t.charge.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Stripe.errors.StripeConnectionError);
+    expect(Date.now() - began).toBeLessThan(300);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const log = (await call("GET", "/_emulator/requests", undefined, {})).body.requests as Json[];
+    expect(log.map((r) => [r.path, r.status, r.fault])).toEqual([[`/v1/charges/${t.charge.id}`, 200, true]]);
+    expect((await call("DELETE", "/_emulator/chaos", undefined, {})).body).toEqual({ chaos: null, counts: { requests: 1, errors: 0, timeouts: 1 } });
+    expect((await get(`/v1/charges/${t.charge.id}`)).status).toBe(200);
+  });
+
+  it("refuses a rate or share outside 0 to 1, a seed that is not an integer, a hang above two minutes", async () => {
+    for (const body of [{ seed: 1, rate: 1.5 }, { seed: 1, rate: -0.1 }, { seed: 1.5, rate: 0.1 }, { rate: 0.1 }, { seed: 1, rate: 0.1, timeout_share: 2 }, { seed: 1, rate: 0.1, hang_ms: 200_000 }]) {
+      expect((await call("POST", "/_emulator/chaos", body, {})).status, JSON.stringify(body)).toBe(400);
+    }
+    expect((await call("GET", "/_emulator/chaos", undefined, {})).body.chaos).toBeNull();
+  });
+});
+
 describe("builders", () => {
   it("builds a training payment whose session, line item, payment intent, charge, balance transaction and event agree", () => {
     const t = buildTrainingPayment({ amount_minor: 10001, currency: "EUR", price_id: "price_training_intro", offer_id: "training-intro", created: 1_800_000_000 });

@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { describe, expect, it } from "vitest";
 import { InvariantError } from "../../core";
 import { classifyFailure, NotYetAtStripe, PermanentPaymentProblem } from "../../workflows/failures";
@@ -48,9 +49,12 @@ describe("classifyFailure: retry what passes, park what does not", () => {
   });
 
   it("never repeats SQL, bound parameters or the text a JSON parse choked on", () => {
-    const wrapped = Object.assign(new Error("Failed query: insert into postings (account) values (?)\nparams: jane@example.com"), { name: "DrizzleQueryError", cause: new Error("D1_ERROR: UNIQUE constraint failed: postings.id: SQLITE_CONSTRAINT") });
+    // drizzle's own error, as it wraps D1's (its name stays "Error": the message tells it).
+    const wrapped = new DrizzleQueryError("insert into postings (account) values (?)", ["jane@example.com"], new Error("D1_ERROR: UNIQUE constraint failed: postings.id: SQLITE_CONSTRAINT"));
     expect(classifyFailure(wrapped)).toEqual({ transient: false, reason: "the database refused the write: D1_ERROR: UNIQUE constraint failed: postings.id: SQLITE_CONSTRAINT" });
-    const bare = Object.assign(new Error("Failed query: select 1\nparams: jane@example.com"), { name: "DrizzleQueryError" });
+    const busy = new DrizzleQueryError("update stripe_events set status = ?", ["processing"], new Error("D1_ERROR: database is locked: SQLITE_BUSY"));
+    expect(classifyFailure(busy)).toMatchObject({ transient: true, reason: "the database: D1_ERROR: database is locked: SQLITE_BUSY" });
+    const bare = new DrizzleQueryError("select 1", ["jane@example.com"]);
     expect(classifyFailure(bare)).toEqual({ transient: false, reason: "a programming error (Error): a database query failed" });
     let parseError: unknown;
     try {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { moneyBackPostings, parseRule, splitPayment, takenBack, type PostedPayment, type RolePosting } from "../../core";
+import { moneyBackPostings, parseRule, pendingMovementsPostings, splitPayment, takenBack, type PendingMovement, type PostedPayment, type RolePosting } from "../../core";
 import { contributorsArb, ruleJsonArb } from "./arbitraries";
 
 /** 10000 € paid, fee 175, "10% commons, 15% reserve, the rest to camille and dominique 2:1" on net: 982 / 1474 / 4913 / 2456. */
@@ -124,6 +124,55 @@ describe("a dispute", () => {
     );
     const reinstated = postings(moneyBackPostings(paid, withdrawn, 0, { paid_out_minor: -10_000, stripe_fee_minor: -1_500 }));
     expect(table(reinstated)).toEqual(table(withdrawn.map((p) => ({ ...p, amount_minor: -p.amount_minor }))));
+  });
+});
+
+describe("an object's movements not on the ledger yet, posted together", () => {
+  const refund = (charge_amount_minor: number): PendingMovement => ({ charge_amount_minor, paid_out_minor: charge_amount_minor, stripe_fee_minor: 0 });
+  const groups = (result: ReturnType<typeof pendingMovementsPostings>): RolePosting[][] => {
+    if (!result.ok) throw new Error(result.error.message);
+    return result.postings;
+  };
+  /** The sum of postings by `account role`, zeros left out. */
+  const net = (ps: readonly RolePosting[]) => {
+    const sums = new Map<string, number>();
+    for (const p of ps) sums.set(`${p.account} ${p.role}`, (sums.get(`${p.account} ${p.role}`) ?? 0) + p.amount_minor);
+    return [...sums].filter(([, v]) => v !== 0).sort();
+  };
+
+  it("are each what moneyBackPostings gives, in turn, when they fit where the ledger stands", () => {
+    const quarter = postings(moneyBackPostings(paid, [], 2_500, { paid_out_minor: 2_500, stripe_fee_minor: 0 }));
+    const [half, failed] = groups(pendingMovementsPostings(paid, quarter, 2_500, [refund(5_000), { charge_amount_minor: -5_000, paid_out_minor: -5_000, stripe_fee_minor: 0 }]));
+    const expectedHalf = postings(moneyBackPostings(paid, quarter, 7_500, { paid_out_minor: 5_000, stripe_fee_minor: 0 }));
+    expect(half).toEqual(expectedHalf);
+    expect(failed).toEqual(postings(moneyBackPostings(paid, [...quarter, ...expectedHalf], 2_500, { paid_out_minor: -5_000, stripe_fee_minor: 0 })));
+  });
+
+  it("a refund and its failure, after a later refund reached the ledger first, cancel out on every share: only the cost stays (found by the fault storm)", () => {
+    // At Stripe: 100.00 refunded, the refund failed, then 75.00 refunded. The ledger got the 75.00 first.
+    const later = postings(moneyBackPostings(paid, [], 7_500, { paid_out_minor: 7_500, stripe_fee_minor: 0 }));
+    expect(pendingMovementsPostings(paid, later, 7_500, [refund(10_000)])).toMatchObject({ ok: false, error: { code: "over_taken" } });
+    const pair = groups(pendingMovementsPostings(paid, later, 7_500, [{ ...refund(10_000), paid_out_minor: 10_400 }, { charge_amount_minor: -10_000, paid_out_minor: -10_000, stripe_fee_minor: 0 }]));
+    expect(pair.map((ps) => ps.reduce((a, p) => a + p.amount_minor, 0))).toEqual([0, 0]);
+    // The refund went out at a dearer rate than it came back: 4.00 of exchange difference is all that is left.
+    expect(net(pair.flat())).toEqual([
+      ["coop:fx fx", -400],
+      ["stripe:customers customer", 400],
+    ]);
+    // Every share as the later refund left it: the pair did not move them.
+    expect(net([...later, ...pair.flat()]).filter(([k]) => k.includes("reversal") || k.includes("fee_kept"))).toEqual(net(later).filter(([k]) => k.includes("reversal") || k.includes("fee_kept")));
+  });
+
+  it("a dispute withdrawn and won, after a refund, cancels out too; one that takes back more than is left is over_taken", () => {
+    const refunded = postings(moneyBackPostings(paid, [], 4_000, { paid_out_minor: 4_000, stripe_fee_minor: 0 }));
+    const won = groups(pendingMovementsPostings(paid, refunded, 4_000, [{ charge_amount_minor: 10_000, paid_out_minor: 10_000, stripe_fee_minor: 1_500 }, { charge_amount_minor: -10_000, paid_out_minor: -10_000, stripe_fee_minor: 0 }]));
+    expect(net(won.flat()).filter(([k]) => k.includes("reversal") || k.includes("fee_kept"))).toEqual([]);
+    expect(net(won.flat()).find(([k]) => k === "stripe:fees fee")).toEqual(["stripe:fees fee", 1_500]);
+    expect(pendingMovementsPostings(paid, refunded, 4_000, [{ charge_amount_minor: 10_000, paid_out_minor: 10_000, stripe_fee_minor: 1_500 }])).toEqual({
+      ok: false,
+      error: { code: "over_taken", message: "14000 taken back of a charge of 10000: more than was charged, or less than nothing" },
+    });
+    expect(pendingMovementsPostings(paid, [], 0, [{ charge_amount_minor: -100, paid_out_minor: -100, stripe_fee_minor: 0 }])).toMatchObject({ ok: false, error: { code: "over_taken" } });
   });
 });
 

@@ -30,6 +30,12 @@ export const PartySchema = z
     id: Slug.openapi({ example: "commons" }),
     kind: z.enum(PARTY_KINDS),
     name: z.string().trim().min(1).max(200).openapi({ example: "Le commun" }),
+    public: z
+      .boolean()
+      .default(false)
+      .openapi({
+        description: "A contributor who chose to be named on the public page (`GET /`, `/api/v1/public/flows`); otherwise their shares appear only among the contributors, together. The commons and the reserve are always shown. False unless given.",
+      }),
     stripe_account_id: z
       .string()
       .regex(/^acct_[A-Za-z0-9]{1,64}$/, "a Stripe connected account id (acct_…)")
@@ -279,7 +285,7 @@ catalog.openapi(
     method: "patch",
     path: "/parties/{id}",
     operationId: "updateParty",
-    summary: "Change a party's kind, name, connected account or payout minimum",
+    summary: "Change a party's kind, name, public flag, connected account or payout minimum",
     tags: ["parties"],
     security: bearer,
     description: "Changes only the fields named. Needs `If-Match` with the party's ETag (from `GET /api/v1/parties/{id}`): a stale one gets 412, so two admins cannot overwrite each other.",
@@ -287,7 +293,7 @@ catalog.openapi(
       params: IdParam,
       headers: IfMatchHeader,
       body: { required: true, content: { "application/json": { schema: PartySchema.pick({ kind: true, name: true })
-            .extend({ stripe_account_id: PartySchema.shape.stripe_account_id.removeDefault(), payout_minimum_minor: PartySchema.shape.payout_minimum_minor.removeDefault() })
+            .extend({ public: PartySchema.shape.public.removeDefault(), stripe_account_id: PartySchema.shape.stripe_account_id.removeDefault(), payout_minimum_minor: PartySchema.shape.payout_minimum_minor.removeDefault() })
             .partial()
             .strict()
             .openapi("PartyChange") } } },

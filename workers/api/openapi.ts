@@ -100,9 +100,9 @@ const API_TAGS = [
       "Rules changed by consent: a proposal is open to objections from the parties it affects for the rule's notice, then becomes a rule version by itself unless an objection stands or the admins' approvals the rule asks for are missing. Amend, withdraw, object, lift, approve; every step is in its thread and the audit log.",
   },
   { name: "webhooks", description: "Outgoing webhooks: endpoints told what happens to proposals, signed like Stripe's (`Pot-Commun-Signature`), retried with backoff, each delivery attempt logged." },
-  { name: "public", description: "Read without a token: what the public page shows." },
   { name: "tokens", description: "API tokens: `admin` changes things, `viewer` reads, `party` speaks for one party. Secrets are shown once and stored only as hashes." },
   { name: "audit", description: "Every change to rules, parties, offers, tokens, proposals and webhook endpoints, and every retry: who, when, before and after." },
+  { name: "public", description: "What anyone may read without a token: where the money went in a period, as sums (the figures of the public page at `/`), and the proposals under way." },
 ] as const;
 
 /** The document's metadata; `server` is where the documented API answers. */

@@ -99,14 +99,16 @@ payouts.openapi(
     const db = database(c.env.DB);
     const input = c.req.valid("json");
     if (!(await getParty(db, input.party_id))) throw new ApiError("not_found", `no party ${input.party_id}`);
+    // A run's item first: recorded already is a conflict, whatever is payable now.
+    const item = input.run_id ? (await getPayoutRun(db, input.run_id))?.items.find((i) => i.partyId === input.party_id && i.currency === input.currency && i.method === "manual") : undefined;
+    if (input.run_id && !item) throw new ApiError("not_found", `run ${input.run_id} has no payment due by hand to ${input.party_id} in ${input.currency}`);
+    if (item && item.status !== "manual_due") throw new ApiError("conflict", `the payment due by hand in run ${input.run_id} to ${input.party_id} was recorded already`);
     const [balance] = (await partyBalances(db, Date.now(), input.party_id)).filter((b) => b.currency === input.currency);
     const payable = balance?.payable_minor ?? 0;
     if (input.amount_minor > payable) {
       throw new ApiError("limit_exceeded", `party ${input.party_id} can be paid at most ${payable} ${input.currency} now (its payable balance)`, [{ path: "amount_minor", message: `more than the payable ${payable}` }]);
     }
     const now = Date.now();
-    const item = input.run_id ? (await getPayoutRun(db, input.run_id))?.items.find((i) => i.partyId === input.party_id && i.currency === input.currency && i.status === "manual_due") : undefined;
-    if (input.run_id && !item) throw new ApiError("not_found", `run ${input.run_id} has no payment due by hand to ${input.party_id} in ${input.currency}`);
     const key = item ? payoutKey(item) : `manual:${crypto.randomUUID()}`;
     const itemKey = item && { runId: item.runId, partyId: item.partyId, currency: item.currency };
     const written = await postPayout(

@@ -13,6 +13,7 @@ import {
   parseDuration,
   parseRule,
   replayRules,
+  ruleInWords,
   sumByParty,
   validateRule,
   versionInForce,
@@ -23,6 +24,7 @@ import {
 import { database, isUniqueViolation, type Db } from "../../db/client";
 import { insertAuditStatement } from "../../db/queries/audit";
 import { allPartyIds, getOffer, offersByIds } from "../../db/queries/catalog";
+import { partiesForWords } from "../../db/queries/public";
 import { openProposalOf } from "../../db/queries/proposals";
 import { recentLinesInScope } from "../../db/queries/replay";
 import {
@@ -327,8 +329,11 @@ const PreviewSchema = z
     currency: Currency.openapi({ example: "eur" }),
     fee_minor: Minor.default(0),
     offer_id: Slug.optional().openapi({ description: "Whose contributors a `contributors` line splits among" }),
+    scope: ScopeSchema.optional().openapi({ description: "The scope the rule would have, for its words (`in_words`); every payment if omitted" }),
   })
   .openapi("Preview");
+
+const WordsSchema = z.object({ sentence: z.string(), rounding: z.string(), fee_policy: z.string() });
 
 rulesApi.openapi(
   createRoute({
@@ -341,7 +346,15 @@ rulesApi.openapi(
     description: "Applies a rule to an amount; nothing is stored.",
     request: { body: { required: true, content: { "application/json": { schema: PreviewSchema } } } },
     responses: {
-      200: jsonBody(z.object({ basis_minor: z.number().int(), shares: SharesSchema, lines: z.array(z.object({ path: z.string(), amount_minor: z.number().int(), label: z.string().optional() })) }), "The parts"),
+      200: jsonBody(
+        z.object({
+          basis_minor: z.number().int(),
+          shares: SharesSchema,
+          lines: z.array(z.object({ path: z.string(), amount_minor: z.number().int(), label: z.string().optional() })),
+          in_words: z.object({ en: WordsSchema, fr: WordsSchema }).openapi({ description: "The rule in plain words, as the public page states it (a contributor who chose not to be named is not named)" }),
+        }),
+        "The parts, and the rule in words",
+      ),
       ...problems(400, 401, 403, 404, 422),
     },
   }),
@@ -359,7 +372,11 @@ rulesApi.openapi(
     const basis_minor = lineBasis(rule.basis, { gross_minor: input.amount_minor, fee_minor: input.fee_minor });
     const applied = applyRule(rule, { amount_minor: basis_minor, currency: input.currency, contributors: offer?.contributors ?? [] });
     if (!applied.ok) throw ruleProblem([applied.error], offer ? "the rule" : "the rule (without offer_id, there are no contributors)");
-    return c.json({ basis_minor, shares: sumByParty(applied.parts), lines: applied.lines.map((l) => ({ ...l })) }, 200);
+    const scope = input.scope ?? { default: true as const };
+    const scoped = "offer_id" in scope ? await getOffer(db, scope.offer_id) : undefined;
+    const ctx = { scope: "offer_id" in scope ? { offer_id: scope.offer_id, offer_name: scoped?.name ?? scope.offer_id } : scope, parties: new Map((await partiesForWords(db)).map((p) => [p.id, p])) };
+    const in_words = { en: ruleInWords(rule, ctx, "en"), fr: ruleInWords(rule, ctx, "fr") };
+    return c.json({ basis_minor, shares: sumByParty(applied.parts), lines: applied.lines.map((l) => ({ ...l })), in_words }, 200);
   },
 );
 

@@ -1,4 +1,4 @@
--- Written by hand; the number is a placeholder, renumbered (and drizzle's snapshot made) at merge.
+-- drizzle-kit's table and index (db:generate), with the backfill and the triggers written by hand.
 -- Balances without reading every posting (GET /api/v1/balances, payouts): each account's sum per
 -- currency, and what was paid out of it, kept by triggers on every write to `postings` (insert,
 -- and the update or delete a repair would make), so that they always equal the postings' sums.
