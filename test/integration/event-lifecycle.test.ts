@@ -169,12 +169,13 @@ describe("one run at a time", () => {
       started: [],
       failed: [{ id: built.event.id, reason: "Workflows refused the instance (10404): workflows.api.error.instance.does_not_exist" }],
       skipped: [],
+      createdAtMs: expect.any(Number),
     });
     expect(await eventRow(built.event.id)).toMatchObject({ status: "received", workflow_runs: 0 });
     expect((await eventRow(built.event.id))?.due_at_ms).toBeLessThanOrEqual(Date.now());
 
     const exists = envWith(async () => ({ created: [], errors: [{ index: 0, id: built.event.id, code: 10405, message: "workflows.api.error.instance.already_exists" }] }));
-    expect(await startDueEvents(exists, db, [built.event.id])).toEqual({ started: [built.event.id], failed: [], skipped: [] });
+    expect(await startDueEvents(exists, db, [built.event.id])).toEqual({ started: [built.event.id], failed: [], skipped: [], createdAtMs: expect.any(Number) });
     const row = await eventRow(built.event.id);
     expect(row).toMatchObject({ status: "received", workflow_runs: 1 });
     expect(row?.due_at_ms).toBeGreaterThan(Date.now() + 14 * 60_000);
@@ -184,7 +185,7 @@ describe("one run at a time", () => {
     const built = training();
     await storeEvent(built, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
     const outcome = await startDueEvents(envWith(refused), database(env.DB), [built.event.id]);
-    expect(outcome).toEqual({ started: [], failed: [{ id: built.event.id, reason: "Workflows refused the batch: a programming error (Error): Workflows: too many requests (429)" }], skipped: [] });
+    expect(outcome).toEqual({ started: [], failed: [{ id: built.event.id, reason: "Workflows refused the batch: a programming error (Error): Workflows: too many requests (429)" }], skipped: [], createdAtMs: expect.any(Number) });
     const row = await eventRow(built.event.id);
     expect(row?.workflow_runs).toBe(0);
     expect(row?.due_at_ms).toBeLessThanOrEqual(Date.now());
