@@ -107,8 +107,23 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * batch instead, a slow creation call shortened the pause, and two batches could fall within
  * one second). Messages whose start failed are retried by the queue after a short delay; the
  * others are acknowledged.
+ *
+ * Batches handed to this isolate while one is running wait for it (`oneBatchAtATime`): the local
+ * runtime's queue (miniflare) does not honour `max_concurrency`, and dispatches a second batch as
+ * soon as the backlog fills one, which let a burst create 180 instances in a second (npm run
+ * bench). On Cloudflare, `max_concurrency = 1` does it across isolates.
  */
-export async function consumeStarts(batch: MessageBatch<unknown>, env: Env, _ctx?: ExecutionContext, pause: (ms: number) => Promise<unknown> = sleep): Promise<void> {
+export function consumeStarts(batch: MessageBatch<unknown>, env: Env, _ctx?: ExecutionContext, pause: (ms: number) => Promise<unknown> = sleep): Promise<void> {
+  const turn = lastBatch.then(() => consumeOneBatch(batch, env, pause));
+  // The next batch waits for this one, whether it succeeded or threw (the queue retries a throw).
+  lastBatch = turn.catch(() => undefined);
+  return turn;
+}
+
+/** The batch this isolate runs or ran last: the next one begins when it has ended. */
+let lastBatch: Promise<unknown> = Promise.resolve();
+
+async function consumeOneBatch(batch: MessageBatch<unknown>, env: Env, pause: (ms: number) => Promise<unknown>): Promise<void> {
   const began = Date.now();
   const byEvent = new Map<string, Message<unknown>[]>();
   for (const message of batch.messages) {

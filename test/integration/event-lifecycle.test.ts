@@ -235,6 +235,42 @@ describe("bursts drain at the platform's rate", () => {
     // 20 creations: the next batch's creations are asked for 200 ms after these were answered at the earliest.
     expect(endsAt).toBeGreaterThanOrEqual(answeredAt + 200);
   });
+
+  it("runs one batch at a time: a batch handed over while another runs waits for it, its pause included (the local queue does not honour max_concurrency)", async () => {
+    const first = Array.from({ length: 10 }, () => training());
+    const second = Array.from({ length: 10 }, () => training());
+    for (const b of [...first, ...second]) await storeEvent(b, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
+    const log: string[] = [];
+    const fake = envWith(async (options) => {
+      const instances = "instances" in options && options.instances ? options.instances : [];
+      log.push(`create ${instances.length}`);
+      return { created: [], errors: [] };
+    });
+    const batchOf = (built: ReturnType<typeof training>[]) => ({ messages: built.map((b) => ({ body: { event_id: b.event.id }, ack: () => {}, retry: () => {} })) }) as unknown as MessageBatch<unknown>;
+    const pause = (name: string) => async (ms: number) => {
+      log.push(`${name} pauses`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50)));
+      log.push(`${name} ends`);
+    };
+    await Promise.all([consumeStarts(batchOf(first), fake, undefined, pause("first")), consumeStarts(batchOf(second), fake, undefined, pause("second"))]);
+    expect(log).toEqual(["create 10", "first pauses", "first ends", "create 10", "second pauses", "second ends"]);
+  });
+
+  it("a batch that throws does not hold back the next one", async () => {
+    const built = training();
+    await storeEvent(built, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
+    const broken = { messages: [{ body: { event_id: built.event.id }, ack: () => {}, retry: () => {} }] } as unknown as MessageBatch<unknown>;
+    const failing = consumeStarts(broken, envWith(async () => ({ created: [], errors: [] })), undefined, async () => {
+      throw new Error("the pause broke");
+    });
+    await expect(failing).rejects.toThrow("the pause broke");
+    const calls: number[] = [];
+    const other = training();
+    await storeEvent(other, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
+    const next = { messages: [{ body: { event_id: other.event.id }, ack: () => {}, retry: () => {} }] } as unknown as MessageBatch<unknown>;
+    await consumeStarts(next, envWith(async () => (calls.push(1), { created: [], errors: [] })), undefined, async () => {});
+    expect(calls).toEqual([1]);
+  });
 });
 
 describe("permanent errors park at once, transient ones are retried", () => {
