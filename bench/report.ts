@@ -43,7 +43,7 @@ export function markdownReport(r: BenchResults): string {
     const q = r.queries;
     rows.push([`balances, ${n(q.postings, 0)} postings`, `${n(q.balances_ms)} ms`, `scan ${n(q.scan_ms)} ms`, `${n(q.balances_scans, 3)} scans`, "< 50 ms", yes(q.balances_ms < 50)]);
     rows.push([`statement, ${q.period.party}, ${q.period.from} – ${q.period.to}`, `${n(q.statement_ms)} ms`, `scan ${n(q.scan_ms)} ms`, `${n(q.statement_scans, 3)} scans`, "", ""]);
-    rows.push([`export, ${n(q.export_rows, 0)} postings of a month`, `${n(q.export_ms)} ms`, `scan ${n(q.scan_ms)} ms`, `${n(q.export_scans, 3)} scans`, "", ""]);
+    rows.push([`export, ${n(q.export_rows, 0)} postings, ${q.export_period.from} – ${q.export_period.to}`, `${n(q.export_ms)} ms`, `scan ${n(q.scan_ms)} ms`, `${n(q.export_scans, 3)} scans`, "", ""]);
   }
   if (r.bundle_gzip_kib !== null) rows.push(["worker bundle, gzipped", `${n(r.bundle_gzip_kib)} KiB`, "", "", "< 250 KiB", yes(r.bundle_gzip_kib < 250)]);
   const header: Row = ["measure", "value", "baseline, same run", "ratio", "target", "met"];
