@@ -31,6 +31,9 @@ export default defineConfig(async () => {
               miniflare: {
                 bindings: { ...TEST_SECRETS, TEST_MIGRATIONS: migrations },
                 serviceBindings: { STRIPE_API: (request: Request) => stripe.fetch(request), WEBHOOK_SINK: (request: Request) => sink.fetch(request) },
+                // wrangler.toml's consumer, but without gathering a second of starts (max_batch_timeout
+                // 1 there): a test waits for each run it starts, and would wait that second each time.
+                queueConsumers: { "pot-commun-split-starts": { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 10 } },
               },
             }),
           ],

@@ -275,6 +275,8 @@ export const ledgerTransactions = sqliteTable(
     uniqueIndex("ledger_transactions_payment_seq").on(t.paymentId, t.seq),
     // Reconciliation reads a Stripe day; the public page sums money going back over a period.
     index("ledger_transactions_stripe_day").on(t.stripeCreatedS),
+    // The transactions still held: what balances read for `pending`.
+    index("ledger_transactions_available").on(t.availableAtMs),
   ],
 );
 
@@ -292,6 +294,25 @@ export const postings = sqliteTable(
     role: text("role"),
   },
   (t) => [index("postings_account").on(t.account, t.currency), index("postings_transaction").on(t.transactionId)],
+);
+
+/**
+ * Each account's postings summed per currency, and what was paid out of it (the opposite of its
+ * `payout` postings): what balances read instead of every posting. Kept by triggers on
+ * `postings` (migration 0014, by hand: drizzle does not write triggers) on every insert, update
+ * and delete, in the statement that writes the posting; never written by the code.
+ */
+export const accountBalances = sqliteTable(
+  "account_balances",
+  {
+    account: text("account").notNull(),
+    currency: text("currency").notNull(),
+    balanceMinor: integer("balance_minor").notNull(),
+    paidMinor: integer("paid_minor").notNull(),
+    /** Postings summed: 0 once all of them were deleted (a repair), when the account has no balance to show. */
+    postings: integer("postings").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.currency] })],
 );
 
 export const PAYOUT_RUN_STATUSES = ["running", "completed"] as const;

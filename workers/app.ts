@@ -4,6 +4,7 @@
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { authenticate, authorize } from "./auth";
+import { bench } from "./bench";
 import { access } from "./api/access";
 import { catalog } from "./api/catalog";
 import { ledger } from "./api/ledger";
@@ -36,6 +37,8 @@ app.use("*", async (c, next) => {
 
 app.get("/health", (c) => c.json({ ok: true }));
 app.route("/webhooks", webhooks);
+// `npm run bench` only: 404 unless the worker runs with BENCH=1 (workers/bench.ts).
+app.route("/__bench", bench);
 
 /** The largest request body the API reads: a rule of 200 lines is a few tens of KiB. */
 export const MAX_API_BODY_BYTES = 128 * 1024;

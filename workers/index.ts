@@ -1,6 +1,7 @@
 // The worker's entry: HTTP (app.ts), the start queue's consumer, the crons (the sweeps every
 // minute, a payout run on Mondays, pool closes daily, the reconciliation of yesterday every
 // day), and the workflow classes.
+import { meteredEnv } from "../workflows/bench-meter";
 import type { Env } from "../workflows/env";
 import { PAYOUT_CRON, startPayoutRun } from "../workflows/payout-run";
 import { POOL_CLOSE_CRON, startDuePoolCloses } from "../workflows/pool-close";
@@ -16,10 +17,12 @@ export { ProposalWorkflow } from "../workflows/proposal-workflow";
 export { SplitPaymentWorkflow } from "../workflows/split-payment";
 export { WebhookDeliveryWorkflow } from "../workflows/webhook-delivery-workflow";
 
+// meteredEnv hands back env itself unless the bench is on (BENCH=1): then D1 is counted.
 export default {
-  fetch: app.fetch,
-  queue: consumeStarts,
-  async scheduled(controller, env, ctx) {
+  fetch: (request, env, ctx) => app.fetch(request, meteredEnv(env), ctx),
+  queue: (batch, env, ctx) => consumeStarts(batch, meteredEnv(env), ctx),
+  async scheduled(controller, rawEnv, ctx) {
+    const env = meteredEnv(rawEnv);
     if (controller.cron === PAYOUT_CRON) {
       ctx.waitUntil(
         startPayoutRun(env, "cron").then((r) => {

@@ -25,19 +25,15 @@ const STRIPE_EVENT_ID = /^evt_[A-Za-z0-9_]{1,80}$/;
 export const webhooks = new Hono<{ Bindings: Env }>();
 
 // The limit holds while the body is read, in bytes, chunked bodies included.
-const limited = bodyLimit({
+export const webhookBodyLimit = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
     throw new ApiError("payload_too_large", `a Stripe event is at most ${MAX_BODY_BYTES} bytes`);
   },
 });
 
-webhooks.post("/stripe", limited, async (c) => {
-  const signature = c.req.header("stripe-signature");
-  if (!signature) throw new ApiError("invalid_signature", "missing Stripe-Signature header");
-  const body = await c.req.text();
-
-  const event = await verifiedEvent(c.env, body, signature);
+webhooks.post("/stripe", webhookBodyLimit, async (c) => {
+  const { event, body } = await signedEvent(c.env, c.req.raw.headers, () => c.req.text());
   const db = database(c.env.DB);
   const handling = classifyEvent(event as unknown as { type: string; data: { object: Record<string, unknown> } });
   const now = Date.now();
@@ -62,6 +58,14 @@ webhooks.post("/stripe", limited, async (c) => {
   }
   return c.json({ received: true, id: event.id, status: handling.handled ? "received" : "ignored" }, 200);
 });
+
+/** The request's Stripe event and its body as received, if its signature is valid and recent; a 400 with a stable code otherwise. */
+export async function signedEvent(env: Env, headers: Headers, readBody: () => Promise<string>): Promise<{ event: Stripe.Event; body: string }> {
+  const signature = headers.get("stripe-signature");
+  if (!signature) throw new ApiError("invalid_signature", "missing Stripe-Signature header");
+  const body = await readBody();
+  return { event: await verifiedEvent(env, body, signature), body };
+}
 
 async function verifiedEvent(env: Env, body: string, signature: string): Promise<Stripe.Event> {
   try {

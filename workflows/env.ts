@@ -72,6 +72,8 @@ export interface Env {
   STRIPE_API?: Fetcher;
   /** Tests only: outgoing webhooks go to this service instead of the network (vitest.config.ts). */
   WEBHOOK_SINK?: Fetcher;
+  /** `npm run bench` only ("1"): its floor route and its cost meter (workflows/bench-meter.ts). Never set it in production. */
+  BENCH?: string;
   /**
    * Tests only (the fault storm): `{ seed, rate, scope }`, workflow steps that fail once
    * (workflows/step-faults.ts). wrangler.toml never defines it; unless the Stripe key is a test

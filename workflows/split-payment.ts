@@ -10,6 +10,7 @@ import { parseRule, paymentPostings, pendingMovementsPostings, splitPayment, sum
 import { database, type Db } from "../db/client";
 import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
 import { feeBearers, moneyBackSoFar, paymentBySource, postedPayment, postMoneyBack, postPayment, recordDisputeStatement, type PaymentRecord } from "../db/queries/ledger";
+import { meteredEnv, meteredStep, meterOutcome } from "./bench-meter";
 import { defaultHoldDays, type Env, type SplitPaymentParams } from "./env";
 
 const DAY_MS = 86_400_000;
@@ -74,18 +75,25 @@ async function parkOnPermanent<T>(db: Db, eventId: string, work: () => Promise<T
 }
 
 export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentParams> {
+  constructor(ctx: ExecutionContext, env: Env) {
+    // Itself unless the bench is on (BENCH=1): then D1 and the steps are counted (bench-meter.ts).
+    super(ctx, meteredEnv(env));
+  }
+
   override async run(event: Readonly<WorkflowEvent<SplitPaymentParams>>, engineStep: WorkflowStep): Promise<SplitPaymentOutcome> {
     const { event_id: eventId, run } = event.payload;
-    // The engine's step itself, unless a test turned on steps that fail once (step-faults.ts).
-    const step = withStepFaults(engineStep, stepFaultsOf(this.env), event.instanceId);
+    // The engine's step (counted when the bench is on), unless a test turned on steps that fail once (step-faults.ts).
+    const step = withStepFaults(meteredStep(this.env, engineStep), stepFaultsOf(this.env), event.instanceId);
     try {
       const outcome = await this.split(eventId, run, step);
+      meterOutcome(this.env, outcome);
       // One line per run for `wrangler tail` and Workers Logs: ids and outcomes, nothing personal.
       console.log(JSON.stringify({ msg: "split finished", event_id: eventId, run, ...outcome }));
       return outcome;
     } catch (error) {
       // Retries are exhausted: say so on the event, where the API shows it, then fail the run.
       const reason = describeExhausted(error);
+      meterOutcome(this.env, { status: "failed" });
       console.error(JSON.stringify({ msg: "split failed", event_id: eventId, run, reason }));
       await step.do("mark the event failed", RETRIED, async () => {
         await failEvent(database(this.env.DB), eventId, reason, Date.now());
@@ -117,14 +125,18 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
    */
   private async take(db: Db, eventId: string, run: number): Promise<Taken> {
     const now = Date.now();
-    const stored = await beginRun(db, eventId, run, now, STALL_CUTOFF_MS);
-    if (!stored) return { go: false, outcome: { status: "skipped", reason: `run ${run} of event ${eventId} has nothing to do: the event is finished, parked, or a later run has it` } };
+    const begun = await beginRun(db, eventId, run, now, STALL_CUTOFF_MS);
+    if (!begun) return { go: false, outcome: { status: "skipped", reason: `run ${run} of event ${eventId} has nothing to do: the event is finished, parked, or a later run has it` } };
+    const stored = begun.event;
     const handling = classifyEvent(JSON.parse(stored.payload));
     if (!handling.handled) {
       await markIgnored(db, eventId, handling.reason, now);
       return { go: false, outcome: { status: "skipped", reason: handling.reason } };
     }
-    const posted = handling.source === "refund" || handling.source === "dispute" ? undefined : await paymentBySource(db, handling.objectId);
+    // beginRun found the payment by the object id stored with the event; an event stored with
+    // another one (or none) is looked up by what its payload names.
+    const moneyBack = handling.source === "refund" || handling.source === "dispute";
+    const posted = moneyBack ? undefined : stored.objectId === handling.objectId ? begun.posted : await paymentBySource(db, handling.objectId);
     if (posted) {
       const note = posted.eventId === eventId ? `payment ${posted.id} was posted by an earlier run of this event` : `payment ${posted.id} was already posted by event ${posted.eventId}: not posted twice`;
       await markProcessed(db, eventId, note, now);

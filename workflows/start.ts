@@ -5,6 +5,7 @@
 // ids on the start queue, whose consumer starts them at the rate Workflows accepts.
 import { database, type Db } from "../db/client";
 import { claimDueEvents, dueEventIds, recordStarts, releaseClaims } from "../db/queries/events";
+import { meterCreations } from "./bench-meter";
 import type { Env, StartMessage } from "./env";
 import { describeError } from "./failures";
 
@@ -33,6 +34,8 @@ export interface StartOutcome {
   failed: { id: string; reason: string }[];
   /** Events that were not due (finished, running, or leased by another claimer). */
   skipped: string[];
+  /** When Workflows answered the creation of the instances (Unix ms); null when none was asked for. */
+  createdAtMs: number | null;
 }
 
 /** Starts the next run of those of `ids` that are due. At most 100 ids. Never throws. */
@@ -42,11 +45,11 @@ export async function startDueEvents(env: Env, db: Db, ids: readonly string[], n
   try {
     claimed = await claimDueEvents(db, unique, nowMs, START_LEASE_MS);
   } catch (error) {
-    return { started: [], failed: unique.map((id) => ({ id, reason: describeError(error) })), skipped: [] };
+    return { started: [], failed: unique.map((id) => ({ id, reason: describeError(error) })), skipped: [], createdAtMs: null };
   }
   const claimedIds = new Set(claimed.map((c) => c.id));
   const skipped = unique.filter((id) => !claimedIds.has(id));
-  if (claimed.length === 0) return { started: [], failed: [], skipped };
+  if (claimed.length === 0) return { started: [], failed: [], skipped, createdAtMs: null };
   const runs = claimed.map((c) => ({ id: c.id, run: c.workflowRuns + 1 }));
   const failed: { id: string; reason: string }[] = [];
   try {
@@ -60,8 +63,10 @@ export async function startDueEvents(env: Env, db: Db, ids: readonly string[], n
   } catch (error) {
     failed.push(...runs.map((r) => ({ id: r.id, reason: `Workflows refused the batch: ${describeError(error)}` })));
   }
+  const createdAtMs = Date.now();
   const failedIds = new Set(failed.map((f) => f.id));
   const started = runs.filter((r) => !failedIds.has(r.id));
+  meterCreations(env, started.length, createdAtMs);
   try {
     await recordStarts(db, started, Date.now(), FIRST_STEP_TIMEOUT_MS);
     if (failed.length > 0) await releaseClaims(db, [...failedIds], Date.now());
@@ -69,7 +74,7 @@ export async function startDueEvents(env: Env, db: Db, ids: readonly string[], n
     // The leases run out by themselves: the events are due again within START_LEASE_MS.
     console.warn(JSON.stringify({ msg: "could not record workflow starts; the leases will expire", events: claimed.length, error: describeError(error) }));
   }
-  return { started: started.map((s) => s.id), failed, skipped };
+  return { started: started.map((s) => s.id), failed, skipped, createdAtMs };
 }
 
 /** Puts event ids on the start queue. Returns false (and logs) when the queue refused them: the sweep is the backstop. */
@@ -96,11 +101,29 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The start queue's consumer. With `max_concurrency = 1`, one batch at a time: each batch
- * creates at most 100 instances and lasts at least a hundredth of a second per instance
- * created, which holds creation to CREATIONS_PER_SECOND. Messages whose start failed are
- * retried by the queue after a short delay; the others are acknowledged.
+ * creates at most 100 instances and lasts, after Workflows answered their creation, at least a
+ * hundredth of a second per instance created. The next batch's creations are asked for only
+ * then, so no second holds more than CREATIONS_PER_SECOND of them (counted from the start of the
+ * batch instead, a slow creation call shortened the pause, and two batches could fall within
+ * one second). Messages whose start failed are retried by the queue after a short delay; the
+ * others are acknowledged.
+ *
+ * Batches handed to this isolate while one is running wait for it (`oneBatchAtATime`): the local
+ * runtime's queue (miniflare) does not honour `max_concurrency`, and dispatches a second batch as
+ * soon as the backlog fills one, which let a burst create 180 instances in a second (npm run
+ * bench). On Cloudflare, `max_concurrency = 1` does it across isolates.
  */
-export async function consumeStarts(batch: MessageBatch<unknown>, env: Env, _ctx?: ExecutionContext, pause: (ms: number) => Promise<unknown> = sleep): Promise<void> {
+export function consumeStarts(batch: MessageBatch<unknown>, env: Env, _ctx?: ExecutionContext, pause: (ms: number) => Promise<unknown> = sleep): Promise<void> {
+  const turn = lastBatch.then(() => consumeOneBatch(batch, env, pause));
+  // The next batch waits for this one, whether it succeeded or threw (the queue retries a throw).
+  lastBatch = turn.catch(() => undefined);
+  return turn;
+}
+
+/** The batch this isolate runs or ran last: the next one begins when it has ended. */
+let lastBatch: Promise<unknown> = Promise.resolve();
+
+async function consumeOneBatch(batch: MessageBatch<unknown>, env: Env, pause: (ms: number) => Promise<unknown>): Promise<void> {
   const began = Date.now();
   const byEvent = new Map<string, Message<unknown>[]>();
   for (const message of batch.messages) {
@@ -121,6 +144,6 @@ export async function consumeStarts(batch: MessageBatch<unknown>, env: Env, _ctx
   }
   if (outcome.failed.length > 0) console.warn(JSON.stringify({ msg: "some starts failed; retried by the queue", failed: outcome.failed.length, reason: outcome.failed[0]?.reason }));
   const minimumMs = Math.ceil((outcome.started.length * 1000) / CREATIONS_PER_SECOND);
-  const left = began + minimumMs - Date.now();
+  const left = (outcome.createdAtMs ?? began) + minimumMs - Date.now();
   if (left > 0) await pause(left);
 }

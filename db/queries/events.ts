@@ -2,7 +2,7 @@
 // when it is next due for a start (`due_at_ms`), so nothing waits unseen: see the schema.
 import { and, asc, eq, inArray, isNotNull, lte, notInArray, sql } from "drizzle-orm";
 import { byChunks, type Db } from "../client";
-import { stripeEvents, type EventStatus } from "../schema";
+import { payments, stripeEvents, type EventStatus } from "../schema";
 import { insertAuditStatement, type AuditEntry } from "./audit";
 
 /** An admin's choice of rule version for a payment no version covered, kept on its event for every later run. */
@@ -99,15 +99,23 @@ export async function releaseClaims(db: Db, ids: readonly string[], dueAtMs: num
 /**
  * Run `run` takes the event in hand: `processing`, due again at the stall cutoff. Only the
  * event's latest run may, and never a finished or parked event; returns the event, or
- * undefined when this run has nothing to do.
+ * undefined when this run has nothing to do. In the same round trip, the payment already on
+ * the ledger for the event's object (the Checkout Session or invoice it names), if any: a run
+ * started again need not fetch or plan it.
  */
 export async function beginRun(db: Db, id: string, run: number, nowMs: number, stallCutoffMs: number) {
-  const [row] = await db
-    .update(stripeEvents)
-    .set({ status: "processing", reason: null, dueAtMs: nowMs + stallCutoffMs, updatedAtMs: nowMs })
-    .where(and(eq(stripeEvents.id, id), eq(stripeEvents.workflowRuns, run), inArray(stripeEvents.status, ["received", "processing", "failed"])))
-    .returning();
-  return row;
+  const [[event], [posted]] = await db.batch([
+    db
+      .update(stripeEvents)
+      .set({ status: "processing", reason: null, dueAtMs: nowMs + stallCutoffMs, updatedAtMs: nowMs })
+      .where(and(eq(stripeEvents.id, id), eq(stripeEvents.workflowRuns, run), inArray(stripeEvents.status, ["received", "processing", "failed"])))
+      .returning(),
+    db
+      .select({ id: payments.id, eventId: payments.eventId, transactionId: payments.transactionId, sourceId: payments.sourceId })
+      .from(payments)
+      .where(inArray(payments.sourceId, db.select({ objectId: stripeEvents.objectId }).from(stripeEvents).where(eq(stripeEvents.id, id)))),
+  ]);
+  return event && { event, posted };
 }
 
 /** A run that is about to sleep (waiting for Stripe) moves its event's stall cutoff past the sleep. */

@@ -1,10 +1,10 @@
 // The ledger: payments, their lines, transactions and postings. Append-only.
-import { and, asc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, like, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../client";
-import { ACCOUNT_TAX_COLLECTED, PARTY_ACCOUNT_PREFIX } from "../../core";
+import { ACCOUNT_TAX_COLLECTED, PARTY_ACCOUNT_PREFIX, partyAccount } from "../../core";
 import { byChunks, chunked, isUniqueViolation } from "../client";
-import { disputes, ledgerTransactions, parties, paymentLines, payments, postings, type TransactionKind } from "../schema";
+import { accountBalances, disputes, ledgerTransactions, parties, paymentLines, payments, postings, type TransactionKind } from "../schema";
 
 export interface PostingInput {
   account: string;
@@ -157,30 +157,42 @@ export async function getPayment(db: Db, id: string) {
   return { payment, lines, history: history.map((t) => ({ ...t, postings: entries.filter((p) => p.transactionId === t.id) })), disputes: disputed };
 }
 
-/** Every party's balance per currency, derived from postings on `party:<id>` accounts. */
 /**
- * Every party's balance per currency, derived from postings on `party:<id>` accounts, split by
- * when it can be paid out: `pending` (its transaction's hold has not passed: a payment's shares,
- * and what its refunds and disputes took back meanwhile), `payable` (the rest: may be negative
- * when money went back after a payout, and the next run deducts it), and `paid` so far.
+ * Every party's balance per currency, split by when it can be paid out: `pending` (its
+ * transaction's hold has not passed: a payment's shares, and what its refunds and disputes took
+ * back meanwhile), `payable` (the rest: may be negative when money went back after a payout, and
+ * the next run deducts it), and `paid` so far. The balance and what was paid come from
+ * `account_balances`, which triggers keep equal to the postings' sums; `pending` reads only the
+ * postings of transactions still held, so one round trip costs the same whatever the ledger's size.
  */
 export async function partyBalances(db: Db, nowMs: number, partyId?: string) {
-  return db
-    .select({
-      party_id: parties.id,
-      kind: parties.kind,
-      currency: postings.currency,
-      balance_minor: sql<number>`sum(${postings.amountMinor})`.mapWith(Number),
-      pending_minor: sql<number>`coalesce(sum(case when ${ledgerTransactions.availableAtMs} > ${nowMs} then ${postings.amountMinor} else 0 end), 0)`.mapWith(Number),
-      paid_minor: sql<number>`coalesce(-sum(case when ${postings.role} = 'payout' then ${postings.amountMinor} else 0 end), 0)`.mapWith(Number),
-    })
-    .from(postings)
-    .innerJoin(parties, eq(postings.account, sql`${PARTY_ACCOUNT_PREFIX} || ${parties.id}`))
-    .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, postings.transactionId))
-    .where(partyId === undefined ? undefined : eq(parties.id, partyId))
-    .groupBy(parties.id, parties.kind, postings.currency)
-    .orderBy(asc(parties.id), asc(postings.currency))
-    .then((rows) => rows.map((r) => ({ ...r, payable_minor: r.balance_minor - r.pending_minor })));
+  const [totals, held] = await db.batch([
+    db
+      .select({ party_id: parties.id, kind: parties.kind, currency: accountBalances.currency, balance_minor: accountBalances.balanceMinor, paid_minor: accountBalances.paidMinor })
+      .from(accountBalances)
+      .innerJoin(parties, eq(accountBalances.account, sql`${PARTY_ACCOUNT_PREFIX} || ${parties.id}`))
+      .where(and(gt(accountBalances.postings, 0), partyId === undefined ? undefined : eq(parties.id, partyId)))
+      .orderBy(asc(parties.id), asc(accountBalances.currency)),
+    db
+      .select({ account: postings.account, currency: postings.currency, pending_minor: sql<number>`sum(${postings.amountMinor})`.mapWith(Number) })
+      .from(ledgerTransactions)
+      // A cross join makes SQLite read the transactions still held first (by their index on
+      // available_at_ms), then only their postings; joined the other way it reads every posting.
+      .crossJoin(postings)
+      .where(
+        and(
+          eq(postings.transactionId, ledgerTransactions.id),
+          gt(ledgerTransactions.availableAtMs, nowMs),
+          partyId === undefined ? like(postings.account, `${PARTY_ACCOUNT_PREFIX}%`) : eq(postings.account, partyAccount(partyId)),
+        ),
+      )
+      .groupBy(postings.account, postings.currency),
+  ]);
+  const pending = new Map(held.map((h) => [`${h.account}\n${h.currency}`, h.pending_minor]));
+  return totals.map((t) => {
+    const pending_minor = pending.get(`${partyAccount(t.party_id)}\n${t.currency}`) ?? 0;
+    return { ...t, pending_minor, payable_minor: t.balance_minor - pending_minor };
+  });
 }
 
 export interface LedgerCheck {

@@ -103,7 +103,10 @@ async function main() {
 
   // --test-scheduled: this session does run scheduled events (runLocalCron), so wrangler's
   // warning that they are not triggered locally would be wrong; it also serves /__scheduled.
-  const worker = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(WORKER_PORT), "--persist-to", STATE_DIR, "--var", `STRIPE_API_BASE:http://127.0.0.1:${EMULATOR_PORT}`, "--show-interactive-dev-session=false", "--test-scheduled", ...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [])], { cwd: root, env, stdio: "inherit" });
+  // POT_COMMUN_BENCH=1 (npm run bench): the worker serves the bench's floor route and counts
+  // what payments cost (workers/bench.ts); otherwise those routes are a 404.
+  const benchVars = process.env.POT_COMMUN_BENCH === "1" ? ["--var", "BENCH:1"] : [];
+  const worker = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(WORKER_PORT), "--persist-to", STATE_DIR, "--var", `STRIPE_API_BASE:http://127.0.0.1:${EMULATOR_PORT}`, ...benchVars, "--show-interactive-dev-session=false", "--test-scheduled", ...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [])], { cwd: root, env, stdio: "inherit" });
   children.push(worker);
   worker.on("exit", (code) => stop(code ?? 0));
   process.on("SIGINT", () => stop(0));

@@ -169,12 +169,13 @@ describe("one run at a time", () => {
       started: [],
       failed: [{ id: built.event.id, reason: "Workflows refused the instance (10404): workflows.api.error.instance.does_not_exist" }],
       skipped: [],
+      createdAtMs: expect.any(Number),
     });
     expect(await eventRow(built.event.id)).toMatchObject({ status: "received", workflow_runs: 0 });
     expect((await eventRow(built.event.id))?.due_at_ms).toBeLessThanOrEqual(Date.now());
 
     const exists = envWith(async () => ({ created: [], errors: [{ index: 0, id: built.event.id, code: 10405, message: "workflows.api.error.instance.already_exists" }] }));
-    expect(await startDueEvents(exists, db, [built.event.id])).toEqual({ started: [built.event.id], failed: [], skipped: [] });
+    expect(await startDueEvents(exists, db, [built.event.id])).toEqual({ started: [built.event.id], failed: [], skipped: [], createdAtMs: expect.any(Number) });
     const row = await eventRow(built.event.id);
     expect(row).toMatchObject({ status: "received", workflow_runs: 1 });
     expect(row?.due_at_ms).toBeGreaterThan(Date.now() + 14 * 60_000);
@@ -184,7 +185,7 @@ describe("one run at a time", () => {
     const built = training();
     await storeEvent(built, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
     const outcome = await startDueEvents(envWith(refused), database(env.DB), [built.event.id]);
-    expect(outcome).toEqual({ started: [], failed: [{ id: built.event.id, reason: "Workflows refused the batch: a programming error (Error): Workflows: too many requests (429)" }], skipped: [] });
+    expect(outcome).toEqual({ started: [], failed: [{ id: built.event.id, reason: "Workflows refused the batch: a programming error (Error): Workflows: too many requests (429)" }], skipped: [], createdAtMs: expect.any(Number) });
     const row = await eventRow(built.event.id);
     expect(row?.workflow_runs).toBe(0);
     expect(row?.due_at_ms).toBeLessThanOrEqual(Date.now());
@@ -215,6 +216,60 @@ describe("bursts drain at the platform's rate", () => {
     expect(pauses).toHaveLength(1);
     expect(pauses[0]).toBeLessThanOrEqual(300);
     expect(pauses[0]).toBeGreaterThanOrEqual(300 - elapsed);
+  });
+
+  it("counts its hundredth of a second per instance from when Workflows answered, however long the creation call took", async () => {
+    const built = Array.from({ length: 20 }, () => training());
+    for (const b of built) await storeEvent(b, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
+    let answeredAt = 0;
+    const slow = envWith(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      answeredAt = Date.now();
+      return { created: [], errors: [] };
+    });
+    const messages = built.map((b) => ({ body: { event_id: b.event.id }, ack: () => {}, retry: () => {} }));
+    let endsAt = 0;
+    await consumeStarts({ messages } as unknown as MessageBatch<unknown>, slow, undefined, async (ms) => {
+      endsAt = Date.now() + ms;
+    });
+    // 20 creations: the next batch's creations are asked for 200 ms after these were answered at the earliest.
+    expect(endsAt).toBeGreaterThanOrEqual(answeredAt + 200);
+  });
+
+  it("runs one batch at a time: a batch handed over while another runs waits for it, its pause included (the local queue does not honour max_concurrency)", async () => {
+    const first = Array.from({ length: 10 }, () => training());
+    const second = Array.from({ length: 10 }, () => training());
+    for (const b of [...first, ...second]) await storeEvent(b, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
+    const log: string[] = [];
+    const fake = envWith(async (options) => {
+      const instances = "instances" in options && options.instances ? options.instances : [];
+      log.push(`create ${instances.length}`);
+      return { created: [], errors: [] };
+    });
+    const batchOf = (built: ReturnType<typeof training>[]) => ({ messages: built.map((b) => ({ body: { event_id: b.event.id }, ack: () => {}, retry: () => {} })) }) as unknown as MessageBatch<unknown>;
+    const pause = (name: string) => async (ms: number) => {
+      log.push(`${name} pauses`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50)));
+      log.push(`${name} ends`);
+    };
+    await Promise.all([consumeStarts(batchOf(first), fake, undefined, pause("first")), consumeStarts(batchOf(second), fake, undefined, pause("second"))]);
+    expect(log).toEqual(["create 10", "first pauses", "first ends", "create 10", "second pauses", "second ends"]);
+  });
+
+  it("a batch that throws does not hold back the next one", async () => {
+    const built = training();
+    await storeEvent(built, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
+    const broken = { messages: [{ body: { event_id: built.event.id }, ack: () => {}, retry: () => {} }] } as unknown as MessageBatch<unknown>;
+    const failing = consumeStarts(broken, envWith(async () => ({ created: [], errors: [] })), undefined, async () => {
+      throw new Error("the pause broke");
+    });
+    await expect(failing).rejects.toThrow("the pause broke");
+    const calls: number[] = [];
+    const other = training();
+    await storeEvent(other, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
+    const next = { messages: [{ body: { event_id: other.event.id }, ack: () => {}, retry: () => {} }] } as unknown as MessageBatch<unknown>;
+    await consumeStarts(next, envWith(async () => (calls.push(1), { created: [], errors: [] })), undefined, async () => {});
+    expect(calls).toEqual([1]);
   });
 });
 
