@@ -4,52 +4,19 @@
 // proposal's page and amends it so that it no longer takes from that party. Every page passes
 // axe and a keyboard walk, fits a phone, and is screenshotted as an artefact.
 import Stripe from "stripe";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { buildTrainingPayment, emulatorObjects } from "../../infra/stripe-emulator/objects";
 import { poll } from "../../infra/scripts/poll";
-import { accessibilityViolations, artefact, launch, overflowing, signIn, unreachableByKeyboard, watch } from "./browser";
+import { artefact } from "./browser";
+import { checkedPage as checked, consoleKit } from "./console-kit";
 
 const base = inject("base");
 const adminToken = inject("adminToken");
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const { api, session } = consoleKit(base, adminToken);
 
-async function api<T>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method: init.method ?? "GET",
-    headers: { authorization: `Bearer ${init.token ?? adminToken}`, ...(init.body === undefined ? {} : { "content-type": "application/json" }) },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
 
-async function session(token: string, landing: string, viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const problems = await watch(page, base);
-  await signIn(page, base, token, landing);
-  return { context, page, problems };
-}
 
-/** The page passes axe, every control is reachable by keyboard, and nothing overflows a phone's width. */
-async function checked(page: Page, name: string): Promise<void> {
-  expect(await accessibilityViolations(page)).toEqual([]);
-  expect((await unreachableByKeyboard(page)).missed).toEqual([]);
-  await page.screenshot({ path: artefact(`${name}.png`), fullPage: true });
-  const url = page.url();
-  await page.setViewportSize({ width: 375, height: 800 });
-  await page.goto(url);
-  expect(await overflowing(page)).toEqual([]);
-  await page.screenshot({ path: artefact(`${name}-phone.png`), fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
 
 describe("a rule changed by consent, at the console", () => {
   it("a party signs in with its own token and objects; the admin sees the objection and amends", async () => {
@@ -71,7 +38,7 @@ describe("a rule changed by consent, at the console", () => {
     await poll("the payment to be split", async () => ((await api<{ status: string }>(`/events/${built.event.id}`)).body.status === "processed" ? true : undefined), { timeoutMs: 60_000 });
 
     // The admin proposes from the rule's page: 20% to the reserve, from the contributors.
-    const admin = await session(adminToken, "/admin");
+    const admin = await session(adminToken, { landing: "/admin" });
     await admin.page.goto(`${base}/admin/rules/${offer}`);
     expect(await admin.page.getByTestId("governance").innerText()).toContain("for P7D");
     await admin.page.getByTestId("rule-body").fill(JSON.stringify(lines("20%"), null, 2));
@@ -85,7 +52,7 @@ describe("a rule changed by consent, at the console", () => {
 
     // Camille signs in with her own token: her console is her account, with the proposal and an Object button.
     const camilleToken = (await api<{ token: string }>("/tokens", { method: "POST", body: { name: `camille ${run}`, role: "party", party_id: "camille" } })).body.token;
-    const camille = await session(camilleToken, "/admin/me");
+    const camille = await session(camilleToken, { landing: "/admin/me" });
     expect(await camille.page.getByTestId("whoami").innerText()).toMatch(/^Signed in as token:tok_\w+ \(party\)$/);
     expect(await camille.page.getByRole("navigation", { name: "Console" }).innerText()).not.toContain("Rules");
     const card = camille.page.locator(`li[data-proposal="${proposal}"]`);
@@ -142,7 +109,7 @@ describe("a need pool, at the console", () => {
   it("is made, its needs set (one by its member, signed in with her token), closed, and its period explained", async () => {
     const run = Date.now().toString(36);
     const pool = `crew-${run}`;
-    const admin = await session(adminToken, "/admin");
+    const admin = await session(adminToken, { landing: "/admin" });
     await admin.page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Pools" }).click();
     await admin.page.getByLabel("Pool id").fill(pool);
     await admin.page.getByLabel("Name", { exact: true }).fill("The workshop crew");
@@ -165,7 +132,7 @@ describe("a need pool, at the console", () => {
     expect(await admin.page.getByTestId("notice").innerText()).toBe("dominique's need is €50.00.");
 
     const camilleToken = (await api<{ token: string }>("/tokens", { method: "POST", body: { name: `camille crew ${run}`, role: "party", party_id: "camille" } })).body.token;
-    const camille = await session(camilleToken, "/admin/me");
+    const camille = await session(camilleToken, { landing: "/admin/me" });
     await camille.page.getByRole("link", { name: "The workshop crew" }).click();
     expect(await camille.page.locator('tr[data-member="dominique"] form').count()).toBe(0);
     await camille.page.getByLabel("Need of camille").fill("12000");

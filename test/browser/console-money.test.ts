@@ -2,37 +2,19 @@
 // and downloads a party's statement as CSV; every money page passes axe and a keyboard walk,
 // fits a phone, and is screenshotted as an artefact.
 import { readFile } from "node:fs/promises";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { accessibilityViolations, artefact, launch, overflowing, signIn, unreachableByKeyboard, watch } from "./browser";
+import { describe, expect, inject, it } from "vitest";
+import { accessibilityViolations, artefact, overflowing, unreachableByKeyboard } from "./browser";
+import { consoleKit } from "./console-kit";
 
 const base = inject("base");
 const adminToken = inject("adminToken");
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const kit = consoleKit(base, adminToken);
+const session = (token: string) => kit.session(token, { acceptDownloads: true });
+/** The API with the admin's token: the answer's body. */
+const api = async <T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> => (await kit.api<T>(path, init)).body;
 
-async function session(token: string, viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
-  const page = await context.newPage();
-  const problems = await watch(page, base);
-  await signIn(page, base, token);
-  return { context, page, problems };
-}
 
-async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method: init.method ?? "GET",
-    headers: { authorization: `Bearer ${adminToken}`, ...(init.body === undefined ? {} : { "content-type": "application/json" }) },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  return (await res.json()) as T;
-}
 
 /** The demo's year of payments, up to today (UTC): a period the statement accepts (at most 366 days). */
 function lastYear(): { from: string; to: string } {

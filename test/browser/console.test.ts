@@ -3,39 +3,19 @@
 // unknown offer is retried from the inbox once the offer is made, and ends processed. Every
 // page passes axe and a keyboard walk, fits a phone, and is screenshotted as an artefact.
 import Stripe from "stripe";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
 import { buildTrainingPayment, emulatorObjects } from "../../infra/stripe-emulator/objects";
 import { poll } from "../../infra/scripts/poll";
-import { accessibilityViolations, artefact, launch, overflowing, signIn, unreachableByKeyboard, watch } from "./browser";
+import { accessibilityViolations, artefact, overflowing, unreachableByKeyboard } from "./browser";
+import { consoleKit } from "./console-kit";
 
 const base = inject("base");
 const adminToken = inject("adminToken");
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const { api, session, newContext } = consoleKit(base, adminToken);
 
-async function api<T>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method: init.method ?? "GET",
-    headers: { authorization: `Bearer ${init.token ?? adminToken}`, ...(init.body === undefined ? {} : { "content-type": "application/json" }) },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
 
-async function session(token: string, viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const problems = await watch(page, base);
-  await signIn(page, base, token);
-  return { context, page, problems };
-}
 
 /** The preview's amount for a party, as the page shows it now. */
 async function previewShare(page: Page, party: string): Promise<number> {
@@ -203,7 +183,7 @@ describe("every console page", () => {
   });
 
   it("and the sign-in page, for a keyboard and for axe", async () => {
-    const context = await browser.newContext();
+    const context = await newContext();
     const page = await context.newPage();
     await page.goto(`${base}/admin/login`);
     expect(await accessibilityViolations(page)).toEqual([]);

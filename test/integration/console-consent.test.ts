@@ -7,40 +7,10 @@ import { introspectWorkflow } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildTrainingPayment } from "../../infra/stripe-emulator/objects";
-import { advanceClock, api, call, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
+import { get, post, signIn, type ConsoleSession } from "./console-session";
+import { advanceClock, api, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
 
-const ORIGIN = "http://pot-commun.test";
-
-function get(path: string, init: RequestInit = {}): Promise<Response> {
-  return call(path, { redirect: "manual", ...init });
-}
-
-function cookieValue(res: Response, name: string): string {
-  const line = res.headers.getSetCookie().find((l) => l.startsWith(`${name}=`)) ?? "";
-  return line.slice(name.length + 1).split(";")[0] ?? "";
-}
-
-interface Who {
-  cookie: string;
-  csrf: string;
-  home: string;
-}
-
-/** Signs a token in as the browser does, and reads the session's CSRF token from the page it lands on. */
-async function signIn(token: string): Promise<Who> {
-  const form = await get("/admin/login");
-  const guard = cookieValue(form, "__Host-pc_login");
-  const res = await get("/admin/login", { method: "POST", headers: { origin: ORIGIN, cookie: `__Host-pc_login=${guard}`, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ _guard: guard, token }) });
-  expect(res.status).toBe(303);
-  const cookie = `__Host-pc_session=${cookieValue(res, "__Host-pc_session")}`;
-  const home = res.headers.get("location") ?? "";
-  const page = await (await get(home, { headers: { cookie } })).text();
-  return { cookie, home, csrf: /<meta name="csrf-token" content="([0-9a-f]+)"/.exec(page)?.[1] ?? "" };
-}
-
-function post(path: string, who: Who, fields: Record<string, string>): Promise<Response> {
-  return get(path, { method: "POST", headers: { cookie: who.cookie, origin: ORIGIN, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ ...fields, _csrf: who.csrf }) });
-}
+type Who = ConsoleSession;
 
 async function page(path: string, who: Who): Promise<{ status: number; html: string }> {
   const res = await get(path, { headers: { cookie: who.cookie } });

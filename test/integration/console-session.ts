@@ -7,6 +7,8 @@ export const ORIGIN = "http://pot-commun.test";
 export interface ConsoleSession {
   cookie: string;
   csrf: string;
+  /** Where the sign-in sent the browser: /admin, or /admin/me for a party. */
+  home: string;
   res: Response;
 }
 
@@ -32,8 +34,9 @@ export async function signIn(token: string): Promise<ConsoleSession> {
   const res = await get("/admin/login", { method: "POST", headers: { origin: ORIGIN, cookie: `__Host-pc_login=${guard}`, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ _guard: guard, token }) });
   const session = cookiesOf(res)["__Host-pc_session"]?.value ?? "";
   const cookie = `__Host-pc_session=${session}`;
-  const page = await (await get("/admin", { headers: { cookie } })).text();
-  return { cookie, csrf: /<meta name="csrf-token" content="([0-9a-f]+)"/.exec(page)?.[1] ?? "", res };
+  const home = res.headers.get("location") ?? "/admin";
+  const page = await (await get(home, { headers: { cookie } })).text();
+  return { cookie, home, csrf: /<meta name="csrf-token" content="([0-9a-f]+)"/.exec(page)?.[1] ?? "", res };
 }
 
 /** A console page as the signed-in browser reads it. */

@@ -7,44 +7,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../core";
 import { buildTrainingPayment } from "../../infra/stripe-emulator/objects";
 import { SECTIONS } from "../../workers/pages/admin/layout";
-import { api, call, deliverAndSettle, eventStatus, putStripeObjects, seedCatalog } from "./helpers";
-
-const ORIGIN = "http://pot-commun.test";
-
-/** The worker's own answer: a redirect is looked at, not followed (a service binding's fetch follows by default). */
-function get(path: string, init: RequestInit = {}): Promise<Response> {
-  return call(path, { redirect: "manual", ...init });
-}
-
-/** The cookie pairs a response sets, as a Cookie header would send them back. */
-function cookiesOf(res: Response): Record<string, { value: string; attributes: string }> {
-  return Object.fromEntries(
-    res.headers.getSetCookie().map((line) => {
-      const [pair = "", ...attributes] = line.split(";");
-      const at = pair.indexOf("=");
-      return [pair.slice(0, at), { value: pair.slice(at + 1), attributes: attributes.join(";").trim() }];
-    }),
-  );
-}
-
-async function signIn(token: string): Promise<{ cookie: string; csrf: string; res: Response }> {
-  const form = await get("/admin/login");
-  const guard = cookiesOf(form)["__Host-pc_login"]?.value ?? "";
-  const res = await get("/admin/login", { method: "POST", headers: { origin: ORIGIN, cookie: `__Host-pc_login=${guard}`, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ _guard: guard, token }) });
-  const session = cookiesOf(res)["__Host-pc_session"]?.value ?? "";
-  const cookie = `__Host-pc_session=${session}`;
-  const page = await (await get("/admin", { headers: { cookie } })).text();
-  return { cookie, csrf: /<meta name="csrf-token" content="([0-9a-f]+)"/.exec(page)?.[1] ?? "", res };
-}
-
-/** A console form post, as the browser sends it from the console's page. */
-function post(path: string, who: { cookie: string; csrf: string }, fields: Record<string, string>, opts: { origin?: string | null; csrf?: string | null } = {}): Promise<Response> {
-  const headers: Record<string, string> = { cookie: who.cookie, "content-type": "application/x-www-form-urlencoded" };
-  if (opts.origin !== null) headers.origin = opts.origin ?? ORIGIN;
-  const body = new URLSearchParams(fields);
-  if (opts.csrf !== null) body.set("_csrf", opts.csrf ?? who.csrf);
-  return get(path, { method: "POST", headers, body });
-}
+import { ORIGIN, cookiesOf, get, post, signIn } from "./console-session";
+import { api, deliverAndSettle, eventStatus, putStripeObjects, seedCatalog } from "./helpers";
 
 async function token(role: "admin" | "viewer", name = `${role} at the console`): Promise<{ id: string; token: string }> {
   return (await (await api("/tokens", { method: "POST", body: { name, role } })).json()) as { id: string; token: string };
