@@ -1,8 +1,8 @@
-// The split of one payment, as durable steps. A payment that needs no waiting takes three:
-// take the event in hand (and look at the ledger first), fetch the payment from Stripe, then
-// plan, compute, post and mark processed in one D1 batch. Each step is idempotent: it may run
-// again after a crash or a retry, and the ledger write is keyed by the payment intent, so a
-// replayed event, a second run or a retried step can never post twice.
+// The split of one payment, as durable steps. A payment that needs no waiting takes two: take
+// the event in hand (and look at the ledger first), then fetch the payment from Stripe, plan,
+// compute, post and mark processed in one D1 batch. Each step is idempotent: it may run again
+// after a crash or a retry, and the ledger write is keyed by the payment intent, so a replayed
+// event, a second run or a retried step can never post twice.
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
 import type Stripe from "stripe";
 import type { StripeApi } from "./stripe-api";
@@ -27,6 +27,9 @@ export type SplitPaymentOutcome =
   | { status: "parked"; reason: string }
   | { status: "skipped"; reason: string };
 
+/** The step that reads a payment from Stripe, splits and posts it (tests name it to make it fail). */
+export const SPLIT_STEP = "fetch the payment from Stripe, split and post it";
+
 /** Stripe and D1 hiccups are retried with exponential backoff: 5 s, 10 s, 20 s, 40 s, 80 s. */
 const RETRIES = { limit: 5, delay_ms: 5_000, timeout_ms: 60_000 } as const;
 const RETRIED: WorkflowStepConfig = { retries: { limit: RETRIES.limit, delay: RETRIES.delay_ms, backoff: "exponential" }, timeout: RETRIES.timeout_ms };
@@ -44,7 +47,7 @@ export const WORST_RUN_MS = (MAX_STRIPE_WAITS + 1) * WORST_STEP_MS + MAX_STRIPE_
 export const STALL_CUTOFF_MS = WORST_RUN_MS + 15 * 60_000;
 
 type Taken = { go: true; source: PaymentSource; objectId: string; override: { rule_id: string; version: number } | undefined } | { go: false; outcome: SplitPaymentOutcome };
-type Fetched<T> = { ok: true; facts: T } | { ok: false; reason: string } | { ok: "wait"; seconds: number; kind: "stripe" | "balance" };
+type Fetched<T> = { ok: true; value: T } | { ok: false; reason: string } | { ok: "wait"; seconds: number; kind: "stripe" | "balance" };
 
 /** How long to sleep before each new look for a balance transaction (or a refund's payment on the ledger): doubling from a minute to an hour, about a day in all. */
 export const BALANCE_WAITS_S: readonly number[] = (() => {
@@ -111,11 +114,18 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     const { source, objectId } = taken;
     if (source === "refund" || source === "dispute") return this.moneyBack(step, eventId, run, source, objectId);
 
-    const fetched = await this.fetchWithWaits(step, eventId, run, (stripe) => (source === "checkout.session" ? fetchCheckoutFacts(stripe, objectId) : fetchInvoiceFacts(stripe, objectId)));
-    if (!fetched.ok) return this.park(step, eventId, fetched.reason);
-    const facts = fetched.facts;
-
-    return step.do("split and post the payment", RETRIED, () => parkOnPermanent(db(), eventId, async () => this.post(db(), eventId, facts, await planSplit(db(), facts, taken.override))));
+    // Step 2 reads the payment from Stripe and, in the same step, plans, splits and posts it:
+    // a retry reads Stripe again, which is harmless, and the ledger write is keyed by the
+    // payment intent. What is neither read nor posted yet is waited for between tries.
+    const done = await this.fetchWithWaits(
+      step,
+      eventId,
+      run,
+      (stripe) => (source === "checkout.session" ? fetchCheckoutFacts(stripe, objectId) : fetchInvoiceFacts(stripe, objectId)),
+      { base: SPLIT_STEP, use: (facts) => parkOnPermanent(db(), eventId, async () => this.post(db(), eventId, facts, await planSplit(db(), facts, taken.override))) },
+    );
+    if (!done.ok) return this.park(step, eventId, done.reason);
+    return done.value;
   }
 
   /**
@@ -152,21 +162,29 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
    * all, then the event is parked saying so). Before each sleep the run moves its event's stall
    * cutoff past it, so that the sweep does not take a sleeping run for a dead one.
    */
-  private async fetchWithWaits<T extends PaymentFacts | MoneyBackFacts>(step: WorkflowStep, eventId: string, run: number, read: (stripe: StripeApi) => Promise<T>, again?: string): Promise<{ ok: true; facts: T } | { ok: false; reason: string }> {
+  private async fetchWithWaits<T extends PaymentFacts | MoneyBackFacts, R = T>(
+    step: WorkflowStep,
+    eventId: string,
+    run: number,
+    read: (stripe: StripeApi) => Promise<T>,
+    options: { again?: string; base?: string; use?: (facts: T) => Promise<R> } = {},
+  ): Promise<{ ok: true; value: R } | { ok: false; reason: string }> {
     let stripeWaits = 0;
     let balanceWaits = 0;
-    const base = again === undefined ? "fetch the payment from Stripe" : `fetch the payment from Stripe again, ${again}`;
+    const first = options.base ?? "fetch the payment from Stripe";
+    const base = options.again === undefined ? first : `${first} again, ${options.again}`;
     for (let attempt = 1; ; attempt++) {
       const name = attempt === 1 ? base : `${base}, try ${attempt}`;
-      // Facts are plain JSON (numbers, strings, arrays): what a step's result may be.
-      const fetched = (await step.do(name, RETRIED, async (): Promise<Fetched<PaymentFacts | MoneyBackFacts>> => {
-        const wait = async (seconds: number, kind: "stripe" | "balance"): Promise<Fetched<PaymentFacts | MoneyBackFacts>> => {
+      // Facts and outcomes are plain JSON (numbers, strings, arrays): what a step's result may be.
+      const fetched = (await step.do(name, RETRIED, async (): Promise<Fetched<PaymentFacts | MoneyBackFacts | SplitPaymentOutcome>> => {
+        const wait = async (seconds: number, kind: "stripe" | "balance"): Promise<Fetched<PaymentFacts | MoneyBackFacts | SplitPaymentOutcome>> => {
           const now = Date.now();
           await extendRun(database(this.env.DB), eventId, run, now + seconds * 1000 + STALL_CUTOFF_MS, now);
           return { ok: "wait", seconds, kind };
         };
+        let facts: T;
         try {
-          return { ok: true, facts: await read(stripeClient(this.env)) };
+          facts = await read(stripeClient(this.env));
         } catch (error) {
           if (error instanceof NotYetAtStripe) {
             const seconds = BALANCE_WAITS_S[balanceWaits];
@@ -179,7 +197,8 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
           // Thrown again as a plain sentence: the platform keeps step errors, and they stay clean.
           throw new Error(failure.reason);
         }
-      })) as Fetched<T>;
+        return { ok: true, value: (options.use ? await options.use(facts) : facts) as PaymentFacts | MoneyBackFacts | SplitPaymentOutcome };
+      })) as Fetched<R>;
       if (fetched.ok !== "wait") return fetched;
       if (fetched.kind === "balance") balanceWaits++;
       else stripeWaits++;
@@ -188,7 +207,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     }
   }
 
-  /** Step 3's work: the plan's lines split by their rules and posted with the event marked processed, in one batch. */
+  /** Step 2's last part: the plan's lines split by their rules and posted with the event marked processed, in one batch. */
   private async post(db: Db, eventId: string, facts: PaymentFacts, plan: SplitPlan): Promise<SplitPaymentOutcome> {
     if (!plan.ok) throw new PermanentPaymentProblem(plan.reason);
     const rules = plan.lines.map((l) => {
@@ -269,13 +288,13 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     let fetched = await this.fetchWithWaits(step, eventId, run, read);
     for (let attempt = 1; ; attempt++) {
       if (!fetched.ok) return this.park(step, eventId, fetched.reason);
-      const facts = fetched.facts;
+      const facts = fetched.value;
       const name = attempt === 1 ? "post the money going back" : `post the money going back, try ${attempt}`;
       const result = await step.do(name, RETRIED, () => parkOnPermanent(db(), eventId, () => this.postMoneyBack(db(), eventId, run, facts, attempt)));
       if ("status" in result) return result;
       const why = result.waiting_for === "payment" ? `for payment ${facts.payment_intent_id} to be on the ledger` : `for money given back on payment ${facts.payment_intent_id} to be on the ledger`;
       await step.sleep(`wait ${result.wait_s} s ${why}, before try ${attempt + 1}`, result.wait_s * 1000);
-      if (result.waiting_for === "money given back") fetched = await this.fetchWithWaits(step, eventId, run, read, `before try ${attempt + 1}`);
+      if (result.waiting_for === "money given back") fetched = await this.fetchWithWaits(step, eventId, run, read, { again: `before try ${attempt + 1}` });
     }
   }
 
