@@ -1,8 +1,9 @@
-// The split of one payment, as durable steps. A payment that needs no waiting takes two: take
-// the event in hand (and look at the ledger first), then fetch the payment from Stripe, plan,
-// compute, post and mark processed in one D1 batch. Each step is idempotent: it may run again
-// after a crash or a retry, and the ledger write is keyed by the payment intent, so a replayed
-// event, a second run or a retried step can never post twice.
+// The split of one payment, as durable steps. A payment that needs no waiting takes one: take
+// the event in hand (and look at the ledger first), fetch the payment from Stripe, plan,
+// compute, post and mark processed in one D1 batch. Waits (Stripe's Retry-After, a balance
+// transaction not there yet) are workflow sleeps between tries, one step a try. Each step is
+// idempotent: it may run again after a crash or a retry, and the ledger write is keyed by the
+// payment intent, so a replayed event, a second run or a retried step can never post twice.
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
 import type Stripe from "stripe";
 import type { StripeApi } from "./stripe-api";
@@ -27,7 +28,9 @@ export type SplitPaymentOutcome =
   | { status: "parked"; reason: string }
   | { status: "skipped"; reason: string };
 
-/** The step that reads a payment from Stripe, splits and posts it (tests name it to make it fail). */
+/** The first step: the event taken in hand and, for a payment, its first try (read, split, post). Tests name it. */
+export const FIRST_STEP = "take the event in hand, and split a payment";
+/** A payment's later tries, after a wait ("…, try 2"). */
 export const SPLIT_STEP = "fetch the payment from Stripe, split and post it";
 
 /** Stripe and D1 hiccups are retried with exponential backoff: 5 s, 10 s, 20 s, 40 s, 80 s. */
@@ -47,6 +50,8 @@ export const WORST_RUN_MS = (MAX_STRIPE_WAITS + 1) * WORST_STEP_MS + MAX_STRIPE_
 export const STALL_CUTOFF_MS = WORST_RUN_MS + 15 * 60_000;
 
 type Taken = { go: true; source: PaymentSource; objectId: string; override: { rule_id: string; version: number } | undefined } | { go: false; outcome: SplitPaymentOutcome };
+/** What step 1 did: the event taken in hand (or not), and for a payment, what its first try gave. */
+type Began = Taken | (Taken & { go: true; first: Fetched<SplitPaymentOutcome> });
 type Fetched<T> = { ok: true; value: T } | { ok: false; reason: string } | { ok: "wait"; seconds: number; kind: "stripe" | "balance" };
 
 /** How long to sleep before each new look for a balance transaction (or a refund's payment on the ledger): doubling from a minute to an hour, about a day in all. */
@@ -107,23 +112,27 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
 
   private async split(eventId: string, run: number, step: WorkflowStep): Promise<SplitPaymentOutcome> {
     const db = () => database(this.env.DB);
+    // What a payment's run reads from Stripe, then does with it: plan, split and post (a retry
+    // reads Stripe again, which is harmless: the ledger write is keyed by the payment intent).
+    const readPayment = (source: "checkout.session" | "invoice", objectId: string) => (stripe: StripeApi) => (source === "checkout.session" ? fetchCheckoutFacts(stripe, objectId) : fetchInvoiceFacts(stripe, objectId));
+    const postPlanned = (override: Taken & { go: true }) => (facts: PaymentFacts) => parkOnPermanent(db(), eventId, async () => this.post(db(), eventId, facts, await planSplit(db(), facts, override.override)));
 
-    const taken = await step.do("take the event in hand", RETRIED, () => parkOnPermanent(db(), eventId, () => this.take(db(), eventId, run)));
-    if ("status" in taken) return taken;
-    if (!taken.go) return taken.outcome;
-    const { source, objectId } = taken;
+    // Step 1 takes the event in hand and, for a payment (money in), makes the first try in the
+    // same step: a payment that needs no waiting is read, split and posted in this one step.
+    // The try sorts its own failures (Stripe's, the posting's): only taking the event is parked on here.
+    const began = await step.do(FIRST_STEP, RETRIED, async (): Promise<Began | { status: "parked"; reason: string }> => {
+      const taken = await parkOnPermanent(db(), eventId, () => this.take(db(), eventId, run));
+      if ("status" in taken || !taken.go || taken.source === "refund" || taken.source === "dispute") return taken;
+      const first = await this.tryRead(eventId, run, readPayment(taken.source, taken.objectId), postPlanned(taken), { stripe: 0, balance: 0 });
+      return { ...taken, first: first as Fetched<SplitPaymentOutcome> };
+    });
+    if ("status" in began) return began;
+    if (!began.go) return began.outcome;
+    const { source, objectId } = began;
     if (source === "refund" || source === "dispute") return this.moneyBack(step, eventId, run, source, objectId);
 
-    // Step 2 reads the payment from Stripe and, in the same step, plans, splits and posts it:
-    // a retry reads Stripe again, which is harmless, and the ledger write is keyed by the
-    // payment intent. What is neither read nor posted yet is waited for between tries.
-    const done = await this.fetchWithWaits(
-      step,
-      eventId,
-      run,
-      (stripe) => (source === "checkout.session" ? fetchCheckoutFacts(stripe, objectId) : fetchInvoiceFacts(stripe, objectId)),
-      { base: SPLIT_STEP, use: (facts) => parkOnPermanent(db(), eventId, async () => this.post(db(), eventId, facts, await planSplit(db(), facts, taken.override))) },
-    );
+    // Waiting (for Stripe, or for a balance transaction) and trying again, one step a try.
+    const done = await this.fetchWithWaits(step, eventId, run, readPayment(source, objectId), { base: SPLIT_STEP, use: postPlanned(began), first: "first" in began ? began.first : undefined });
     if (!done.ok) return this.park(step, eventId, done.reason);
     return done.value;
   }
@@ -167,47 +176,52 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     eventId: string,
     run: number,
     read: (stripe: StripeApi) => Promise<T>,
-    options: { again?: string; base?: string; use?: (facts: T) => Promise<R> } = {},
+    options: { again?: string; base?: string; use?: (facts: T) => Promise<R>; first?: Fetched<R> } = {},
   ): Promise<{ ok: true; value: R } | { ok: false; reason: string }> {
-    let stripeWaits = 0;
-    let balanceWaits = 0;
+    const waits = { stripe: 0, balance: 0 };
     const first = options.base ?? "fetch the payment from Stripe";
     const base = options.again === undefined ? first : `${first} again, ${options.again}`;
     for (let attempt = 1; ; attempt++) {
       const name = attempt === 1 ? base : `${base}, try ${attempt}`;
-      // Facts and outcomes are plain JSON (numbers, strings, arrays): what a step's result may be.
-      const fetched = (await step.do(name, RETRIED, async (): Promise<Fetched<PaymentFacts | MoneyBackFacts | SplitPaymentOutcome>> => {
-        const wait = async (seconds: number, kind: "stripe" | "balance"): Promise<Fetched<PaymentFacts | MoneyBackFacts | SplitPaymentOutcome>> => {
-          const now = Date.now();
-          await extendRun(database(this.env.DB), eventId, run, now + seconds * 1000 + STALL_CUTOFF_MS, now);
-          return { ok: "wait", seconds, kind };
-        };
-        let facts: T;
-        try {
-          facts = await read(stripeClient(this.env));
-        } catch (error) {
-          if (error instanceof NotYetAtStripe) {
-            const seconds = BALANCE_WAITS_S[balanceWaits];
-            if (seconds === undefined) return { ok: false, reason: `${error.message} after ${Math.round(BALANCE_WAIT_TOTAL_S / 3600)} hours of waiting for it: retry the event once Stripe shows it` };
-            return wait(seconds, "balance");
-          }
-          const failure = classifyFailure(error);
-          if (!failure.transient) return { ok: false, reason: failure.reason };
-          if (failure.retry_after_s !== null && stripeWaits < MAX_STRIPE_WAITS) return wait(failure.retry_after_s, "stripe");
-          // Thrown again as a plain sentence: the platform keeps step errors, and they stay clean.
-          throw new Error(failure.reason);
-        }
-        return { ok: true, value: (options.use ? await options.use(facts) : facts) as PaymentFacts | MoneyBackFacts | SplitPaymentOutcome };
-      })) as Fetched<R>;
+      // The first try may have been made already, in the step that took the event in hand.
+      const fetched = attempt === 1 && options.first ? options.first : ((await step.do(name, RETRIED, () => this.tryRead(eventId, run, read, options.use, waits))) as Fetched<R>);
       if (fetched.ok !== "wait") return fetched;
-      if (fetched.kind === "balance") balanceWaits++;
-      else stripeWaits++;
+      if (fetched.kind === "balance") waits.balance++;
+      else waits.stripe++;
       const why = fetched.kind === "balance" ? "for the charge's balance transaction" : "as Stripe asked";
       await step.sleep(`wait ${fetched.seconds} s ${why}, before try ${attempt + 1}`, fetched.seconds * 1000);
     }
   }
 
-  /** Step 2's last part: the plan's lines split by their rules and posted with the event marked processed, in one batch. */
+  /**
+   * One try, inside a step: read from Stripe, then `use` what was read. Facts and outcomes are
+   * plain JSON (numbers, strings, arrays): what a step's result may be.
+   */
+  private async tryRead<T extends PaymentFacts | MoneyBackFacts, R>(eventId: string, run: number, read: (stripe: StripeApi) => Promise<T>, use: ((facts: T) => Promise<R>) | undefined, waits: { stripe: number; balance: number }): Promise<Fetched<PaymentFacts | MoneyBackFacts | SplitPaymentOutcome>> {
+    const wait = async (seconds: number, kind: "stripe" | "balance"): Promise<Fetched<never>> => {
+      const now = Date.now();
+      await extendRun(database(this.env.DB), eventId, run, now + seconds * 1000 + STALL_CUTOFF_MS, now);
+      return { ok: "wait", seconds, kind };
+    };
+    let facts: T;
+    try {
+      facts = await read(stripeClient(this.env));
+    } catch (error) {
+      if (error instanceof NotYetAtStripe) {
+        const seconds = BALANCE_WAITS_S[waits.balance];
+        if (seconds === undefined) return { ok: false, reason: `${error.message} after ${Math.round(BALANCE_WAIT_TOTAL_S / 3600)} hours of waiting for it: retry the event once Stripe shows it` };
+        return wait(seconds, "balance");
+      }
+      const failure = classifyFailure(error);
+      if (!failure.transient) return { ok: false, reason: failure.reason };
+      if (failure.retry_after_s !== null && waits.stripe < MAX_STRIPE_WAITS) return wait(failure.retry_after_s, "stripe");
+      // Thrown again as a plain sentence: the platform keeps step errors, and they stay clean.
+      throw new Error(failure.reason);
+    }
+    return { ok: true, value: (use ? await use(facts) : facts) as PaymentFacts | MoneyBackFacts | SplitPaymentOutcome };
+  }
+
+  /** A payment try's last part: the plan's lines split by their rules and posted with the event marked processed, in one batch. */
   private async post(db: Db, eventId: string, facts: PaymentFacts, plan: SplitPlan): Promise<SplitPaymentOutcome> {
     if (!plan.ok) throw new PermanentPaymentProblem(plan.reason);
     const rules = plan.lines.map((l) => {
