@@ -9,7 +9,7 @@ import type Stripe from "stripe";
 import type { StripeApi } from "./stripe-api";
 import { parseRule, paymentPostings, pendingMovementsPostings, splitPayment, sumByParty, type PaymentLineInput, type PostedPayment, type RolePosting, type Rule } from "../core";
 import { database, type Db } from "../db/client";
-import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
+import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedD1, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
 import { feeBearers, moneyBackSoFar, paymentBySource, postedPayment, postMoneyBack, postPayment, recordDisputeStatement, type PaymentRecord } from "../db/queries/ledger";
 import { meteredEnv, meteredStep, meterOutcome } from "./bench-meter";
 import { defaultHoldDays, type Env, type SplitPaymentParams } from "./env";
@@ -279,7 +279,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       }),
     };
     const now = Date.now();
-    const outcome = await postPayment(db, record, paymentPostings(split.value), now, [markProcessedStatement(db, eventId, null, now)]);
+    const outcome = await postPayment(db, record, paymentPostings(split.value), now, [markProcessedD1(db, eventId, null, now)]);
     if (outcome.posted) return { status: "processed", payment_intent_id: record.id, transaction_id: outcome.transaction_id, posted: true, note: null };
     const note = outcome.event_id === eventId ? `payment ${record.id} was posted by an earlier run of this event` : `payment ${record.id} was already posted by event ${outcome.event_id}: not posted twice`;
     await markProcessed(db, eventId, note, now);

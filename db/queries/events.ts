@@ -144,6 +144,11 @@ export function markProcessedStatement(db: Db, id: string, note: string | null, 
     .where(and(eq(stripeEvents.id, id), notInArray(stripeEvents.status, FINAL)));
 }
 
+/** markProcessedStatement as a prepared D1 statement, for a batch of plain SQL (a payment's posting). */
+export function markProcessedD1(db: Db, id: string, note: string | null, nowMs: number): D1PreparedStatement {
+  return d1Of(db).prepare(`update "stripe_events" set "status" = 'processed', "reason" = ?, "due_at_ms" = null, "updated_at_ms" = ? where ("stripe_events"."id" = ? and "stripe_events"."status" not in ('processed', 'ignored'))`).bind(note, nowMs, id);
+}
+
 export async function markProcessed(db: Db, id: string, note: string | null, nowMs: number): Promise<void> {
   await markProcessedStatement(db, id, note, nowMs);
 }
