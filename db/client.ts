@@ -20,6 +20,15 @@ export function database(d1: D1Database): Db {
   return db;
 }
 
+/**
+ * The D1 binding under `db`, for the few statements on a payment's way that run as plain SQL:
+ * drizzle builds its SQL anew on every call (a fraction of a millisecond each, the larger part of
+ * what a payment cost in CPU before), a prepared string does not.
+ */
+export function d1Of(db: Db): D1Database {
+  return db.$client;
+}
+
 /** D1 reports a unique-key violation only in its message (other constraints differ). */
 export function isUniqueViolation(error: unknown): boolean {
   const seen = new Set<unknown>();

@@ -1,14 +1,15 @@
-// The split of one payment, as durable steps. A payment that needs no waiting takes three:
-// take the event in hand (and look at the ledger first), fetch the payment from Stripe, then
-// plan, compute, post and mark processed in one D1 batch. Each step is idempotent: it may run
-// again after a crash or a retry, and the ledger write is keyed by the payment intent, so a
-// replayed event, a second run or a retried step can never post twice.
+// The split of one payment, as durable steps. A payment that needs no waiting takes one: take
+// the event in hand (and look at the ledger first), fetch the payment from Stripe, plan,
+// compute, post and mark processed in one D1 batch. Waits (Stripe's Retry-After, a balance
+// transaction not there yet) are workflow sleeps between tries, one step a try. Each step is
+// idempotent: it may run again after a crash or a retry, and the ledger write is keyed by the
+// payment intent, so a replayed event, a second run or a retried step can never post twice.
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
 import type Stripe from "stripe";
 import type { StripeApi } from "./stripe-api";
 import { parseRule, paymentPostings, pendingMovementsPostings, splitPayment, sumByParty, type PaymentLineInput, type PostedPayment, type RolePosting, type Rule } from "../core";
 import { database, type Db } from "../db/client";
-import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
+import { beginRun, extendRun, failEvent, markIgnored, markProcessed, markProcessedD1, markProcessedStatement, parkEvent, ruleOverrideOf } from "../db/queries/events";
 import { feeBearers, moneyBackSoFar, paymentBySource, postedPayment, postMoneyBack, postPayment, recordDisputeStatement, type PaymentRecord } from "../db/queries/ledger";
 import { meteredEnv, meteredStep, meterOutcome } from "./bench-meter";
 import { defaultHoldDays, type Env, type SplitPaymentParams } from "./env";
@@ -27,6 +28,11 @@ export type SplitPaymentOutcome =
   | { status: "parked"; reason: string }
   | { status: "skipped"; reason: string };
 
+/** The first step: the event taken in hand and, for a payment, its first try (read, split, post). Tests name it. */
+export const FIRST_STEP = "take the event in hand, and split a payment";
+/** A payment's later tries, after a wait ("…, try 2"). */
+export const SPLIT_STEP = "fetch the payment from Stripe, split and post it";
+
 /** Stripe and D1 hiccups are retried with exponential backoff: 5 s, 10 s, 20 s, 40 s, 80 s. */
 const RETRIES = { limit: 5, delay_ms: 5_000, timeout_ms: 60_000 } as const;
 const RETRIED: WorkflowStepConfig = { retries: { limit: RETRIES.limit, delay: RETRIES.delay_ms, backoff: "exponential" }, timeout: RETRIES.timeout_ms };
@@ -44,7 +50,9 @@ export const WORST_RUN_MS = (MAX_STRIPE_WAITS + 1) * WORST_STEP_MS + MAX_STRIPE_
 export const STALL_CUTOFF_MS = WORST_RUN_MS + 15 * 60_000;
 
 type Taken = { go: true; source: PaymentSource; objectId: string; override: { rule_id: string; version: number } | undefined } | { go: false; outcome: SplitPaymentOutcome };
-type Fetched<T> = { ok: true; facts: T } | { ok: false; reason: string } | { ok: "wait"; seconds: number; kind: "stripe" | "balance" };
+/** What step 1 did: the event taken in hand (or not), and for a payment, what its first try gave. */
+type Began = Taken | (Taken & { go: true; first: Fetched<SplitPaymentOutcome> });
+type Fetched<T> = { ok: true; value: T } | { ok: false; reason: string } | { ok: "wait"; seconds: number; kind: "stripe" | "balance" };
 
 /** How long to sleep before each new look for a balance transaction (or a refund's payment on the ledger): doubling from a minute to an hour, about a day in all. */
 export const BALANCE_WAITS_S: readonly number[] = (() => {
@@ -104,18 +112,29 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
 
   private async split(eventId: string, run: number, step: WorkflowStep): Promise<SplitPaymentOutcome> {
     const db = () => database(this.env.DB);
+    // What a payment's run reads from Stripe, then does with it: plan, split and post (a retry
+    // reads Stripe again, which is harmless: the ledger write is keyed by the payment intent).
+    const readPayment = (source: "checkout.session" | "invoice", objectId: string) => (stripe: StripeApi) => (source === "checkout.session" ? fetchCheckoutFacts(stripe, objectId) : fetchInvoiceFacts(stripe, objectId));
+    const postPlanned = (override: Taken & { go: true }) => (facts: PaymentFacts) => parkOnPermanent(db(), eventId, async () => this.post(db(), eventId, facts, await planSplit(db(), facts, override.override)));
 
-    const taken = await step.do("take the event in hand", RETRIED, () => parkOnPermanent(db(), eventId, () => this.take(db(), eventId, run)));
-    if ("status" in taken) return taken;
-    if (!taken.go) return taken.outcome;
-    const { source, objectId } = taken;
+    // Step 1 takes the event in hand and, for a payment (money in), makes the first try in the
+    // same step: a payment that needs no waiting is read, split and posted in this one step.
+    // The try sorts its own failures (Stripe's, the posting's): only taking the event is parked on here.
+    const began = await step.do(FIRST_STEP, RETRIED, async (): Promise<Began | { status: "parked"; reason: string }> => {
+      const taken = await parkOnPermanent(db(), eventId, () => this.take(db(), eventId, run));
+      if ("status" in taken || !taken.go || taken.source === "refund" || taken.source === "dispute") return taken;
+      const first = await this.tryRead(eventId, run, readPayment(taken.source, taken.objectId), postPlanned(taken), { stripe: 0, balance: 0 });
+      return { ...taken, first: first as Fetched<SplitPaymentOutcome> };
+    });
+    if ("status" in began) return began;
+    if (!began.go) return began.outcome;
+    const { source, objectId } = began;
     if (source === "refund" || source === "dispute") return this.moneyBack(step, eventId, run, source, objectId);
 
-    const fetched = await this.fetchWithWaits(step, eventId, run, (stripe) => (source === "checkout.session" ? fetchCheckoutFacts(stripe, objectId) : fetchInvoiceFacts(stripe, objectId)));
-    if (!fetched.ok) return this.park(step, eventId, fetched.reason);
-    const facts = fetched.facts;
-
-    return step.do("split and post the payment", RETRIED, () => parkOnPermanent(db(), eventId, async () => this.post(db(), eventId, facts, await planSplit(db(), facts, taken.override))));
+    // Waiting (for Stripe, or for a balance transaction) and trying again, one step a try.
+    const done = await this.fetchWithWaits(step, eventId, run, readPayment(source, objectId), { base: SPLIT_STEP, use: postPlanned(began), first: "first" in began ? began.first : undefined });
+    if (!done.ok) return this.park(step, eventId, done.reason);
+    return done.value;
   }
 
   /**
@@ -152,43 +171,57 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
    * all, then the event is parked saying so). Before each sleep the run moves its event's stall
    * cutoff past it, so that the sweep does not take a sleeping run for a dead one.
    */
-  private async fetchWithWaits<T extends PaymentFacts | MoneyBackFacts>(step: WorkflowStep, eventId: string, run: number, read: (stripe: StripeApi) => Promise<T>, again?: string): Promise<{ ok: true; facts: T } | { ok: false; reason: string }> {
-    let stripeWaits = 0;
-    let balanceWaits = 0;
-    const base = again === undefined ? "fetch the payment from Stripe" : `fetch the payment from Stripe again, ${again}`;
+  private async fetchWithWaits<T extends PaymentFacts | MoneyBackFacts, R = T>(
+    step: WorkflowStep,
+    eventId: string,
+    run: number,
+    read: (stripe: StripeApi) => Promise<T>,
+    options: { again?: string; base?: string; use?: (facts: T) => Promise<R>; first?: Fetched<R> } = {},
+  ): Promise<{ ok: true; value: R } | { ok: false; reason: string }> {
+    const waits = { stripe: 0, balance: 0 };
+    const first = options.base ?? "fetch the payment from Stripe";
+    const base = options.again === undefined ? first : `${first} again, ${options.again}`;
     for (let attempt = 1; ; attempt++) {
       const name = attempt === 1 ? base : `${base}, try ${attempt}`;
-      // Facts are plain JSON (numbers, strings, arrays): what a step's result may be.
-      const fetched = (await step.do(name, RETRIED, async (): Promise<Fetched<PaymentFacts | MoneyBackFacts>> => {
-        const wait = async (seconds: number, kind: "stripe" | "balance"): Promise<Fetched<PaymentFacts | MoneyBackFacts>> => {
-          const now = Date.now();
-          await extendRun(database(this.env.DB), eventId, run, now + seconds * 1000 + STALL_CUTOFF_MS, now);
-          return { ok: "wait", seconds, kind };
-        };
-        try {
-          return { ok: true, facts: await read(stripeClient(this.env)) };
-        } catch (error) {
-          if (error instanceof NotYetAtStripe) {
-            const seconds = BALANCE_WAITS_S[balanceWaits];
-            if (seconds === undefined) return { ok: false, reason: `${error.message} after ${Math.round(BALANCE_WAIT_TOTAL_S / 3600)} hours of waiting for it: retry the event once Stripe shows it` };
-            return wait(seconds, "balance");
-          }
-          const failure = classifyFailure(error);
-          if (!failure.transient) return { ok: false, reason: failure.reason };
-          if (failure.retry_after_s !== null && stripeWaits < MAX_STRIPE_WAITS) return wait(failure.retry_after_s, "stripe");
-          // Thrown again as a plain sentence: the platform keeps step errors, and they stay clean.
-          throw new Error(failure.reason);
-        }
-      })) as Fetched<T>;
+      // The first try may have been made already, in the step that took the event in hand.
+      const fetched = attempt === 1 && options.first ? options.first : ((await step.do(name, RETRIED, () => this.tryRead(eventId, run, read, options.use, waits))) as Fetched<R>);
       if (fetched.ok !== "wait") return fetched;
-      if (fetched.kind === "balance") balanceWaits++;
-      else stripeWaits++;
+      if (fetched.kind === "balance") waits.balance++;
+      else waits.stripe++;
       const why = fetched.kind === "balance" ? "for the charge's balance transaction" : "as Stripe asked";
       await step.sleep(`wait ${fetched.seconds} s ${why}, before try ${attempt + 1}`, fetched.seconds * 1000);
     }
   }
 
-  /** Step 3's work: the plan's lines split by their rules and posted with the event marked processed, in one batch. */
+  /**
+   * One try, inside a step: read from Stripe, then `use` what was read. Facts and outcomes are
+   * plain JSON (numbers, strings, arrays): what a step's result may be.
+   */
+  private async tryRead<T extends PaymentFacts | MoneyBackFacts, R>(eventId: string, run: number, read: (stripe: StripeApi) => Promise<T>, use: ((facts: T) => Promise<R>) | undefined, waits: { stripe: number; balance: number }): Promise<Fetched<PaymentFacts | MoneyBackFacts | SplitPaymentOutcome>> {
+    const wait = async (seconds: number, kind: "stripe" | "balance"): Promise<Fetched<never>> => {
+      const now = Date.now();
+      await extendRun(database(this.env.DB), eventId, run, now + seconds * 1000 + STALL_CUTOFF_MS, now);
+      return { ok: "wait", seconds, kind };
+    };
+    let facts: T;
+    try {
+      facts = await read(stripeClient(this.env));
+    } catch (error) {
+      if (error instanceof NotYetAtStripe) {
+        const seconds = BALANCE_WAITS_S[waits.balance];
+        if (seconds === undefined) return { ok: false, reason: `${error.message} after ${Math.round(BALANCE_WAIT_TOTAL_S / 3600)} hours of waiting for it: retry the event once Stripe shows it` };
+        return wait(seconds, "balance");
+      }
+      const failure = classifyFailure(error);
+      if (!failure.transient) return { ok: false, reason: failure.reason };
+      if (failure.retry_after_s !== null && waits.stripe < MAX_STRIPE_WAITS) return wait(failure.retry_after_s, "stripe");
+      // Thrown again as a plain sentence: the platform keeps step errors, and they stay clean.
+      throw new Error(failure.reason);
+    }
+    return { ok: true, value: (use ? await use(facts) : facts) as PaymentFacts | MoneyBackFacts | SplitPaymentOutcome };
+  }
+
+  /** A payment try's last part: the plan's lines split by their rules and posted with the event marked processed, in one batch. */
   private async post(db: Db, eventId: string, facts: PaymentFacts, plan: SplitPlan): Promise<SplitPaymentOutcome> {
     if (!plan.ok) throw new PermanentPaymentProblem(plan.reason);
     const rules = plan.lines.map((l) => {
@@ -246,7 +279,7 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
       }),
     };
     const now = Date.now();
-    const outcome = await postPayment(db, record, paymentPostings(split.value), now, [markProcessedStatement(db, eventId, null, now)]);
+    const outcome = await postPayment(db, record, paymentPostings(split.value), now, [markProcessedD1(db, eventId, null, now)]);
     if (outcome.posted) return { status: "processed", payment_intent_id: record.id, transaction_id: outcome.transaction_id, posted: true, note: null };
     const note = outcome.event_id === eventId ? `payment ${record.id} was posted by an earlier run of this event` : `payment ${record.id} was already posted by event ${outcome.event_id}: not posted twice`;
     await markProcessed(db, eventId, note, now);
@@ -269,13 +302,13 @@ export class SplitPaymentWorkflow extends WorkflowEntrypoint<Env, SplitPaymentPa
     let fetched = await this.fetchWithWaits(step, eventId, run, read);
     for (let attempt = 1; ; attempt++) {
       if (!fetched.ok) return this.park(step, eventId, fetched.reason);
-      const facts = fetched.facts;
+      const facts = fetched.value;
       const name = attempt === 1 ? "post the money going back" : `post the money going back, try ${attempt}`;
       const result = await step.do(name, RETRIED, () => parkOnPermanent(db(), eventId, () => this.postMoneyBack(db(), eventId, run, facts, attempt)));
       if ("status" in result) return result;
       const why = result.waiting_for === "payment" ? `for payment ${facts.payment_intent_id} to be on the ledger` : `for money given back on payment ${facts.payment_intent_id} to be on the ledger`;
       await step.sleep(`wait ${result.wait_s} s ${why}, before try ${attempt + 1}`, result.wait_s * 1000);
-      if (result.waiting_for === "money given back") fetched = await this.fetchWithWaits(step, eventId, run, read, `before try ${attempt + 1}`);
+      if (result.waiting_for === "money given back") fetched = await this.fetchWithWaits(step, eventId, run, read, { again: `before try ${attempt + 1}` });
     }
   }
 

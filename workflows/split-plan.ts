@@ -4,7 +4,7 @@ import { offerOfLine, type RuleJson } from "../core";
 import type { Db } from "../db/client";
 import { offersForPayment, type Contributor } from "../db/queries/catalog";
 import type { RuleOverride } from "../db/queries/events";
-import { getRule, getRuleVersion, resolveRuleVersion, scopeCovers, type RuleVersionRow } from "../db/queries/rules";
+import { getRule, getRuleVersion, scopeCovers, type RuleVersionRow } from "../db/queries/rules";
 import type { OfferKind } from "../db/schema";
 import type { PaymentFacts } from "./payment-facts";
 
@@ -22,11 +22,10 @@ export interface PlannedLine {
 export type SplitPlan = { ok: true; lines: PlannedLine[] } | { ok: false; reason: string };
 
 /**
- * The version in force when the payment was made; only where none was does an admin's
- * override apply, and only if its rule's scope covers the offer.
+ * The version in force when the payment was made (`inForce`, read with the offers); only where
+ * none was does an admin's override apply, and only if its rule's scope covers the offer.
  */
-async function versionFor(db: Db, offer: { id: string; kind: OfferKind }, atMs: number, override: RuleOverride | undefined): Promise<RuleVersionRow | undefined> {
-  const inForce = await resolveRuleVersion(db, offer, atMs);
+async function versionFor(db: Db, offer: { id: string; kind: OfferKind }, inForce: RuleVersionRow | undefined, override: RuleOverride | undefined): Promise<RuleVersionRow | undefined> {
   if (inForce || !override) return inForce;
   const rule = await getRule(db, override.rule_id);
   if (!rule || !scopeCovers(rule.scope, offer)) return undefined;
@@ -39,7 +38,7 @@ export async function planSplit(db: Db, facts: PaymentFacts, override?: RuleOver
   // whenever this runs: a retry days later sees the offers as they were, not as they are.
   const paidAtMs = facts.paid_at_s * 1000;
   const priceIds = lines.flatMap((l) => (l.price_id ? [l.price_id] : []));
-  const { listings, offers: known } = await offersForPayment(db, { priceIds, offerIds: facts.offer_hint ? [facts.offer_hint] : [] }, paidAtMs);
+  const { listings, offers: known, rules: inForce } = await offersForPayment(db, { priceIds, offerIds: facts.offer_hint ? [facts.offer_hint] : [] }, paidAtMs);
   const offerIds = lines.map((l) => (l.price_id ? offerOfLine(listings.get(l.price_id) ?? [], facts.offer_hint, paidAtMs) : facts.offer_hint));
   const missing = offerIds.findIndex((id) => id === null);
   if (missing >= 0) {
@@ -47,11 +46,11 @@ export async function planSplit(db: Db, facts: PaymentFacts, override?: RuleOver
     return { ok: false, reason: `unknown offer: line ${missing + 1}${price ? ` (price ${price})` : ""} matches no offer's stripe_price_ids and the payment has no metadata.offer_id` };
   }
   const planned: PlannedLine[] = [];
-  const versions = new Map<string, Awaited<ReturnType<typeof resolveRuleVersion>>>();
+  const versions = new Map<string, RuleVersionRow | undefined>();
   for (const [i, line] of lines.entries()) {
     const offer = known.get(offerIds[i] as string);
     if (!offer) return { ok: false, reason: `unknown offer: metadata.offer_id "${offerIds[i]}" names no offer` };
-    if (!versions.has(offer.id)) versions.set(offer.id, await versionFor(db, offer, paidAtMs, override));
+    if (!versions.has(offer.id)) versions.set(offer.id, await versionFor(db, offer, inForce.get(offer.id), override));
     const version = versions.get(offer.id);
     if (!version) {
       const chosen = override ? ` (the chosen ${override.rule_id}@${override.version} does not exist or does not cover this offer)` : "";

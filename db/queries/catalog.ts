@@ -6,9 +6,10 @@ import { and, asc, eq, gte, inArray, ne, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { PriceListing } from "../../core";
-import { byChunks, chunked, MAX_IDS_PER_STATEMENT, type Db } from "../client";
+import { byChunks, chunked, d1Of, MAX_IDS_PER_STATEMENT, type Db } from "../client";
 import { offers, offerVersionContributors, offerVersionPrices, offerVersions, parties, type ContributorRole, type OfferKind, type PartyKind } from "../schema";
 import { insertAuditStatement, type AuditEntry } from "./audit";
+import type { RuleVersionRow } from "./rules";
 
 export interface Party {
   id: string;
@@ -296,25 +297,79 @@ export async function priceListings(db: Db, priceIds: readonly string[], fromMs:
   return listingsByPrice(rows);
 }
 
+// ---- a payment's offers and rules: plain SQL, one round trip ----------------------------------
+// A payment's run asks this once per payment: its statements are prepared from fixed strings (the
+// same SQL drizzle built for `offerAtStatements` and `priceListingStatement` above, and for
+// `resolveRuleVersion`), not built anew each time, which was most of the CPU a plan took.
+
+const marks = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
+/** `offer_versions` row of the version a payment made at the bound time is resolved with (isVersionAt). */
+const VERSION_AT = `"offer_versions"."version" = coalesce((select max("sibling"."version") from "offer_versions" as "sibling" where "sibling"."offer_id" = "offer_versions"."offer_id" and "sibling"."effective_from_ms" <= ?), (select min("sibling"."version") from "offer_versions" as "sibling" where "sibling"."offer_id" = "offer_versions"."offer_id"))`;
+
+/** Offers a payment may belong to, over `column`: those that ever listed one of the prices, or those named. */
+type Candidates = { kind: "prices" | "offers"; ids: string[] };
+const candidatesIn = (column: string, c: Candidates) =>
+  c.kind === "prices" ? `${column} in (select distinct "offer_id" from "offer_version_prices" where "offer_version_prices"."price_id" in (${marks(c.ids.length)}))` : `${column} in (${marks(c.ids.length)})`;
+
 /**
- * What a payment made at `atMs` needs to find its offers, in one round trip: the listings of
- * its prices that last until then or later, and, as they stood then, the offers it names
- * and every offer that ever listed one of its prices (`stripe_price_ids` left empty: the
- * listings say it). Looked up in chunks.
+ * What a payment made at `atMs` needs to find its offers and their rules, in one round trip:
+ * the listings of its prices that last until then or later; as they stood then, the offers it
+ * names and every offer that ever listed one of its prices (`stripe_price_ids` left empty: the
+ * listings say it); and for each of those offers the rule version in force then (the most
+ * specific scope with a version in force, its last version to have taken effect), if any.
+ * Looked up in chunks.
  */
-export async function offersForPayment(db: Db, lines: { priceIds: readonly string[]; offerIds: readonly string[] }, atMs: number): Promise<{ listings: Map<string, PriceListing[]>; offers: Map<string, OfferAt> }> {
+export async function offersForPayment(
+  db: Db,
+  lines: { priceIds: readonly string[]; offerIds: readonly string[] },
+  atMs: number,
+): Promise<{ listings: Map<string, PriceListing[]>; offers: Map<string, OfferAt>; rules: Map<string, RuleVersionRow> }> {
+  const d1 = d1Of(db);
   const priceChunks = chunked([...new Set(lines.priceIds)], MAX_IDS_PER_STATEMENT);
-  const candidates = [
-    ...priceChunks.map((chunk) => inArray(offerVersions.offerId, db.selectDistinct({ id: offerVersionPrices.offerId }).from(offerVersionPrices).where(inArray(offerVersionPrices.priceId, chunk)))),
-    ...chunked([...new Set(lines.offerIds)], MAX_IDS_PER_STATEMENT).map((chunk) => inArray(offerVersions.offerId, chunk)),
-  ].map((which) => offerAtStatements(db, which, atMs));
-  const [listings, versions, prices, contributors] = await readTogether(db, [
-    priceChunks.map((chunk) => priceListingStatement(db, chunk, atMs)),
-    candidates.map((s) => s.versions),
-    [], // a payment needs no offer's prices: its listings say where each price went
-    candidates.map((s) => s.contributors),
-  ] as const);
-  return { listings: listingsByPrice(listings), offers: new Map(assembleOffersAt(versions, prices, contributors).map((o) => [o.id, o])) };
+  const candidates: Candidates[] = [...priceChunks.map((ids) => ({ kind: "prices" as const, ids })), ...chunked([...new Set(lines.offerIds)], MAX_IDS_PER_STATEMENT).map((ids) => ({ kind: "offers" as const, ids }))];
+  const listingStatements = priceChunks.map((chunk) =>
+    d1
+      .prepare(
+        `select "offer_version_prices"."price_id", "offer_version_prices"."offer_id", "offer_versions"."effective_from_ms" as "from_ms", "next_version"."effective_from_ms" as "until_ms" from "offer_version_prices" inner join "offer_versions" on ("offer_versions"."offer_id" = "offer_version_prices"."offer_id" and "offer_versions"."version" = "offer_version_prices"."version") left join "offer_versions" "next_version" on ("next_version"."offer_id" = "offer_version_prices"."offer_id" and "next_version"."version" = "offer_version_prices"."version" + 1) where ("offer_version_prices"."price_id" in (${marks(chunk.length)}) and ("next_version"."version" is null or "next_version"."effective_from_ms" > ?)) order by "offer_version_prices"."price_id" asc, "offer_versions"."effective_from_ms" asc`,
+      )
+      .bind(...chunk, atMs),
+  );
+  const versionStatements = candidates.map((c) =>
+    d1
+      .prepare(
+        `select "offers"."id", "offers"."kind", "offer_versions"."version", "offer_versions"."effective_from_ms", "offer_versions"."name" from "offer_versions" inner join "offers" on "offers"."id" = "offer_versions"."offer_id" where (${candidatesIn(`"offer_versions"."offer_id"`, c)} and ${VERSION_AT}) order by "offers"."id" asc limit ?`,
+      )
+      .bind(...c.ids, atMs, MAX_LIST),
+  );
+  const contributorStatements = candidates.map((c) =>
+    d1
+      .prepare(
+        `select "offer_version_contributors"."offer_id", "offer_version_contributors"."party_id", "offer_version_contributors"."weight", "offer_version_contributors"."role" from "offer_version_contributors" inner join "offer_versions" on ("offer_version_contributors"."offer_id" = "offer_versions"."offer_id" and "offer_version_contributors"."version" = "offer_versions"."version") where (${candidatesIn(`"offer_versions"."offer_id"`, c)} and ${VERSION_AT}) order by "offer_version_contributors"."offer_id" asc, "offer_version_contributors"."position" asc`,
+      )
+      .bind(...c.ids, atMs),
+  );
+  // resolveRuleVersion's query, for every candidate offer at once.
+  const ruleStatements = candidates.map((c) =>
+    d1
+      .prepare(
+        `select "offers"."id" as "offer_id", "rv"."rule_id", "rv"."version", "rv"."effective_from_ms", "rv"."body", "rv"."content_hash", "rv"."author", "rv"."reason", "rv"."proposal_id", "rv"."created_at_ms" from "offers" inner join "rule_versions" "rv" on ("rv"."rule_id", "rv"."version") = (select "v"."rule_id", "v"."version" from "rule_versions" "v" inner join "rules" "r" on "r"."id" = "v"."rule_id" where ("v"."effective_from_ms" <= ? and (("r"."scope_kind" = 'offer' and "r"."scope_value" = "offers"."id") or ("r"."scope_kind" = 'offer_kind' and "r"."scope_value" = "offers"."kind") or "r"."scope_kind" = 'default')) order by case "r"."scope_kind" when 'offer' then 3 when 'offer_kind' then 2 else 1 end desc, "v"."effective_from_ms" desc, "v"."version" desc limit 1) where ${candidatesIn(`"offers"."id"`, c)}`,
+      )
+      .bind(atMs, ...c.ids),
+  );
+  const statements = [...listingStatements, ...versionStatements, ...contributorStatements, ...ruleStatements];
+  const results = statements.length === 0 ? [] : await d1.batch(statements);
+  let next = 0;
+  const take = <T>(count: number) => results.slice(next, (next += count)).flatMap((r) => r.results as T[]);
+  const listings = take<{ price_id: string; offer_id: string; from_ms: number; until_ms: number | null }>(listingStatements.length);
+  const versions = take<OfferAtStatements["versions"]["_"]["result"][number]>(versionStatements.length);
+  const contributors = take<OfferAtStatements["contributors"]["_"]["result"][number]>(contributorStatements.length);
+  const rules = take<Omit<RuleVersionRow, "body"> & { offer_id: string; body: string }>(ruleStatements.length);
+  return {
+    listings: groupBy(listings, (r) => r.price_id, (r) => ({ offer_id: r.offer_id, from_ms: r.from_ms, until_ms: r.until_ms })),
+    offers: new Map(assembleOffersAt(versions, [], contributors).map((o) => [o.id, o])),
+    rules: new Map(rules.map(({ offer_id, ...row }) => [offer_id, { ...row, body: JSON.parse(row.body) as unknown }])),
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 // Stripe events as stored, and their way through a run. Every state an event can be in says
 // when it is next due for a start (`due_at_ms`), so nothing waits unseen: see the schema.
 import { and, asc, eq, inArray, isNotNull, lte, notInArray, sql } from "drizzle-orm";
-import { byChunks, type Db } from "../client";
+import { byChunks, chunked, d1Of, MAX_IDS_PER_STATEMENT, type Db } from "../client";
 import { payments, stripeEvents, type EventStatus } from "../schema";
 import { insertAuditStatement, type AuditEntry } from "./audit";
 
@@ -62,13 +62,14 @@ export async function dueEventIds(db: Db, nowMs: number, limit: number): Promise
  * leaves them. Returns what was claimed, with the runs they have had.
  */
 export async function claimDueEvents(db: Db, ids: readonly string[], nowMs: number, leaseMs: number): Promise<{ id: string; workflowRuns: number }[]> {
-  return byChunks([...new Set(ids)], (chunk) =>
-    db
-      .update(stripeEvents)
-      .set({ dueAtMs: nowMs + leaseMs })
-      .where(and(inArray(stripeEvents.id, chunk), lte(stripeEvents.dueAtMs, nowMs)))
-      .returning({ id: stripeEvents.id, workflowRuns: stripeEvents.workflowRuns }),
-  );
+  const d1 = d1Of(db);
+  return byChunks([...new Set(ids)], async (chunk) => {
+    const { results } = await d1
+      .prepare(`UPDATE stripe_events SET due_at_ms = ? WHERE id IN (${chunk.map(() => "?").join(", ")}) AND due_at_ms <= ? RETURNING id, workflow_runs`)
+      .bind(nowMs + leaseMs, ...chunk, nowMs)
+      .all<{ id: string; workflow_runs: number }>();
+    return results.map((r) => ({ id: r.id, workflowRuns: r.workflow_runs }));
+  });
 }
 
 /**
@@ -77,13 +78,15 @@ export async function claimDueEvents(db: Db, ids: readonly string[], nowMs: numb
  */
 export async function recordStarts(db: Db, started: readonly { id: string; run: number }[], nowMs: number, firstStepTimeoutMs: number): Promise<void> {
   if (started.length === 0) return;
-  const statements = started.map((s) =>
-    db
-      .update(stripeEvents)
-      .set({ workflowRuns: s.run, workflowStartedAtMs: nowMs, dueAtMs: nowMs + firstStepTimeoutMs })
-      .where(and(eq(stripeEvents.id, s.id), eq(stripeEvents.workflowRuns, s.run - 1))),
+  // A few statements for the whole batch (two parameters an event, 100 at most a statement):
+  // each event moves to its run only from the run before.
+  const d1 = d1Of(db);
+  const statements = chunked([...started], (MAX_IDS_PER_STATEMENT - 2) / 2).map((chunk) =>
+    d1
+      .prepare(`UPDATE stripe_events SET workflow_runs = workflow_runs + 1, workflow_started_at_ms = ?, due_at_ms = ? WHERE ${chunk.map(() => "(id = ? AND workflow_runs = ?)").join(" OR ")}`)
+      .bind(nowMs, nowMs + firstStepTimeoutMs, ...chunk.flatMap((s) => [s.id, s.run - 1])),
   );
-  await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+  await d1.batch(statements);
 }
 
 /** Gives back start leases that did not lead to a start: the events are due again at `dueAtMs`. */
@@ -104,18 +107,25 @@ export async function releaseClaims(db: Db, ids: readonly string[], dueAtMs: num
  * started again need not fetch or plan it.
  */
 export async function beginRun(db: Db, id: string, run: number, nowMs: number, stallCutoffMs: number) {
-  const [[event], [posted]] = await db.batch([
-    db
-      .update(stripeEvents)
-      .set({ status: "processing", reason: null, dueAtMs: nowMs + stallCutoffMs, updatedAtMs: nowMs })
-      .where(and(eq(stripeEvents.id, id), eq(stripeEvents.workflowRuns, run), inArray(stripeEvents.status, ["received", "processing", "failed"])))
-      .returning(),
-    db
-      .select({ id: payments.id, eventId: payments.eventId, transactionId: payments.transactionId, sourceId: payments.sourceId })
-      .from(payments)
-      .where(inArray(payments.sourceId, db.select({ objectId: stripeEvents.objectId }).from(stripeEvents).where(eq(stripeEvents.id, id)))),
+  const d1 = d1Of(db);
+  const [taken, found] = await d1.batch([
+    d1
+      .prepare(
+        `UPDATE stripe_events SET status = 'processing', reason = NULL, due_at_ms = ?1, updated_at_ms = ?2
+         WHERE id = ?3 AND workflow_runs = ?4 AND status IN ('received', 'processing', 'failed')
+         RETURNING payload, object_id, rule_override`,
+      )
+      .bind(nowMs + stallCutoffMs, nowMs, id, run),
+    d1.prepare("SELECT id, event_id, transaction_id, source_id FROM payments WHERE source_id IN (SELECT object_id FROM stripe_events WHERE id = ?1)").bind(id),
   ]);
-  return event && { event, posted };
+  const event = taken?.results[0] as { payload: string; object_id: string | null; rule_override: string | null } | undefined;
+  const posted = found?.results[0] as { id: string; event_id: string; transaction_id: string; source_id: string } | undefined;
+  return (
+    event && {
+      event: { payload: event.payload, objectId: event.object_id, ruleOverride: event.rule_override },
+      posted: posted && { id: posted.id, eventId: posted.event_id, transactionId: posted.transaction_id, sourceId: posted.source_id },
+    }
+  );
 }
 
 /** A run that is about to sleep (waiting for Stripe) moves its event's stall cutoff past the sleep. */
@@ -132,6 +142,11 @@ export function markProcessedStatement(db: Db, id: string, note: string | null, 
     .update(stripeEvents)
     .set({ status: "processed", reason: note, dueAtMs: null, updatedAtMs: nowMs })
     .where(and(eq(stripeEvents.id, id), notInArray(stripeEvents.status, FINAL)));
+}
+
+/** markProcessedStatement as a prepared D1 statement, for a batch of plain SQL (a payment's posting). */
+export function markProcessedD1(db: Db, id: string, note: string | null, nowMs: number): D1PreparedStatement {
+  return d1Of(db).prepare(`update "stripe_events" set "status" = 'processed', "reason" = ?, "due_at_ms" = null, "updated_at_ms" = ? where ("stripe_events"."id" = ? and "stripe_events"."status" not in ('processed', 'ignored'))`).bind(note, nowMs, id);
 }
 
 export async function markProcessed(db: Db, id: string, note: string | null, nowMs: number): Promise<void> {

@@ -3,7 +3,7 @@ import { and, asc, eq, gt, inArray, like, or, sql, type SQL } from "drizzle-orm"
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../client";
 import { ACCOUNT_TAX_COLLECTED, PARTY_ACCOUNT_PREFIX, partyAccount } from "../../core";
-import { byChunks, chunked, isUniqueViolation } from "../client";
+import { byChunks, chunked, d1Of, isUniqueViolation } from "../client";
 import { accountBalances, disputes, ledgerTransactions, parties, paymentLines, payments, postings, type TransactionKind } from "../schema";
 
 export interface PostingInput {
@@ -61,64 +61,56 @@ export const paymentTransactionId = (paymentIntentId: string) => `txn_pay_${paym
  * Writes a payment, its lines, its transaction and its postings in one D1 batch (atomic),
  * with `alongside` (the event marked processed, say) in the same batch. The transaction's
  * idempotency key is the payment intent: if it was posted already the unique index rejects
- * the whole batch, `alongside` included, and nothing is written twice.
+ * the whole batch, `alongside` included, and nothing is written twice. Plain SQL of fixed
+ * strings (what drizzle built for these inserts): every payment's run takes this way.
  */
-export async function postPayment(db: Db, payment: PaymentRecord, entries: PostingInput[], nowMs: number, alongside: BatchItem<"sqlite">[] = []): Promise<PostOutcome> {
+export async function postPayment(db: Db, payment: PaymentRecord, entries: PostingInput[], nowMs: number, alongside: D1PreparedStatement[] = []): Promise<PostOutcome> {
   const transaction_id = paymentTransactionId(payment.id);
+  const d1 = d1Of(db);
   const statements = [
-    db.insert(ledgerTransactions).values({
-      id: transaction_id,
-      kind: "payment",
-      idempotencyKey: `payment:${payment.id}`,
-      eventId: payment.event_id,
-      description: `${payment.source_type} ${payment.source_id}`,
-      availableAtMs: payment.available_at_ms,
-      stripeCreatedS: payment.stripe_created_s,
-      createdAtMs: nowMs,
-    }),
-    db.insert(payments).values({
-      id: payment.id,
-      sourceType: payment.source_type,
-      sourceId: payment.source_id,
-      eventId: payment.event_id,
-      transactionId: transaction_id,
-      currency: payment.currency,
-      grossMinor: payment.gross_minor,
-      feeMinor: payment.fee_minor,
-      netMinor: payment.net_minor,
-      presentmentCurrency: payment.presentment_currency,
-      presentmentAmountMinor: payment.presentment_amount_minor,
-      chargeAmountMinor: payment.charge_amount_minor,
-      taxMinor: payment.tax_minor,
-      shippingMinor: payment.shipping_minor,
-      chargeId: payment.charge_id,
-      balanceTransactionId: payment.balance_transaction_id,
-      exchangeRate: payment.exchange_rate,
-      paidAtS: payment.paid_at_s,
-      createdAtMs: nowMs,
-    }),
+    d1
+      .prepare(`insert into "ledger_transactions" ("id", "kind", "idempotency_key", "event_id", "description", "payment_id", "stripe_object", "charge_amount_minor", "seq", "available_at_ms", "stripe_created_s", "created_at_ms") values (?, 'payment', ?, ?, ?, null, null, null, null, ?, ?, ?)`)
+      .bind(transaction_id, `payment:${payment.id}`, payment.event_id, `${payment.source_type} ${payment.source_id}`, payment.available_at_ms, payment.stripe_created_s, nowMs),
+    d1
+      .prepare(
+        `insert into "payments" ("id", "source_type", "source_id", "event_id", "transaction_id", "currency", "gross_minor", "fee_minor", "net_minor", "presentment_currency", "presentment_amount_minor", "charge_amount_minor", "tax_minor", "shipping_minor", "charge_id", "balance_transaction_id", "exchange_rate", "paid_at_s", "created_at_ms") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(
+        payment.id,
+        payment.source_type,
+        payment.source_id,
+        payment.event_id,
+        transaction_id,
+        payment.currency,
+        payment.gross_minor,
+        payment.fee_minor,
+        payment.net_minor,
+        payment.presentment_currency,
+        payment.presentment_amount_minor,
+        payment.charge_amount_minor,
+        payment.tax_minor,
+        payment.shipping_minor,
+        payment.charge_id,
+        payment.balance_transaction_id,
+        payment.exchange_rate,
+        payment.paid_at_s,
+        nowMs,
+      ),
     ...payment.lines.map((l, lineNo) =>
-      db.insert(paymentLines).values({
-        paymentId: payment.id,
-        lineNo,
-        offerId: l.offer_id,
-        priceId: l.price_id,
-        ruleId: l.rule_id,
-        ruleVersion: l.rule_version,
-        basis: l.basis,
-        weightMinor: l.weight_minor,
-        grossMinor: l.gross_minor,
-        feeMinor: l.fee_minor,
-        basisMinor: l.basis_minor,
-        parts: JSON.stringify(l.parts),
-        feePolicy: l.fee_policy,
-      }),
+      d1
+        .prepare(`insert into "payment_lines" ("payment_id", "line_no", "offer_id", "price_id", "rule_id", "rule_version", "basis", "weight_minor", "gross_minor", "fee_minor", "basis_minor", "parts", "fee_policy") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .bind(payment.id, lineNo, l.offer_id, l.price_id, l.rule_id, l.rule_version, l.basis, l.weight_minor, l.gross_minor, l.fee_minor, l.basis_minor, JSON.stringify(l.parts), l.fee_policy),
     ),
-    ...postingStatements(db, transaction_id, entries),
+    // Postings in one multi-row insert per chunk: D1 binds at most 100 parameters (5 a row).
+    ...chunked([...entries], 16).map((chunk) =>
+      d1
+        .prepare(`insert into "postings" ("id", "transaction_id", "account", "amount_minor", "currency", "role") values ${chunk.map(() => "(null, ?, ?, ?, ?, ?)").join(", ")}`)
+        .bind(...chunk.flatMap((p) => [transaction_id, p.account, p.amount_minor, p.currency, p.role])),
+    ),
     ...alongside,
   ];
   try {
-    await db.batch(statements as unknown as Parameters<Db["batch"]>[0]);
+    await d1.batch(statements);
     return { posted: true, transaction_id };
   } catch (error) {
     // The batch is atomic: on a unique violation nothing of it was written. It means

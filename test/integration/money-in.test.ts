@@ -177,7 +177,7 @@ describe("a balance transaction not there yet", () => {
     await putStripeObjects(built);
     const output = await deliverAndSettle(built.event, async (m) => {
       // Stripe had not attached it at the first look: the step asks to wait a minute.
-      await m.mockStepResult({ name: "fetch the payment from Stripe" }, { ok: "wait", seconds: 60, kind: "balance" });
+      await m.mockStepResult({ name: "take the event in hand, and split a payment" }, { go: true, source: "checkout.session", objectId: built.session.id, first: { ok: "wait", seconds: 60, kind: "balance" } });
       await m.disableSleeps();
     });
     expect(output).toMatchObject({ status: "processed", posted: true });

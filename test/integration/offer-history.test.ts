@@ -89,7 +89,7 @@ describe("a payment is split with the offer as it was when it was paid", () => {
     await using first = await introspectWorkflowInstance(env.SPLIT_PAYMENT, built.event.id);
     await first.modify(async (m) => {
       await m.disableRetryDelays();
-      await m.mockStepError({ name: "fetch the payment from Stripe" }, new Error("Stripe is down"));
+      await m.mockStepError({ name: "take the event in hand, and split a payment" }, new Error("Stripe is down"));
     });
     await deliver(built.event);
     await first.waitForStatus("errored");

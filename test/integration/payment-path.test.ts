@@ -253,7 +253,7 @@ describe("a payment that cannot be split yet", () => {
     await putStripeObjects(built);
     const output = await deliverAndSettle(built.event, async (m) => {
       await m.disableRetryDelays();
-      await m.mockStepError({ name: "fetch the payment from Stripe" }, new Error("Stripe answered 500"), 2);
+      await m.mockStepError({ name: "take the event in hand, and split a payment" }, new Error("Stripe answered 500"), 2);
     });
     expect(output).toMatchObject({ status: "processed", posted: true });
     expect(await env.DB.prepare("SELECT id FROM ledger_transactions").all()).toMatchObject({ results: [{ id: `txn_pay_${built.payment_intent.id}` }] });
@@ -265,7 +265,7 @@ describe("a payment that cannot be split yet", () => {
     await putStripeObjects(built);
     const output = await deliverAndSettle(built.event, async (m) => {
       await m.disableRetryDelays();
-      await m.mockStepError({ name: "split and post the payment" }, new Error("D1_ERROR: Network connection lost"), 2);
+      await m.mockStepError({ name: "take the event in hand, and split a payment" }, new Error("D1_ERROR: Network connection lost"), 2);
     });
     expect(output).toMatchObject({ status: "processed", posted: true });
     expect(await env.DB.prepare("SELECT id FROM ledger_transactions").all()).toMatchObject({ results: [{ id: `txn_pay_${built.payment_intent.id}` }] });
@@ -327,7 +327,7 @@ describe("a payment that cannot be split yet", () => {
     await using rerun = await introspectWorkflowInstance(env.SPLIT_PAYMENT, `${built.event.id}-run2`);
     await rerun.modify(async (m) => {
       await m.disableRetryDelays();
-      await m.mockStepError({ name: "fetch the payment from Stripe" }, new Error("Stripe is down"));
+      await m.mockStepError({ name: "take the event in hand, and split a payment" }, new Error("Stripe is down"));
     });
     const retry = await api(`/events/${built.event.id}/retry`, { method: "POST", body: { rule: { rule_id: "default", version: 1 }, reason: "Sold before the rules were written; the assembly chose version 1" } });
     expect(retry.status).toBe(202);
@@ -356,7 +356,7 @@ describe("a payment that cannot be split yet", () => {
     await using instance = await introspectWorkflowInstance(env.SPLIT_PAYMENT, built.event.id);
     await instance.modify(async (m) => {
       await m.disableRetryDelays();
-      await m.mockStepError({ name: "fetch the payment from Stripe" }, new Error("Stripe is down"));
+      await m.mockStepError({ name: "take the event in hand, and split a payment" }, new Error("Stripe is down"));
     });
     await deliver(built.event);
     await instance.waitForStatus("errored");
