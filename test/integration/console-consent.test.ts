@@ -78,6 +78,13 @@ describe("a need pool from the console", () => {
     expect(forSacha.status).toBe(403);
     expect(await forSacha.text()).toContain("a party token reads its own party");
     for (const path of ["/admin/pools", "/admin/rules", "/admin/events", "/admin/balances"]) expect({ path, status: (await page(path, camille)).status }).toEqual({ path, status: 403 });
+    // Her statement as CSV, linked from her page; another party's is refused by the API.
+    expect(me.html).toContain('href="/admin/parties/camille/statement.csv?from=');
+    const csv = await get("/admin/parties/camille/statement.csv?from=2020-01-01&to=2020-12-31", { headers: { cookie: camille.cookie } });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    expect((await csv.text()).split("\n")[0]).toContain("amount");
+    expect((await get("/admin/parties/sacha/statement.csv?from=2020-01-01&to=2020-12-31", { headers: { cookie: camille.cookie } })).status).toBe(403);
     expect((await post("/admin/pools/facilitators/close", camille, {})).status).toBe(403);
 
     // The pool's page: needs, the estimate of the close, and every change of a need with who made it.

@@ -17,6 +17,8 @@ const PARTY_PAGES: { methods: string[]; path: RegExp }[] = [
   { methods: ["POST"], path: /^\/admin\/proposals\/[^/]+\/objections(?:\/[^/]+\/lift)?$/ },
   { methods: ["GET", "HEAD"], path: /^\/admin\/pools\/[^/]+(?:\/periods\/[^/]+)?$/ },
   { methods: ["POST"], path: /^\/admin\/pools\/[^/]+\/needs\/[^/]+$/ },
+  // Its statement as CSV (the API answers 403 for another party's).
+  { methods: ["GET", "HEAD"], path: /^\/admin\/parties\/[^/]+\/statement\.csv$/ },
 ];
 
 /** Keeps a party's session to its own pages: the overview is its account, anything else a 403 that says so. */
@@ -158,6 +160,11 @@ mePages.get("/me", async (c) => {
           <input type="date" id="to" name="to" value={to} />
           <button type="submit" class="secondary">Show</button>
         </form>
+        <p>
+          <a href={`/admin/parties/${encodeURIComponent(me)}/statement.csv?${new URLSearchParams({ from, to }).toString()}`} data-testid="my-statement-csv">
+            Download this statement as CSV
+          </a>
+        </p>
         {!statement.ok ? (
           <p class="problem">{errorNotice(statement).text}</p>
         ) : statement.body.currencies.length === 0 ? (
