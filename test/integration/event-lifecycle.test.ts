@@ -75,6 +75,14 @@ beforeEach(async () => {
   await emulator("/_emulator/faults", { method: "DELETE" });
 });
 
+
+/** When Workflows answered the batch: a time taken during the call, not before it began. */
+function expectAnsweredWithin(createdAtMs: number | null, beforeMs: number): void {
+  expect(createdAtMs).not.toBeNull();
+  expect(createdAtMs).toBeGreaterThanOrEqual(beforeMs);
+  expect(createdAtMs).toBeLessThanOrEqual(Date.now());
+}
+
 describe("an event that is not finished is running, due at a known time, or waiting with a reason", () => {
   it("stored but never started, it is listed as due, and the sweep's queue starts it", async () => {
     const built = training();
@@ -165,17 +173,23 @@ describe("one run at a time", () => {
     await storeEvent(built, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
     const db = database(env.DB);
     const doesNotExist = envWith(async () => ({ created: [], errors: [{ index: 0, id: built.event.id, code: 10404, message: "workflows.api.error.instance.does_not_exist" }] }));
-    expect(await startDueEvents(doesNotExist, db, [built.event.id])).toEqual({
+    let before = Date.now();
+    const refusedOne = await startDueEvents(doesNotExist, db, [built.event.id]);
+    expect(refusedOne).toEqual({
       started: [],
       failed: [{ id: built.event.id, reason: "Workflows refused the instance (10404): workflows.api.error.instance.does_not_exist" }],
       skipped: [],
-      createdAtMs: expect.any(Number),
+      createdAtMs: refusedOne.createdAtMs,
     });
+    expectAnsweredWithin(refusedOne.createdAtMs, before);
     expect(await eventRow(built.event.id)).toMatchObject({ status: "received", workflow_runs: 0 });
     expect((await eventRow(built.event.id))?.due_at_ms).toBeLessThanOrEqual(Date.now());
 
     const exists = envWith(async () => ({ created: [], errors: [{ index: 0, id: built.event.id, code: 10405, message: "workflows.api.error.instance.already_exists" }] }));
-    expect(await startDueEvents(exists, db, [built.event.id])).toEqual({ started: [built.event.id], failed: [], skipped: [], createdAtMs: expect.any(Number) });
+    before = Date.now();
+    const existing = await startDueEvents(exists, db, [built.event.id]);
+    expect(existing).toEqual({ started: [built.event.id], failed: [], skipped: [], createdAtMs: existing.createdAtMs });
+    expectAnsweredWithin(existing.createdAtMs, before);
     const row = await eventRow(built.event.id);
     expect(row).toMatchObject({ status: "received", workflow_runs: 1 });
     expect(row?.due_at_ms).toBeGreaterThan(Date.now() + 14 * 60_000);
@@ -184,8 +198,10 @@ describe("one run at a time", () => {
   it("a refused start uses no run and leaves the event due", async () => {
     const built = training();
     await storeEvent(built, { status: "received", workflow_runs: 0, due_at_ms: Date.now() - 1_000 });
+    const before = Date.now();
     const outcome = await startDueEvents(envWith(refused), database(env.DB), [built.event.id]);
-    expect(outcome).toEqual({ started: [], failed: [{ id: built.event.id, reason: "Workflows refused the batch: a programming error (Error): Workflows: too many requests (429)" }], skipped: [], createdAtMs: expect.any(Number) });
+    expect(outcome).toEqual({ started: [], failed: [{ id: built.event.id, reason: "Workflows refused the batch: a programming error (Error): Workflows: too many requests (429)" }], skipped: [], createdAtMs: outcome.createdAtMs });
+    expectAnsweredWithin(outcome.createdAtMs, before);
     const row = await eventRow(built.event.id);
     expect(row?.workflow_runs).toBe(0);
     expect(row?.due_at_ms).toBeLessThanOrEqual(Date.now());
