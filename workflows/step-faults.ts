@@ -10,6 +10,7 @@
 // survive. Which steps fail is a hash of the seed, the instance id and the step's name and
 // count, so a seed fails the same steps in any interleaving.
 import type { WorkflowStep } from "cloudflare:workers";
+import { unitHash } from "../core";
 
 export interface StepFaults {
   seed: number;
@@ -44,20 +45,6 @@ export function stepFault(faults: StepFaults, instance: string, name: string, co
   return u < faults.rate / 2 ? "before" : "after";
 }
 
-/** A string to [0, 1): FNV-1a, then murmur3's finaliser to spread the bits. */
-function unitHash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 2 ** 32;
-}
 
 export class InjectedStepFault extends Error {
   override readonly name = "InjectedStepFault";

@@ -26,6 +26,7 @@
  *   GET/DELETE /_emulator/requests, POST /_emulator/reset, GET /_emulator/health.
  */
 import { Hono } from "hono";
+import { unitHash } from "../../core/hash";
 // vitest.config.ts loads this file in the test host: relative imports keep their `.ts`
 // extension and there are no JSON imports, so a native config loader can follow them too.
 import { errorResponse, invalid, isRecord, json, KNOWN_ERRORS, missing, StripeHttpError, type StripeErrorBody } from "./http.ts";
@@ -90,20 +91,6 @@ export function chaosFault(chaos: EmulatorChaos, request: string, nth: number): 
   return u < chaos.rate * chaos.timeout_share ? "timeout" : "error";
 }
 
-/** A string to [0, 1): FNV-1a, then murmur3's finaliser to spread the bits. */
-function unitHash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 2 ** 32;
-}
 
 export interface EmulatorRequestRecord {
   method: string;
