@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildTrainingPayment } from "../../infra/stripe-emulator/objects";
 import { settleProposal, sweepConsent } from "../../workflows/consent";
-import { advanceClock, api, call, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
+import { allComplete, advanceClock, api, call, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
 
 const NOW = "2031-03-12T09:00:00.250Z";
 const NOW_MS = Date.parse(NOW);
@@ -66,18 +66,6 @@ async function propose(body: unknown, opts: { token?: string; reason?: string; e
 
 const read = async (id: string, tokenValue?: string) => json<Proposal>(await api(`/proposals/${id}`, { token: tokenValue }), 200);
 
-type Introspector = Awaited<ReturnType<typeof introspectWorkflow>>;
-
-/** Every proposal workflow started since `introspector` was made, ended; their outputs by proposal. */
-async function settled(introspector: Introspector): Promise<unknown[]> {
-  const outputs: unknown[] = [];
-  for (const instance of await introspector.get()) {
-    await instance.waitForStatus("complete");
-    outputs.push(await instance.getOutput());
-  }
-  return outputs;
-}
-
 beforeEach(async () => {
   setClock(NOW);
   await seedCatalog();
@@ -124,7 +112,7 @@ describe("a proposal that passes", () => {
     expect(proposal.changes).toEqual([{ change: "changed", path: "lines[1] (reserve).share", from: "15%", to: "20%" }]);
 
     advanceClock(2_000);
-    expect(await settled(workflows)).toEqual([{ outcome: "activated", version: 2, effective_from_ms: Date.parse("2031-03-12T09:00:03.000Z") }]);
+    expect(await allComplete(workflows)).toEqual([{ outcome: "activated", version: 2, effective_from_ms: Date.parse("2031-03-12T09:00:03.000Z") }]);
 
     const passed = await read(proposal.id);
     expect(passed).toMatchObject({ status: "activated", activated_version: 2 });
@@ -154,7 +142,7 @@ describe("a proposal that passes", () => {
     await using workflows = await introspectWorkflow(env.PROPOSAL);
     const proposal = await propose(RESERVE_20);
     advanceClock(2_000);
-    await settled(workflows);
+    await allComplete(workflows);
     expect(await settleProposal(env, proposal.id, Date.now())).toEqual({ outcome: "already_activated", version: 2 });
     // The minute sweep finds nothing due: the proposal is a version already.
     expect(await sweepConsent(env, Date.now())).toEqual({ settled: 0, deliveries: 0 });
@@ -180,7 +168,7 @@ describe("a proposal held by an objection", () => {
     expect(objected.proposal.affected_count).toBe(3);
 
     advanceClock(2_000);
-    expect(await settled(workflows)).toEqual([{ outcome: "held", why: "objection_stands" }]);
+    expect(await allComplete(workflows)).toEqual([{ outcome: "held", why: "objection_stands" }]);
     const held = await read(first.id);
     expect(held).toMatchObject({ status: "held", held_at: "2031-03-12T09:00:02.250Z" });
     expect((await json<{ versions: unknown[] }>(await api("/rules/default"), 200)).versions).toHaveLength(1);
@@ -199,7 +187,7 @@ describe("a proposal held by an objection", () => {
     expect(((await refused.json()) as { code: string }).code).toBe("not_affected");
 
     advanceClock(2_000);
-    const outputs = await settled(workflows);
+    const outputs = await allComplete(workflows);
     expect(outputs).toContainEqual({ outcome: "activated", version: 2, effective_from_ms: Date.parse("2031-03-12T09:01:05.000Z") });
     const passed = await read(amended.id, camille.token);
     expect(passed.status).toBe("activated");
@@ -221,7 +209,7 @@ describe("a proposal held by an objection", () => {
     const proposal = await propose(RESERVE_20);
     const { objection } = await json<{ objection: { id: string } }>(await api(`/proposals/${proposal.id}/objections`, { method: "POST", token: camille.token, body: { reason: "Not before the next assembly" } }), 201);
     advanceClock(2_000);
-    await settled(workflows);
+    await allComplete(workflows);
 
     // Only the objector (or an admin) lifts it.
     const notHers = await api(`/proposals/${proposal.id}/objections/${objection.id}`, { method: "DELETE", token: dominique.token });
@@ -257,7 +245,7 @@ describe("a proposal held by an objection", () => {
     expect(forAnother.status).toBe(403);
     await json(await api(`/proposals/${proposal.id}/withdrawal`, { method: "POST", body: {} }), 200);
     advanceClock(2_000);
-    await settled(workflows);
+    await allComplete(workflows);
   });
 });
 
@@ -290,11 +278,11 @@ describe("a proposal withdrawn", () => {
       expect(((await res.json()) as { code: string }).code, path).toBe("proposal_closed");
     }
     advanceClock(2_000);
-    expect(await settled(workflows)).toEqual([{ outcome: "closed", status: "withdrawn" }]);
+    expect(await allComplete(workflows)).toEqual([{ outcome: "closed", status: "withdrawn" }]);
     expect((await json<{ versions: unknown[] }>(await api("/rules/default"), 200)).versions).toHaveLength(1);
     expect((await api("/rules/default/proposals", { method: "POST", body: { body: RESERVE_18_FROM_COMMONS, reason: "next" } })).status).toBe(201);
     advanceClock(2_000);
-    await settled(workflows);
+    await allComplete(workflows);
   });
 });
 
@@ -308,7 +296,7 @@ describe("approvals", () => {
     expect(proposal.approvals).toEqual({ required: 1, given: [] });
 
     advanceClock(2_000);
-    expect(await settled(workflows)).toEqual([{ outcome: "held", why: "approvals_missing" }]);
+    expect(await allComplete(workflows)).toEqual([{ outcome: "held", why: "approvals_missing" }]);
     expect((await read(proposal.id)).status).toBe("awaiting_approvals");
 
     const own = await api(`/proposals/${proposal.id}/approvals`, { method: "POST", token: alice.token });
@@ -339,7 +327,7 @@ describe("approvals", () => {
     const twice = await api(`/proposals/${amended.id}/approvals`, { method: "POST" });
     expect(twice.status).toBe(409);
     advanceClock(2_000);
-    expect(await settled(workflows)).toContainEqual({ outcome: "activated", version: 2, effective_from_ms: Date.parse("2031-03-12T09:00:03.000Z") });
+    expect(await allComplete(workflows)).toContainEqual({ outcome: "activated", version: 2, effective_from_ms: Date.parse("2031-03-12T09:00:03.000Z") });
   });
 });
 
@@ -360,7 +348,7 @@ describe("a proposal that affects nobody", () => {
       expect(((await res.json()) as { code: string }).code).toBe("not_affected");
     }
     advanceClock(2_000);
-    expect(await settled(workflows)).toEqual([{ outcome: "activated", version: 2, effective_from_ms: Date.parse("2031-03-12T09:00:03.000Z") }]);
+    expect(await allComplete(workflows)).toEqual([{ outcome: "activated", version: 2, effective_from_ms: Date.parse("2031-03-12T09:00:03.000Z") }]);
   });
 });
 
@@ -376,7 +364,7 @@ describe("nothing retroactive: the notice period crossing payments", () => {
 
     // The notice ended at 09:00:01.250; the workflow makes it a version at 09:00:05.250, in force from 09:00:06.
     advanceClock(5_000);
-    expect(await settled(workflows)).toEqual([{ outcome: "activated", version: 2, effective_from_ms: Date.parse("2031-03-12T09:00:06.000Z") }]);
+    expect(await allComplete(workflows)).toEqual([{ outcome: "activated", version: 2, effective_from_ms: Date.parse("2031-03-12T09:00:06.000Z") }]);
     expect((await read(proposal.id)).status).toBe("activated");
 
     advanceClock(3_600_000);
@@ -400,7 +388,7 @@ describe("nothing retroactive: the notice period crossing payments", () => {
     const proposal = await propose(halfHalf, { effective_from: "2031-03-13T00:00:00Z" });
     expect(proposal.effective_from).toBe("2031-03-13T00:00:00.000Z");
     advanceClock(2_000);
-    expect(await settled(workflows)).toEqual([{ outcome: "activated", version: 2, effective_from_ms: Date.parse("2031-03-13T00:00:00.000Z") }]);
+    expect(await allComplete(workflows)).toEqual([{ outcome: "activated", version: 2, effective_from_ms: Date.parse("2031-03-13T00:00:00.000Z") }]);
     const rule = await json<{ current: { version: number }; versions: { version: number; status: string }[] }>(await api("/rules/default"), 200);
     expect(rule.current.version).toBe(1);
     expect(rule.versions.map((v) => [v.version, v.status])).toEqual([[1, "in_force"], [2, "scheduled"]]);
@@ -459,7 +447,7 @@ describe("who may do what", () => {
     }
     await json(await api(`/proposals/${proposal.id}/withdrawal`, { method: "POST", body: {} }), 200);
     advanceClock(2_000);
-    await settled(workflows);
+    await allComplete(workflows);
   });
 });
 
@@ -494,6 +482,6 @@ describe("GET /api/v1/public/proposals", () => {
     expect((await json<{ proposals: unknown[] }>(await call("/api/v1/public/proposals"), 200)).proposals).toEqual([]);
     expect((await json<{ proposals: { status: string }[] }>(await call("/api/v1/public/proposals?status=all"), 200)).proposals.map((p) => p.status)).toEqual(["withdrawn"]);
     advanceClock(2_000);
-    await settled(workflows);
+    await allComplete(workflows);
   });
 });

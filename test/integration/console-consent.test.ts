@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildTrainingPayment } from "../../infra/stripe-emulator/objects";
 import { get, post, signIn, type ConsoleSession } from "./console-session";
-import { advanceClock, api, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
+import { allComplete, advanceClock, api, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
 
 type Who = ConsoleSession;
 
@@ -223,7 +223,7 @@ describe("a rule changed by consent from the console", () => {
     expect((await post(`/admin/proposals/${second}/approve`, bob, {})).headers.get("location")).toBe(`/admin/proposals/${second}?done=approved`);
 
     advanceClock(2_000);
-    for (const instance of await workflows.get()) await instance.waitForStatus("complete");
+    await allComplete(workflows);
     const passed = await page(`/admin/proposals/${second}`, alice);
     expect(passed.html).toContain('data-status="activated"');
     expect([...passed.html.matchAll(/<li data-kind="(\w+)"/g)].map((m) => m[1])).toEqual(["proposed", "objected", "amended", "approved", "activated"]);
@@ -253,6 +253,6 @@ describe("a rule changed by consent from the console", () => {
     const again = await post(`/admin/proposals/${id}/approve`, admin, {});
     expect(again.status).toBe(409);
     advanceClock(2_000);
-    for (const instance of await workflows.get()) await instance.waitForStatus("complete");
+    await allComplete(workflows);
   });
 });

@@ -2,7 +2,7 @@
 // emulator, setting the clock, and a catalog written straight to D1 with rule versions in force
 // since 1970 (the API refuses past dates, rightly; tests of the payment path need a rule in force).
 // D1 is emptied before every test (setup.ts); the emulator is shared by every test file.
-import { introspectWorkflowInstance } from "cloudflare:test";
+import { introspectWorkflow, introspectWorkflowInstance } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import Stripe from "stripe";
 import { vi } from "vitest";
@@ -105,4 +105,16 @@ export async function insertOffer(offer: { id: string; kind: "training" | "hosti
     ...(offer.stripe_price_ids ?? []).map((price) => env.DB.prepare("INSERT INTO offer_version_prices (offer_id, version, price_id) VALUES (?, 1, ?)").bind(offer.id, price)),
     ...(offer.contributors ?? []).map((c, i) => env.DB.prepare("INSERT INTO offer_version_contributors (offer_id, version, party_id, weight, position) VALUES (?, 1, ?, ?, ?)").bind(offer.id, c.party_id, c.weight, i)),
   ]);
+}
+
+export type WorkflowIntrospector = Awaited<ReturnType<typeof introspectWorkflow>>;
+
+/** Every instance the introspector saw start, waited for to complete; their outputs, in order. */
+export async function allComplete(introspector: WorkflowIntrospector): Promise<unknown[]> {
+  const outputs: unknown[] = [];
+  for (const instance of await introspector.get()) {
+    await instance.waitForStatus("complete");
+    outputs.push(await instance.getOutput());
+  }
+  return outputs;
 }

@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { verifySignature } from "../../core";
 import { buildTrainingPayment } from "../../infra/stripe-emulator/objects";
 import type { SinkRequest } from "../../infra/webhook-sink";
-import { advanceClock, api, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
+import { allComplete, advanceClock, api, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
 
 const NOW = "2031-03-12T09:00:00.250Z";
 const NOW_S = Math.floor(Date.parse(NOW) / 1000);
@@ -53,17 +53,6 @@ interface Delivery {
   status: string;
   attempts: { attempt: number; status_code: number | null; error: string | null }[];
   payload: string;
-}
-
-type Introspector = Awaited<ReturnType<typeof introspectWorkflow>>;
-
-async function allComplete(introspector: Introspector): Promise<unknown[]> {
-  const outputs: unknown[] = [];
-  for (const instance of await introspector.get()) {
-    await instance.waitForStatus("complete");
-    outputs.push(await instance.getOutput());
-  }
-  return outputs;
 }
 
 beforeEach(async () => {

@@ -4,7 +4,7 @@ import { introspectWorkflow } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildHostingPayment, buildTrainingPayment } from "../../infra/stripe-emulator/objects";
-import { advanceClock, api, call, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
+import { allComplete, advanceClock, api, call, deliverAndSettle, putStripeObjects, seedCatalog, setClock } from "./helpers";
 
 const s = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
@@ -266,7 +266,7 @@ describe("GET /: proposals to change the rules", () => {
 
     // The notice ends with Camille's objection standing: held, and the thread says so.
     setClock("2031-03-12T09:00:05Z");
-    for (const instance of await workflows.get()) await instance.waitForStatus("complete");
+    await allComplete(workflows);
     const after = await call("/?lang=en");
     expect((await textsOf(after.clone(), `.proposals article[data-proposal="${ids.amended}"] h3`)).found).toEqual(["Every payment · Held by an objection"]);
     expect((await textsOf(after, `.proposals article[data-proposal="${ids.amended}"] li`)).found.at(-1)).toMatch(/UTC: Held at the end of its notice$/);
@@ -290,6 +290,6 @@ describe("GET /: proposals to change the rules", () => {
     ]);
     expect(JSON.stringify(publicApi)).not.toMatch(/dominique|Dominique|Too much at once/);
     setClock("2031-03-12T09:00:05Z");
-    for (const instance of await workflows.get()) await instance.waitForStatus("complete");
+    await allComplete(workflows);
   });
 });
