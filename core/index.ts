@@ -75,7 +75,7 @@ export {
   type EffectiveFrom,
   type VersionStatus,
 } from "./rule-versioning";
-export { sha256Hex, toHex, unitHash } from "./hash";
+export { sameDigest, sha256Hex, toHex, unitHash } from "./hash";
 export { lineBasis, type LineAmounts } from "./basis";
 export { replayRules, type Replay, type ReplayLine, type ReplayTotal } from "./what-if";
 export {

@@ -5,7 +5,7 @@
  * in constant time, and refuses a timestamp too far from its clock (replays). Web Crypto is
  * present in workerd and Node alike, as for hash.ts.
  */
-import { toHex } from "./hash";
+import { sameDigest, toHex } from "./hash";
 
 export const SIGNATURE_HEADER = "Pot-Commun-Signature";
 /** How far a receiver should let a signature's timestamp be from its own clock, as Stripe's libraries do. */
@@ -22,12 +22,6 @@ export async function signatureHeader(secret: string, body: string, timestamp_s:
   return `t=${timestamp_s},v1=${await hmacSha256Hex(secret, `${timestamp_s}.${body}`)}`;
 }
 
-function sameText(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
 
 export type SignatureCheck = { readonly ok: true; readonly timestamp_s: number } | { readonly ok: false; readonly reason: "malformed" | "too_old" | "mismatch" };
 
@@ -40,5 +34,5 @@ export async function verifySignature(header: string, body: string, secret: stri
   const timestamp_s = Number(t);
   if (Math.abs(now_s - timestamp_s) > tolerance_s) return { ok: false, reason: "too_old" };
   const expected = await hmacSha256Hex(secret, `${t}.${body}`);
-  return signatures.some((s) => sameText(s, expected)) ? { ok: true, timestamp_s } : { ok: false, reason: "mismatch" };
+  return signatures.some((s) => sameDigest(s, expected)) ? { ok: true, timestamp_s } : { ok: false, reason: "mismatch" };
 }

@@ -1,7 +1,7 @@
 // Who a credential is: the bootstrap ADMIN_TOKEN, or an API token stored hashed in D1 (not
 // revoked), each with its role. The bearer header and the console's session both come here,
 // so a session has exactly its token's role, and loses it when the token is revoked.
-import { sha256Hex } from "../core";
+import { sameDigest, sha256Hex } from "../core";
 import type { Db } from "../db/client";
 import { findActiveToken } from "../db/queries/tokens";
 import type { TokenRole } from "../db/schema";
@@ -15,13 +15,6 @@ export interface Principal {
   party_id?: string;
 }
 
-/** Compares two digests in a time that does not depend on how much of a guess was right. */
-export function sameDigest(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
 
 /** The principal behind the SHA-256 of a token, or null for an unknown or revoked one. */
 export async function principalOfCredential(env: Pick<Env, "ADMIN_TOKEN">, db: Db, credentialHash: string): Promise<Principal | null> {

@@ -5,11 +5,11 @@
 // made with the cookie must also carry the session's CSRF token and come from this origin.
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
-import { sha256Hex, toHex } from "../core";
+import { sameDigest, sha256Hex, toHex } from "../core";
 import { database, type Db } from "../db/client";
 import { deleteExpiredSessions, deleteSession, findSession, insertSession } from "../db/queries/sessions";
 import type { Env } from "../workflows/env";
-import { principalOfCredential, sameDigest, type Principal } from "./credentials";
+import { principalOfCredential, type Principal } from "./credentials";
 
 /** `__Host-`: the browser keeps it only if Secure, for Path=/ and this very host. */
 export const SESSION_COOKIE = "__Host-pc_session";

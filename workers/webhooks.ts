@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type Stripe from "stripe";
+import { SIGNATURE_TOLERANCE_S } from "../core";
 import { database } from "../db/client";
 import { storeEvent } from "../db/queries/events";
 import type { Env } from "../workflows/env";
@@ -11,8 +12,6 @@ import { queueStarts } from "../workflows/start";
 import { ApiError } from "./errors";
 import { verifyStripeSignature } from "./stripe-signature";
 
-/** Stripe's default: a signature more than five minutes old (or ahead) is refused (replay protection). */
-export const SIGNATURE_TOLERANCE_S = 300;
 /** Stripe events are a few KiB; anything far larger is not one. */
 const MAX_BODY_BYTES = 512 * 1024;
 /**

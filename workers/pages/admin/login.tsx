@@ -5,10 +5,10 @@
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { html } from "hono/html";
-import { sha256Hex, toHex } from "../../../core";
+import { sameDigest, sha256Hex, toHex } from "../../../core";
 import { database } from "../../../db/client";
 import type { Env } from "../../../workflows/env";
-import { principalOfCredential, sameDigest } from "../../credentials";
+import { principalOfCredential } from "../../credentials";
 import { closeSession, fromThisOrigin, openSession, sessionCookie, sessionOf, SESSION_TTL_MS } from "../../session";
 import { Page } from "../layout";
 
