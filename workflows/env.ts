@@ -119,3 +119,6 @@ export function defaultHoldDays(env: Pick<Env, "HOLD_DAYS">): number {
   const days = Number(env.HOLD_DAYS ?? "14");
   return Number.isInteger(days) && days >= 0 && days <= 365 ? days : 14;
 }
+
+/** Workflows' error code, in createBatch's errors, for "an instance with this id already exists" (instance.already_exists). */
+export const INSTANCE_ALREADY_EXISTS = 10405;

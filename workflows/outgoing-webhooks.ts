@@ -9,7 +9,7 @@ import type { Db } from "../db/client";
 import type { OnlyIf } from "../db/queries/conditional";
 import type { ObjectionRow, ProposalRecord } from "../db/queries/proposals";
 import { insertDeliveryStatement, listEndpoints, markDeliveriesStarted, unstartedDeliveryIds, type EndpointRow, type NewDelivery } from "../db/queries/webhooks";
-import type { Env } from "./env";
+import { INSTANCE_ALREADY_EXISTS, type Env } from "./env";
 import { proposalView, viewContexts, type Reader } from "./proposal-views";
 
 export const WEBHOOK_EVENT_TYPES = [
@@ -85,9 +85,6 @@ export async function notify(env: Env, db: Db, e: ProposalEvent, nowMs: number):
   await db.batch([first, ...rest]);
   await startDeliveries(env, db, ids);
 }
-
-/** Workflows' error code for "an instance with this id already exists". */
-const INSTANCE_ALREADY_EXISTS = 10405;
 
 /**
  * Starts the workflow of each delivery not started yet (instance id: the delivery id). A

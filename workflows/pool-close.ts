@@ -12,11 +12,11 @@
 // that arrives after a close waits for the next one.
 import { partyAccount, poolPeriodBounds, poolPeriodOf, planClose, previousPoolPeriod, type ClosePlan, type LastPeriod, type PoolPeriod } from "../core";
 
-import { database, type Db } from "../db/client";
+import { chunked, database, type Db } from "../db/client";
 import { feeBearers } from "../db/queries/ledger";
 import { accountBalances, getPool, lastClose, latestClosedEnd, listPools, needsOf, writeClose, type CloseRecord, type Pool } from "../db/queries/pools";
 import type { Env } from "./env";
-import { settlementCurrencies } from "./env";
+import { INSTANCE_ALREADY_EXISTS, settlementCurrencies } from "./env";
 
 /** The daily cron that closes ended periods (wrangler.toml). */
 export const POOL_CLOSE_CRON = "15 0 * * *";
@@ -157,6 +157,9 @@ export async function duePoolCloses(env: Env, nowMs = Date.now()): Promise<{ poo
   return due;
 }
 
+/** createBatch takes at most 100 instances. */
+const CREATE_BATCH_MAX = 100;
+
 /** A workflow instance id for a pool's period: letters, digits, `-` and `_` only, at most 100. */
 export function poolCloseInstanceId(poolId: string, period: string): string {
   return `pool-${poolId.replaceAll(/[^A-Za-z0-9_-]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}-${period}`.slice(0, 100);
@@ -164,14 +167,13 @@ export function poolCloseInstanceId(poolId: string, period: string): string {
 
 /** The daily cron: one workflow instance per due close (an instance that exists already is left alone). */
 export async function startDuePoolCloses(env: Env, nowMs = Date.now()): Promise<number> {
+  const due = await duePoolCloses(env, nowMs);
   let started = 0;
-  for (const due of await duePoolCloses(env, nowMs)) {
-    try {
-      await env.POOL_CLOSE.create({ id: poolCloseInstanceId(due.pool_id, due.period), params: due });
-      started += 1;
-    } catch (error) {
-      if (!/already exists|10405/i.test(error instanceof Error ? error.message : String(error))) throw error;
-    }
+  for (const chunk of chunked(due, CREATE_BATCH_MAX)) {
+    const result = await env.POOL_CLOSE.createBatch({ instances: chunk.map((d) => ({ id: poolCloseInstanceId(d.pool_id, d.period), params: d })) });
+    const refused = result.errors.filter((e) => e.code !== INSTANCE_ALREADY_EXISTS);
+    if (refused.length > 0) throw new Error(`Workflows refused ${refused.length} pool close(s): ${refused.map((e) => `${e.id} (${e.code}): ${e.message}`).join("; ")}`);
+    started += chunk.length - result.errors.length;
   }
   return started;
 }

@@ -6,7 +6,7 @@
 import { database, type Db } from "../db/client";
 import { claimDueEvents, dueEventIds, recordStarts, releaseClaims } from "../db/queries/events";
 import { meterCreations } from "./bench-meter";
-import type { Env, StartMessage } from "./env";
+import { INSTANCE_ALREADY_EXISTS, type Env, type StartMessage } from "./env";
 import { describeError } from "./failures";
 
 /** Workflows accepts at most this many instance creations per second per workflow (429 above). */
@@ -19,8 +19,6 @@ const START_LEASE_MS = 60_000;
 export const FIRST_STEP_TIMEOUT_MS = 15 * 60_000;
 /** What one sweep hands to the queue at most: a minute of starts at the platform's rate; the next sweep takes the rest. */
 const SWEEP_LIMIT = 60 * CREATIONS_PER_SECOND;
-/** Workflows' error code for "an instance with this id already exists" (instance.already_exists). */
-const INSTANCE_ALREADY_EXISTS = 10405;
 
 /** Run 1 of an event is the instance named by the event id; run n > 1 is `<event id>-run<n>`. */
 export function instanceId(eventId: string, run: number): string {

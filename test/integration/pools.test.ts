@@ -238,6 +238,16 @@ describe("a close", () => {
     expect(await startDuePoolCloses(env, now + 86_400_000)).toBe(0);
   });
 
+  it("takes an instance that exists already as started by an earlier cron, and fails loudly on any other refusal", async () => {
+    await paid(10_000);
+    const now = setClock("2026-12-01T00:15:00Z");
+    const id = poolCloseInstanceId("facilitators", "2026-11");
+    const refusing = (code: number, message: string) =>
+      ({ ...env, POOL_CLOSE: { createBatch: async () => ({ created: [], errors: [{ index: 0, id, code, message }] }) } }) as unknown as typeof env;
+    expect(await startDuePoolCloses(refusing(10405, "workflows.api.error.instance.already_exists"), now)).toBe(0);
+    await expect(startDuePoolCloses(refusing(10404, "workflows.api.error.instance.does_not_exist"), now)).rejects.toThrow(`${id} (10404)`);
+  });
+
   it("carries a refund of money already distributed into the next period as a negative", async () => {
     const built = await paid(10_000);
     await declare("camille", { amount_minor: 20_000 });
