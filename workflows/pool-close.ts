@@ -14,7 +14,7 @@ import { partyAccount, poolPeriodBounds, poolPeriodOf, planClose, previousPoolPe
 
 import { chunked, database, type Db } from "../db/client";
 import { feeBearers } from "../db/queries/ledger";
-import { accountBalances, getPool, lastClose, latestClosedEnd, listPools, needsOf, writeClose, type CloseRecord, type Pool } from "../db/queries/pools";
+import { balancesOf, getPool, lastClose, latestClosedEnd, listPools, needsOf, writeClose, type CloseRecord, type Pool } from "../db/queries/pools";
 import type { Env } from "./env";
 import { INSTANCE_ALREADY_EXISTS, settlementCurrencies } from "./env";
 
@@ -50,7 +50,7 @@ export async function closePoolPeriod(env: Env, poolId: string, period: string, 
   const bounds = poolPeriodBounds(pool.period, period);
   if (bounds === null) throw new PoolCloseError("bad_period", `${period} is not a ${pool.period} of this pool (e.g. ${poolPeriodOf(pool.period, nowMs)})`);
   if (bounds.start_ms > nowMs) throw new PoolCloseError("bad_period", `${period} has not started yet`);
-  const [balances, needs, bearers, latestEnd] = await Promise.all([accountBalances(db, pool.id), needsOf(db, pool.id), feeBearers(db), latestClosedEnd(db, pool.id)]);
+  const [balances, needs, bearers, latestEnd] = await Promise.all([balancesOf(db, pool.id), needsOf(db, pool.id), feeBearers(db), latestClosedEnd(db, pool.id)]);
   if (latestEnd > bounds.end_ms) return { outcome: "superseded", period, reason: "the pool has closed a later period, which distributed this one's money" };
   const currencies = new Set([...balances.keys(), ...needs.map((n) => n.currency)]);
   if (currencies.size === 0) currencies.add(settlementCurrencies(env)[0] ?? "eur");
@@ -69,10 +69,10 @@ export async function closePoolPeriod(env: Env, poolId: string, period: string, 
 async function closeOneCurrency(db: Db, pool: Pool, period: string, periodEndMs: number, currency: string, reserve: string | null, actor: string, nowMs: number): Promise<"written" | "closed" | "contended"> {
   // Read everything again: a contended close saw a balance another close has since distributed.
   const [balances, needs, last, reserveBalances] = await Promise.all([
-    accountBalances(db, pool.id),
+    balancesOf(db, pool.id),
     needsOf(db, pool.id),
     lastClose(db, pool.id, currency),
-    reserve === null ? Promise.resolve(new Map<string, number>()) : accountBalances(db, reserve),
+    reserve === null ? Promise.resolve(new Map<string, number>()) : balancesOf(db, reserve),
   ]);
   const income_minor = balances.get(currency) ?? 0;
   const declared = new Map(needs.filter((n) => n.currency === currency).map((n) => [n.party_id, n.need]));

@@ -1,13 +1,13 @@
 // Need pools: their settings and members, declared needs and every change of them, and their
 // closes (what each distributed, member by member). The arithmetic is core/pools.ts; the
 // close itself is workflows/pool-close.ts.
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { PARTY_ACCOUNT_PREFIX, type PoolPeriod } from "../../core";
+import { partyAccount, type PoolPeriod } from "../../core";
 import type { Db } from "../client";
 import { isUniqueViolation } from "../client";
 import { insertAuditStatement, type AuditEntry } from "./audit";
-import { ledgerTransactions, parties, poolCloseMembers, poolCloses, poolMembers, poolNeedChanges, poolNeeds, pools, postings } from "../schema";
+import { accountBalances, ledgerTransactions, parties, poolCloseMembers, poolCloses, poolMembers, poolNeedChanges, poolNeeds, pools, postings } from "../schema";
 
 
 export interface PoolSettings {
@@ -201,13 +201,15 @@ export async function needHistory(db: Db, poolId: string, limit = 500): Promise<
 
 // ---- balances and closes ------------------------------------------------------------------
 
-/** What a party's account holds per currency (a pool's: what its next close distributes). */
-export async function accountBalances(db: Db, partyId: string): Promise<Map<string, number>> {
+/**
+ * What a party's account holds per currency (a pool's: what its next close distributes), from
+ * `account_balances`, which triggers keep equal to the postings' sums: one row a currency.
+ */
+export async function balancesOf(db: Db, partyId: string): Promise<Map<string, number>> {
   const rows = await db
-    .select({ currency: postings.currency, balance: sql<number>`sum(${postings.amountMinor})`.mapWith(Number) })
-    .from(postings)
-    .where(eq(postings.account, `${PARTY_ACCOUNT_PREFIX}${partyId}`))
-    .groupBy(postings.currency);
+    .select({ currency: accountBalances.currency, balance: accountBalances.balanceMinor })
+    .from(accountBalances)
+    .where(and(eq(accountBalances.account, partyAccount(partyId)), gt(accountBalances.postings, 0)));
   return new Map(rows.map((r) => [r.currency, r.balance]));
 }
 

@@ -8,7 +8,7 @@ import { database, type Db } from "../../db/client";
 import { partiesByIds } from "../../db/queries/catalog";
 import { feeBearers } from "../../db/queries/ledger";
 import {
-  accountBalances,
+  balancesOf,
   addMember,
   closesOf,
   createPool,
@@ -214,8 +214,8 @@ function settingsOf(id: string, input: z.infer<typeof PoolSettingsSchema>): Pool
 
 /** What a close would distribute now, per currency the pool holds money or needs in. */
 async function estimates(db: Db, pool: Pool, currencies: readonly string[], nowMs: number) {
-  const [balances, needs, bearers] = await Promise.all([accountBalances(db, pool.id), needsOf(db, pool.id), feeBearers(db)]);
-  const reserveBalances = bearers.reserve === null ? new Map<string, number>() : await accountBalances(db, bearers.reserve);
+  const [balances, needs, bearers] = await Promise.all([balancesOf(db, pool.id), needsOf(db, pool.id), feeBearers(db)]);
+  const reserveBalances = bearers.reserve === null ? new Map<string, number>() : await balancesOf(db, bearers.reserve);
   const all = [...new Set([...balances.keys(), ...needs.map((n) => n.currency), ...currencies.slice(0, 1)])].sort();
   const period = poolPeriodOf(pool.period as PoolPeriod, nowMs);
   return Promise.all(
@@ -299,7 +299,7 @@ poolsApi.openapi(
     const pool = await existingPool(db, c.req.valid("param").id);
     mayRead(c, pool);
     const now = Date.now();
-    const [balances, needs, closes, next] = await Promise.all([accountBalances(db, pool.id), needsOf(db, pool.id), closesOf(db, pool.id, 24), estimates(db, pool, settlementCurrencies(c.env), now)]);
+    const [balances, needs, closes, next] = await Promise.all([balancesOf(db, pool.id), needsOf(db, pool.id), closesOf(db, pool.id, 24), estimates(db, pool, settlementCurrencies(c.env), now)]);
     return c.json(
       {
         ...poolView(pool),
