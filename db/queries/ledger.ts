@@ -123,8 +123,8 @@ export async function postPayment(db: Db, payment: PaymentRecord, entries: Posti
   }
 }
 
-/** Postings in one multi-row insert per chunk: D1 binds at most 100 parameters (5 a row). */
-function postingStatements(db: Db, transactionId: string, entries: readonly PostingInput[]) {
+/** A transaction's postings as multi-row inserts, 16 rows (80 parameters) a statement: D1 binds at most 100. */
+export function postingStatements(db: Db, transactionId: string, entries: readonly PostingInput[]) {
   return chunked([...entries], 16).map((chunk) =>
     db.insert(postings).values(chunk.map((p) => ({ transactionId, account: p.account, amountMinor: p.amount_minor, currency: p.currency, role: p.role }))),
   );

@@ -7,7 +7,8 @@ import { partyAccount, type PoolPeriod } from "../../core";
 import type { Db } from "../client";
 import { isUniqueViolation } from "../client";
 import { insertAuditStatement, type AuditEntry } from "./audit";
-import { accountBalances, ledgerTransactions, parties, poolCloseMembers, poolCloses, poolMembers, poolNeedChanges, poolNeeds, pools, postings } from "../schema";
+import { postingStatements } from "./ledger";
+import { accountBalances, ledgerTransactions, parties, poolCloseMembers, poolCloses, poolMembers, poolNeedChanges, poolNeeds, pools } from "../schema";
 
 
 export interface PoolSettings {
@@ -264,9 +265,7 @@ export async function writeClose(db: Db, r: CloseRecord, nowMs: number): Promise
   if (r.transaction !== null) {
     const t = r.transaction;
     statements.push(db.insert(ledgerTransactions).values({ id: t.id, kind: "pool_close", idempotencyKey: t.key, eventId: `pool:${close.poolId}`, description: t.description, createdAtMs: nowMs }));
-    for (let i = 0; i < t.postings.length; i += 16) {
-      statements.push(db.insert(postings).values(t.postings.slice(i, i + 16).map((p) => ({ transactionId: t.id, account: p.account, amountMinor: p.amount_minor, currency: p.currency, role: p.role }))));
-    }
+    statements.push(...postingStatements(db, t.id, t.postings));
   }
   statements.push(insertAuditStatement(db, r.audit, nowMs));
   try {
