@@ -48,7 +48,7 @@ export function dateTimeLabel(ms: number, lang: Lang): string {
 }
 
 /** French agreement: "1,50 € est entré", "2,00 € sont entrés" (plural from two units on). */
-function plural(amount_minor: number, currency: string): boolean {
+export function plural(amount_minor: number, currency: string): boolean {
   return Math.abs(amount_minor) >= 2 * 10 ** minorUnitExponent(currency);
 }
 

@@ -11,9 +11,8 @@
  * member's amounts: that is what a close of one is.
  */
 import { invariant } from "./invariant";
-import { inPeriod } from "./flow-words";
+import { inPeriod, plural } from "./flow-words";
 import { parsePeriod } from "./report-period";
-import { minorUnitExponent } from "./currency";
 import { formatMoney, type Lang } from "./words";
 
 export interface PoolWordsParty {
@@ -107,11 +106,6 @@ function inPoolPeriod(period: string, lang: Lang): string {
   if (week) return lang === "fr" ? `Pendant la semaine ${Number(week[2])} de ${week[1]}` : `In week ${Number(week[2])} of ${week[1]}`;
   const parsed = parsePeriod(period);
   return parsed.ok ? inPeriod(parsed.period, lang) : lang === "fr" ? `Pour ${period}` : `For ${period}`;
-}
-
-/** French agreement: plural from two units on. */
-function plural(amount_minor: number, currency: string): boolean {
-  return Math.abs(amount_minor) >= 2 * 10 ** minorUnitExponent(currency);
 }
 
 /** "to the reserve" / "à la réserve", to a party by its name, or to "a contributor who is not named". */

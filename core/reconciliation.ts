@@ -25,7 +25,7 @@
  */
 import { formatMinor } from "./currency";
 import { assertSignedMinor, invariant } from "./invariant";
-import { assertBalanced, type RolePosting } from "./ledger";
+import { ACCOUNT_STRIPE_FEES, assertBalanced, type RolePosting } from "./ledger";
 
 export const ACCOUNT_STRIPE_TRANSFERS = "stripe:transfers";
 /** What Stripe bills apart from payments (Billing, Tax): the cooperative's cost, never a party's. */
@@ -165,8 +165,8 @@ export function billedFeePostings(bt: Pick<StripeMovement, "id" | "type" | "amou
   const push = (account: string, role: RolePosting["role"], amount_minor: number) => {
     if (amount_minor !== 0) postings.push({ account, role, amount_minor, currency: bt.currency });
   };
-  push("stripe:fees", "billed_fee", -bt.amount_minor);
-  push("stripe:fees", "fee", bt.fee_minor);
+  push(ACCOUNT_STRIPE_FEES, "billed_fee", -bt.amount_minor);
+  push(ACCOUNT_STRIPE_FEES, "fee", bt.fee_minor);
   push(ACCOUNT_COOP_STRIPE_BILLING, "billed_fee", bt.amount_minor - bt.fee_minor);
   assertBalanced(postings);
   return postings;

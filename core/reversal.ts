@@ -19,7 +19,7 @@
 import { allocateByWeights, allocateSignedByWeights } from "./allocate";
 import { assertCurrency } from "./currency";
 import { assertMinor, assertSignedMinor, invariant, toSafeNumber } from "./invariant";
-import { assertBalanced, partyAccount, type PostingRole, type RolePosting } from "./ledger";
+import { ACCOUNT_COOP_SHIPPING, ACCOUNT_STRIPE_CUSTOMERS, ACCOUNT_STRIPE_FEES, assertBalanced, partyAccount, type PostingRole, type RolePosting } from "./ledger";
 import type { PartyShare } from "./payment";
 import type { FeePolicy } from "./rule-types";
 
@@ -145,7 +145,7 @@ export function takenBack(payment: PostedPayment, taken_charge_minor: number): {
     const amount = amounts[i] ?? 0;
     const place = component.place;
     if (place === "tax") add(targets, "tax:collected", "reversal", amount);
-    else if (place === "shipping") add(targets, "coop:shipping", "reversal", amount);
+    else if (place === "shipping") add(targets, ACCOUNT_COOP_SHIPPING, "reversal", amount);
     else if ("party" in place) add(targets, partyAccount(place.party), "reversal", amount);
     else {
       const line = payment.lines[place.line];
@@ -180,7 +180,7 @@ export function moneyBackPostings(payment: PostedPayment, earlier: readonly Role
   const push = (account: string, role: PostingRole, amount_minor: number) => {
     if (amount_minor !== 0) postings.push({ account, role, amount_minor, currency });
   };
-  push("stripe:customers", "customer", movement.paid_out_minor);
+  push(ACCOUNT_STRIPE_CUSTOMERS, "customer", movement.paid_out_minor);
   for (const k of new Set([...target.targets.keys(), ...before.keys()])) {
     const wanted = target.targets.get(k);
     const taken = before.get(k);
@@ -189,7 +189,7 @@ export function moneyBackPostings(payment: PostedPayment, earlier: readonly Role
     push(row.account, row.role, -((wanted?.amount_minor ?? 0) - (taken?.amount_minor ?? 0)));
   }
   if (movement.stripe_fee_minor !== 0) {
-    push("stripe:fees", "fee", movement.stripe_fee_minor);
+    push(ACCOUNT_STRIPE_FEES, "fee", movement.stripe_fee_minor);
     const fees: Targets = new Map();
     const brought = payment.lines.map((line) => Math.max(line.gross_minor, 0));
     const size = Math.abs(movement.stripe_fee_minor);

@@ -7,6 +7,7 @@ import type { StripeApi } from "./stripe-api";
 import { z } from "zod";
 import type { TransactionKind } from "../db/schema";
 import { PermanentPaymentProblem } from "./failures";
+import { read } from "./payment-facts";
 
 export interface Movement {
   /** The idempotency key: the Stripe object that moved the money. */
@@ -58,13 +59,6 @@ const dispute = z.object({
 });
 
 const charge = z.object({ id: z.string(), payment_intent: idOf.nullable() });
-
-function read<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new PermanentPaymentProblem(`Stripe ${what} has an unexpected shape at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
-}
 
 const id = (ref: string | { id: string }) => (typeof ref === "string" ? ref : ref.id);
 

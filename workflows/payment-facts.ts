@@ -140,7 +140,8 @@ const invoicePayment = z.object({
   payment: z.object({ type: z.string(), payment_intent: z.union([z.string(), z.object({ id: z.string() })]).nullish() }),
 });
 
-function read<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+/** A Stripe object checked against the shape this code reads; any other shape parks the event with where it differs. */
+export function read<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

@@ -24,7 +24,6 @@ export class PayoutWorkflow extends WorkflowEntrypoint<Env, PayoutParams> {
       let paid = 0;
       let parked = 0;
       for (const item of items.filter((i) => i.method === "transfer" && i.status === "pending")) {
-        const key = { runId, partyId: item.partyId, currency: item.currency };
         try {
           const outcome = await step.do(`pay ${item.partyId} ${item.amountMinor} ${item.currency}`, RETRIED, () => this.pay(db(), item));
           if (outcome === "paid") paid += 1;

@@ -2,7 +2,7 @@
 import { and, asc, eq, gt, inArray, like, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../client";
-import { ACCOUNT_TAX_COLLECTED, PARTY_ACCOUNT_PREFIX, partyAccount } from "../../core";
+import { ACCOUNT_STRIPE_TRANSFERS, ACCOUNT_TAX_COLLECTED, PARTY_ACCOUNT_PREFIX, partyAccount } from "../../core";
 import { byChunks, chunked, d1Of, isUniqueViolation } from "../client";
 import { accountBalances, disputes, ledgerTransactions, parties, paymentLines, payments, postings, type TransactionKind } from "../schema";
 
@@ -422,7 +422,7 @@ export async function postPayout(
   alongside: BatchItem<"sqlite">[] = [],
 ): Promise<{ posted: boolean; transaction_id: string }> {
   const transaction_id = `txn_${payout.key.replaceAll(":", "_")}`;
-  const out = payout.kind === "payout" ? "stripe:transfers" : "coop:manual_payouts";
+  const out = payout.kind === "payout" ? ACCOUNT_STRIPE_TRANSFERS : "coop:manual_payouts";
   const statements = [
     db.insert(ledgerTransactions).values({ id: transaction_id, kind: payout.kind, idempotencyKey: payout.key, eventId: payout.event_id, description: payout.description, stripeObject: payout.stripe_object, stripeCreatedS: payout.kind === "payout" ? (payout.stripe_created_s ?? Math.floor(nowMs / 1000)) : null, createdAtMs: nowMs }),
     ...postingStatements(db, transaction_id, [

@@ -3,6 +3,7 @@
 // transfer is posted with its item marked paid in one batch, keyed by run, party and currency.
 import { and, asc, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { partyAccount } from "../../core";
 import { isUniqueViolation, type Db } from "../client";
 import { ledgerTransactions, parties, payments, payoutItems, payoutRuns, postings, type PayoutItemStatus } from "../schema";
 import { partyBalances } from "./ledger";
@@ -84,7 +85,7 @@ export async function payableContributors(db: Db, runId: string, nowMs: number) 
  * charge for both, and Stripe would refuse it.)
  */
 export async function singleSourceCharge(db: Db, partyId: string, currency: string, amountMinor: number, nowMs: number): Promise<string | null> {
-  const account = `party:${partyId}`;
+  const account = partyAccount(partyId);
   const [last] = await db
     .select({ at: sql<number>`max(${ledgerTransactions.createdAtMs})`.mapWith(Number) })
     .from(postings)

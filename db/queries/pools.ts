@@ -59,11 +59,6 @@ export async function getPool(db: Db, id: string): Promise<Pool | undefined> {
   return { ...row, members: members.map((m) => ({ party_id: m.partyId, joined_at_ms: m.joinedAtMs })) };
 }
 
-/** The pools a party belongs to. */
-export async function poolsOfParty(db: Db, partyId: string): Promise<string[]> {
-  return (await db.select({ id: poolMembers.poolId }).from(poolMembers).where(eq(poolMembers.partyId, partyId))).map((r) => r.id);
-}
-
 /** Every pool id: a rule line may send to any of them. */
 export async function allPoolIds(db: Db): Promise<string[]> {
   return (await db.select({ id: pools.id }).from(pools)).map((p) => p.id);

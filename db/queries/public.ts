@@ -2,7 +2,7 @@
 // dated by when the customer paid (payments.paid_at_s), money going back by when Stripe moved
 // it (ledger_transactions.stripe_created_s, the refund's or the dispute's balance transaction).
 import { and, asc, eq, gte, inArray, isNotNull, lt, max, min, sql } from "drizzle-orm";
-import type { BackKind, FlowInput, PoolCloseRecord } from "../../core";
+import { partyOfAccount, type BackKind, type FlowInput, type PoolCloseRecord } from "../../core";
 import type { Db } from "../client";
 import { byChunks } from "../client";
 import { apiTokens, ledgerTransactions, offers, OFFER_KINDS, parties, paymentLines, payments, poolCloseMembers, poolCloses, postings, type TransactionKind } from "../schema";
@@ -46,7 +46,7 @@ export async function flowSums(db: Db, currency: string, from_ms: number, to_ms:
       .groupBy(ledgerTransactions.kind, postings.account)
       .orderBy(asc(ledgerTransactions.kind), asc(postings.account)),
   ]);
-  const partyIds = [...new Set([...paymentPostings, ...backPostings].map((p) => p.account).filter((a) => a.startsWith("party:")).map((a) => a.slice("party:".length)))];
+  const partyIds = [...new Set([...paymentPostings, ...backPostings].map((p) => partyOfAccount(p.account)).filter((id) => id !== null))];
   const named = await partiesByIds(db, partyIds);
   return {
     currency,
