@@ -26,7 +26,7 @@
  *   GET/DELETE /_emulator/requests, POST /_emulator/reset, GET /_emulator/health.
  */
 import { Hono } from "hono";
-import { unitHash } from "../../core/hash";
+import { unitHash } from "../../core/hash.ts";
 // vitest.config.ts loads this file in the test host: relative imports keep their `.ts`
 // extension and there are no JSON imports, so a native config loader can follow them too.
 import { errorResponse, invalid, isRecord, json, KNOWN_ERRORS, missing, StripeHttpError, type StripeErrorBody } from "./http.ts";
