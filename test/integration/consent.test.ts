@@ -66,6 +66,12 @@ async function propose(body: unknown, opts: { token?: string; reason?: string; e
 
 const read = async (id: string, tokenValue?: string) => json<Proposal>(await api(`/proposals/${id}`, { token: tokenValue }), 200);
 
+/** The audit log's proposal entries, newest first: [action, proposal id, actor]. */
+async function proposalAudit(): Promise<[string, string, string][]> {
+  const audit = await json<{ entries: { action: string; entity_type: string; entity_id: string; actor: string }[] }>(await api("/audit?limit=100"), 200);
+  return audit.entries.filter((e) => e.entity_type === "proposal").map((e) => [e.action, e.entity_id, e.actor]);
+}
+
 beforeEach(async () => {
   setClock(NOW);
   await seedCatalog();
@@ -200,6 +206,14 @@ describe("a proposal held by an objection", () => {
     ]);
     const rule = await json<{ versions: { version: number; body: unknown; proposal_id: string | null }[] }>(await api("/rules/default"), 200);
     expect(rule.versions.at(-1)).toMatchObject({ version: 2, body: RESERVE_18_FROM_COMMONS, proposal_id: amended.id });
+    // Every step is in the audit log, by whoever took it.
+    expect(await proposalAudit()).toEqual([
+      ["proposal.activate", amended.id, "consent"],
+      ["proposal.create", amended.id, "bootstrap"],
+      ["proposal.amend", first.id, "bootstrap"],
+      ["proposal.object", first.id, `token:${camille.id}`],
+      ["proposal.create", first.id, "bootstrap"],
+    ]);
   });
 
   it("becomes a version at once when the objection is lifted after the notice, by the objector", async () => {
@@ -283,6 +297,10 @@ describe("a proposal withdrawn", () => {
     expect((await api("/rules/default/proposals", { method: "POST", body: { body: RESERVE_18_FROM_COMMONS, reason: "next" } })).status).toBe(201);
     advanceClock(2_000);
     await allComplete(workflows);
+    expect((await proposalAudit()).filter(([, id]) => id === proposal.id)).toEqual([
+      ["proposal.withdraw", proposal.id, "bootstrap"],
+      ["proposal.create", proposal.id, "bootstrap"],
+    ]);
   });
 });
 

@@ -105,6 +105,21 @@ describe("a pool of three facilitators over a month of trainings", () => {
     expect((await api("/pools/facilitators/periods/2026-11")).status).toBe(200);
   });
 
+  it("sends the leftover to the party the pool names, not the reserve", async () => {
+    const read = await api("/pools/facilitators");
+    const changed = await api("/pools/facilitators", { method: "PATCH", body: { leftover_to: "commons" }, headers: { "if-match": read.headers.get("etag") ?? "" } });
+    expect(changed.status).toBe(200);
+    await paid(10_000); // 7,369 into the pool
+    expect((await declare("camille", { currency: "eur", amount_minor: 4_000 })).status).toBe(200);
+    const before = await balances();
+    const closed = await close();
+    expect(closed.status).toBe(201);
+    expect(closed.body.periods[0]).toMatchObject({ income_minor: 7_369, leftover_minor: 3_369, leftover_to: "commons" });
+    const after = await balances();
+    expect(after).toMatchObject({ facilitators: 0, camille: 4_000, commons: (before["commons"] ?? 0) + 3_369, reserve: before["reserve"] });
+    await ledgerOk();
+  });
+
   it("pays in proportion to needs when they are not all met, the unit to the least served", async () => {
     await paid(10_000); // 7369 to the pool
     await declare("camille", { amount_minor: 6_000 });
@@ -125,7 +140,7 @@ describe("members speak for themselves", () => {
     const forOther = await declare("dominique", { amount_minor: 1 }, camille);
     expect(forOther.status).toBe(403);
     expect(((await forOther.json()) as { code: string }).code).toBe("forbidden");
-    for (const [method, path] of [["GET", "/rules"], ["POST", "/pools/facilitators/close"], ["GET", "/parties/dominique"], ["GET", "/payouts"], ["PUT", "/pools/facilitators/members/camille"]] as const) {
+    for (const [method, path] of [["GET", "/rules"], ["POST", "/pools/facilitators/close"], ["GET", "/parties/dominique"], ["GET", "/payouts"], ["PUT", "/pools/facilitators/members/camille"], ["GET", "/ledger/export?from=2026-11-01&to=2026-11-30"], ["GET", "/parties/dominique/statement?from=2026-11-01&to=2026-11-30"]] as const) {
       expect({ method, path, status: (await api(path, { method, token: camille, ...(method === "GET" ? {} : { body: {} }) })).status }).toEqual({ method, path, status: 403 });
     }
     expect((await api("/parties/camille", { token: camille })).status).toBe(200);
