@@ -210,12 +210,23 @@ describe("a payout run", () => {
     await replay.waitForStatus("complete");
     expect(await replay.getOutput()).toEqual({ run_id: run.id, paid: 0, parked: 0, manual: 0 });
 
+    advanceClock(60_000); // a minute later: the list below orders runs by when they began
     const next = await runPayouts();
     expect(next.run.items).toEqual([]);
     expect(await transfersOf(next.run.id)).toEqual([]);
     expect((await transfersOf(run.id)).length).toBe(2);
     expect(await payoutsOnLedger()).toEqual(paidOnce);
     await ledgerOk();
+
+    // GET /payouts: the runs, newest first, each with its status and its items counted by status.
+    const listed = (await (await api("/payouts")).json()) as { runs: { id: string; status: string; started_by: string; finished_at: string | null; items: { status: string; count: number; amount_minor: number }[] }[] };
+    expect(listed.runs.map((r) => [r.id, r.status])).toEqual([
+      [next.run.id, "completed"],
+      [run.id, "completed"],
+    ]);
+    expect(listed.runs[1]?.items).toEqual([{ status: "paid", count: 2, amount_minor: 4_913 + 2_456 }]);
+    expect(listed.runs[0]?.items).toEqual([]);
+    expect(listed.runs[1]?.finished_at).not.toBeNull();
   });
 
   it("interrupted after Stripe made a transfer and before the ledger knew, and resumed: the transfer is the same one, posted once", async () => {
